@@ -1,0 +1,127 @@
+/**
+ * Configuration from the environment, validated once at start.
+ *
+ * Every variable is documented in README.md and .env.example. A bad value stops the
+ * process with one line that names the variable (see `loadConfigOrExit`).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+const onOff = z.enum(['on', 'off']);
+
+const schema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('shardflow'),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI: z.string().min(1).optional(),
+
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  EMBEDDED_POSTGRES_PORT: port.default(5433),
+  DB_POOL_MAX: positiveInt.max(1000).default(10),
+
+  SHARDFLOW_DATA_DIR: z.string().min(1).default('./.shardflow'),
+  SHARDFLOW_AUTH: z.enum(['required', 'off']).optional(),
+  SHARDFLOW_DEMO: onOff.default('on'),
+
+  WORKER_METRICS_PORT: port.default(9464),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.max(256).default(4),
+  WORKER_THREADS: positiveInt.max(256).default(Math.max(1, os.availableParallelism())),
+  SHARDFLOW_SHARDS_PER_RUN: positiveInt.max(20000).default(1000),
+  SHARDFLOW_PART_ROWS: positiveInt.max(50_000_000).default(1_000_000),
+  READY_WORKER_MAX_AGE_SECONDS: positiveInt.max(3600).default(75),
+});
+
+export type RawConfig = z.infer<typeof schema>;
+
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: RawConfig['LOG_LEVEL'];
+  temporal: { address: string; namespace: string; taskQueue: string; uiPort: number; cli?: string };
+  database: { url?: string; embeddedPort: number; poolMax: number };
+  dataDir: string;
+  /** `off` only ever while the API listens on loopback. */
+  auth: 'required' | 'off';
+  demo: boolean;
+  worker: { metricsPort: number; maxConcurrentActivities: number; threads: number; shardsPerRun: number; partRows: number };
+  /** /health/ready counts a worker as present when it polled the task queue this recently. */
+  readyWorkerMaxAgeSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`invalid configuration: ${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Parses and validates; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const given = cleaned[variable];
+    throw new ConfigError(variable, `${issue.message}${given !== undefined ? ` (got ${JSON.stringify(given)})` : ''}`);
+  }
+  const e = parsed.data;
+  const loopback = isLoopback(e.HOST);
+  const auth = e.SHARDFLOW_AUTH ?? (loopback ? 'off' : 'required');
+  if (auth === 'off' && !loopback) {
+    throw new ConfigError('SHARDFLOW_AUTH', `"off" is only allowed while HOST is a loopback address (HOST=${e.HOST})`);
+  }
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiPort: e.TEMPORAL_UI_PORT,
+      cli: e.TEMPORAL_CLI,
+    },
+    database: { url: e.DATABASE_URL, embeddedPort: e.EMBEDDED_POSTGRES_PORT, poolMax: e.DB_POOL_MAX },
+    dataDir: path.resolve(e.SHARDFLOW_DATA_DIR),
+    auth,
+    demo: e.SHARDFLOW_DEMO === 'on',
+    worker: {
+      metricsPort: e.WORKER_METRICS_PORT,
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      threads: e.WORKER_THREADS,
+      shardsPerRun: e.SHARDFLOW_SHARDS_PER_RUN,
+      partRows: e.SHARDFLOW_PART_ROWS,
+    },
+    readyWorkerMaxAgeSeconds: e.READY_WORKER_MAX_AGE_SECONDS,
+  };
+}
+
+/** For entry points: one clear line on stderr and exit code 2 on a bad value. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`shardflow: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
