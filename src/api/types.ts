@@ -1,0 +1,31 @@
+import type { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../log.js';
+
+export interface ApiDeps {
+  config: Config;
+  db: Db;
+  temporal: { client: Client; connection: Connection };
+  logger: Logger;
+}
+
+/** Who is calling. Set by the auth middleware on every /v1 route. */
+export interface Tenant {
+  tenantId: string;
+  /** null while auth is off. */
+  keyId: string | null;
+  /** Quotas from the key; null = unlimited. */
+  maxRows: number | null;
+  maxConcurrentJobs: number | null;
+}
+
+export type AppEnv = {
+  Variables: {
+    tenant: Tenant;
+    requestId: string;
+    deps: ApiDeps;
+    /** pino child logger carrying this request's id. */
+    log: Logger;
+  };
+};

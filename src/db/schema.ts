@@ -1,0 +1,81 @@
+/**
+ * The whole database schema, as code. Migrations in ./migrations are GENERATED from this
+ * file by `npm run db:generate` (drizzle-kit); never edit them by hand.
+ *
+ * Timestamps are timestamptz(3): millisecond precision, so a JS Date round-trips exactly
+ * and (created_at, id) cursors compare correctly.
+ */
+import { sql } from 'drizzle-orm';
+import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
+
+/** API keys. The secret itself is never stored: only its sha256 (hex) and a display prefix. */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(), // key_…
+    tenantId: text('tenant_id').notNull(),
+    name: text('name'),
+    keyHash: text('key_hash').notNull().unique(),
+    prefix: text('prefix').notNull(),
+    maxRows: bigint('max_rows', { mode: 'number' }),
+    maxConcurrentJobs: integer('max_concurrent_jobs'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [index('api_keys_tenant_idx').on(t.tenantId)],
+);
+
+/** Jobs: the last known state of every job (Temporal is the source of truth while it runs). */
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(), // job-…, also the workflow id
+    tenantId: text('tenant_id').notNull(),
+    kind: text('kind').notNull(),
+    status: text('status').notNull(),
+    spec: jsonb('spec').notNull(),
+    output: jsonb('output').notNull(),
+    partitioning: jsonb('partitioning').notNull(),
+    rowsTotal: bigint('rows_total', { mode: 'number' }),
+    /** High-water mark of progress.done, so progress never goes backwards between two reads. */
+    rowsDone: bigint('rows_done', { mode: 'number' }),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+    error: jsonb('error'),
+    result: jsonb('result'),
+  },
+  (t) => [
+    uniqueIndex('jobs_tenant_idempotency_key_uq').on(t.tenantId, t.idempotencyKey),
+    index('jobs_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+    index('jobs_tenant_status_idx').on(t.tenantId, t.status),
+  ],
+);
+
+/** Fitted generative models. tenant_id null = built in (e.g. pilot-vitals), visible to all. */
+export const models = pgTable(
+  'models',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id'),
+    name: text('name').notNull(),
+    groupBy: text('group_by')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    params: jsonb('params').notNull(),
+    sourceRows: integer('source_rows'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('models_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc())],
+);
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type JobRow = typeof jobs.$inferSelect;
+export type NewJobRow = typeof jobs.$inferInsert;
+export type ModelRow = typeof models.$inferSelect;
+export type NewModelRow = typeof models.$inferInsert;
