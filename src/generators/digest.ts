@@ -1,0 +1,320 @@
+/**
+ * A content digest of a table that does not depend on how the table was partitioned.
+ *
+ * Each row gets a 128-bit hash of (global row index, canonical column values in schema order):
+ * four independent 32-bit lanes. The digest is the lane-wise sum mod 2^32 over all rows. Sums are
+ * order-independent and combinable, so every shard can be digested on its own and the results
+ * merged in any order; the row index inside each row hash makes a moved or swapped row count.
+ * Text form: `sf1-` + 32 lowercase hex digits (lane 0 … lane 3, 8 digits each).
+ *
+ * Per lane the row hash is a chain of bijective steps h ← xorshift15(imul(h ^ word, M_lane)) over
+ * the words, from a lane seed, finished by MurmurHash3's fmix32. Because every step is a bijection
+ * of h for a fixed word, two rows that differ in exactly one word always differ in every lane.
+ * Not cryptographic: it detects accidental differences, not forgeries.
+ *
+ * Canonical words per value:
+ *  - int32: the value as 32 bits (1 word);
+ *  - float64 with `decimals` d: round(x · 10^d) as a 64-bit integer (2 words: low, high) — so
+ *    36.7 hashes the same however it was computed; non-finite values fall back to the bit pattern;
+ *  - float64 without decimals: its IEEE-754 bits (2 words), with −0 as +0 and every NaN as one NaN;
+ *  - string: two 32-bit hashes of its UTF-16 code units and length (2 words); a dictionary column's
+ *    entries are hashed once per dictionary, not per row; a dictionary code out of range throws;
+ *  - null: the words (0x6e756c6c, 0x7ff4dead) — for float64 a NaN payload canonical values never
+ *    have; for int32 two words where values have one.
+ * Column names and types are not hashed (the manifest lists them next to the digest).
+ * Assumes a little-endian platform (every Node.js target) for the float64 bit view.
+ */
+import type { Batch, ColumnSchema, StringColumn } from './types.js';
+
+const M0 = 0x9e3779b1 | 0;
+const M1 = 0x85ebca77 | 0;
+const M2 = 0xc2b2ae3d | 0;
+const M3 = 0x27d4eb2f | 0;
+const S0 = 0x243f6a88 | 0;
+const S1 = 0x85a308d3 | 0;
+const S2 = 0x13198a2e | 0;
+const S3 = 0x03707344 | 0;
+const NULL_LO = 0x6e756c6c | 0;
+const NULL_HI = 0x7ff4dead | 0;
+const NAN_HI = 0x7ff80000 | 0;
+const CHUNK = 2048;
+const TWO32 = 4294967296;
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+/** Two independent 32-bit hashes of a string, written to out[o], out[o+1]. */
+function hashString(s: string, out: Int32Array, o: number): void {
+  let a = 0x7a3f51c9 ^ s.length;
+  let b = 0x1b873593 ^ Math.imul(s.length, 0x5bd1e995);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    a ^= a >>> 15;
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  out[o] = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
+  out[o + 1] = fmix32(b + 0x165667b1);
+}
+
+const dictCache = new WeakMap<readonly string[], Int32Array>();
+
+function dictHashes(dictionary: readonly string[]): Int32Array {
+  let h = dictCache.get(dictionary);
+  if (!h || h.length !== dictionary.length * 2) {
+    h = new Int32Array(dictionary.length * 2);
+    for (let i = 0; i < dictionary.length; i++) hashString(dictionary[i], h, 2 * i);
+    // A dictionary reused across batches (arms, visits) is hashed once. Dictionaries must not be
+    // mutated after they have been passed in a batch.
+    dictCache.set(dictionary, h);
+  }
+  return h;
+}
+
+export class TableDigest {
+  private l0 = 0;
+  private l1 = 0;
+  private l2 = 0;
+  private l3 = 0;
+  /** Rows added (or merged from TableDigest objects; a merged string does not carry a count). */
+  rows = 0;
+  private a = new Int32Array(CHUNK);
+  private b = new Int32Array(CHUNK);
+  private c = new Int32Array(CHUNK);
+  private d = new Int32Array(CHUNK);
+  private w = new Int32Array(CHUNK * 2);
+
+  /** Adds every row of a batch. `schema` is the table's schema (decimals matter for float64). */
+  add(batch: Batch, schema: readonly ColumnSchema[]): void {
+    if (batch.columns.length !== schema.length) throw new Error(`digest: batch has ${batch.columns.length} columns, schema ${schema.length}`);
+    const n = batch.length;
+    for (let off = 0; off < n; off += CHUNK) this.addChunk(batch, schema, off, Math.min(CHUNK, n - off));
+    this.rows += n;
+  }
+
+  private addChunk(batch: Batch, schema: readonly ColumnSchema[], off: number, m: number): void {
+    const { a, b, c, d } = this;
+    const base = batch.start + off;
+    for (let i = 0; i < m; i++) {
+      const r = base + i;
+      const lo = r | 0;
+      const hi = (r / TWO32) | 0;
+      let x = Math.imul(S0 ^ lo, M0);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ hi, M0);
+      a[i] = x ^ (x >>> 15);
+      x = Math.imul(S1 ^ lo, M1);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ hi, M1);
+      b[i] = x ^ (x >>> 15);
+      x = Math.imul(S2 ^ lo, M2);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ hi, M2);
+      c[i] = x ^ (x >>> 15);
+      x = Math.imul(S3 ^ lo, M3);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ hi, M3);
+      d[i] = x ^ (x >>> 15);
+    }
+    for (let col = 0; col < schema.length; col++) {
+      const data = batch.columns[col];
+      const nulls = batch.nulls?.[col];
+      const type = schema[col].type;
+      if (type === 'int32') {
+        if (!(data instanceof Int32Array)) throw new Error(`digest: column ${schema[col].name} is not an Int32Array`);
+        this.words1(data, off, m, nulls);
+      } else if (type === 'float64') {
+        if (!(data instanceof Float64Array)) throw new Error(`digest: column ${schema[col].name} is not a Float64Array`);
+        this.floatWords(data, schema[col].decimals, off, m, nulls);
+        this.words2(m);
+      } else {
+        this.stringWords(data as StringColumn, off, m, nulls);
+        this.words2(m);
+      }
+    }
+    let s0 = this.l0, s1 = this.l1, s2 = this.l2, s3 = this.l3;
+    for (let i = 0; i < m; i++) {
+      s0 = (s0 + fmix32(a[i])) | 0;
+      s1 = (s1 + fmix32(b[i])) | 0;
+      s2 = (s2 + fmix32(c[i])) | 0;
+      s3 = (s3 + fmix32(d[i])) | 0;
+    }
+    this.l0 = s0;
+    this.l1 = s1;
+    this.l2 = s2;
+    this.l3 = s3;
+  }
+
+  /** Mixes one word per row (int32), or the two null words where null. */
+  private words1(data: Int32Array, off: number, m: number, nulls: Uint8Array | undefined): void {
+    const { a, b, c, d } = this;
+    if (nulls) {
+      let any = false;
+      for (let i = 0; i < m; i++) if (nulls[off + i]) any = true;
+      if (any) {
+        // Rows with a value: one word; null rows: two words.
+        for (let i = 0; i < m; i++) {
+          if (nulls[off + i]) {
+            mixRow(a, b, c, d, i, NULL_LO);
+            mixRow(a, b, c, d, i, NULL_HI);
+          } else mixRow(a, b, c, d, i, data[off + i]);
+        }
+        return;
+      }
+    }
+    for (let i = 0; i < m; i++) {
+      const v = data[off + i];
+      let x = Math.imul(a[i] ^ v, M0);
+      a[i] = x ^ (x >>> 15);
+      x = Math.imul(b[i] ^ v, M1);
+      b[i] = x ^ (x >>> 15);
+      x = Math.imul(c[i] ^ v, M2);
+      c[i] = x ^ (x >>> 15);
+      x = Math.imul(d[i] ^ v, M3);
+      d[i] = x ^ (x >>> 15);
+    }
+  }
+
+  /** Mixes the two words per row held in this.w. */
+  private words2(m: number): void {
+    const { a, b, c, d, w } = this;
+    for (let i = 0; i < m; i++) {
+      const v = w[2 * i];
+      const u = w[2 * i + 1];
+      let x = Math.imul(a[i] ^ v, M0);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ u, M0);
+      a[i] = x ^ (x >>> 15);
+      x = Math.imul(b[i] ^ v, M1);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ u, M1);
+      b[i] = x ^ (x >>> 15);
+      x = Math.imul(c[i] ^ v, M2);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ u, M2);
+      c[i] = x ^ (x >>> 15);
+      x = Math.imul(d[i] ^ v, M3);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ u, M3);
+      d[i] = x ^ (x >>> 15);
+    }
+  }
+
+  private floatWords(data: Float64Array, decimals: number | undefined, off: number, m: number, nulls: Uint8Array | undefined): void {
+    const w = this.w;
+    if (decimals !== undefined) {
+      const p = 10 ** decimals;
+      for (let i = 0; i < m; i++) {
+        const x = Math.round(data[off + i] * p);
+        if (x - x === 0 && Math.abs(x) <= Number.MAX_SAFE_INTEGER) {
+          w[2 * i] = x | 0;
+          w[2 * i + 1] = Math.floor(x / TWO32) | 0;
+        } else bitsWords(data[off + i], w, 2 * i);
+      }
+    } else {
+      for (let i = 0; i < m; i++) bitsWords(data[off + i], w, 2 * i);
+    }
+    if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (w[2 * i] = NULL_LO), (w[2 * i + 1] = NULL_HI);
+  }
+
+  private stringWords(col: StringColumn, off: number, m: number, nulls: Uint8Array | undefined): void {
+    const w = this.w;
+    if (col.kind === 'dict') {
+      const h = dictHashes(col.dictionary);
+      const codes = col.codes;
+      const size = col.dictionary.length;
+      for (let i = 0; i < m; i++) {
+        const k = codes[off + i];
+        if (k >= size) {
+          if (nulls?.[off + i]) continue;
+          throw new Error(`digest: dictionary code ${k} out of range (${size})`);
+        }
+        w[2 * i] = h[2 * k];
+        w[2 * i + 1] = h[2 * k + 1];
+      }
+    } else {
+      const values = col.values;
+      for (let i = 0; i < m; i++) {
+        const s = values[off + i];
+        if (typeof s === 'string') hashString(s, w, 2 * i);
+        else (w[2 * i] = NULL_LO), (w[2 * i + 1] = NULL_HI);
+      }
+    }
+    if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (w[2 * i] = NULL_LO), (w[2 * i + 1] = NULL_HI);
+  }
+
+  /** Adds another digest (object or its text form) into this one. */
+  merge(o: TableDigest | string): void {
+    const x = typeof o === 'string' ? TableDigest.from(o) : o;
+    this.l0 = (this.l0 + x.l0) | 0;
+    this.l1 = (this.l1 + x.l1) | 0;
+    this.l2 = (this.l2 + x.l2) | 0;
+    this.l3 = (this.l3 + x.l3) | 0;
+    this.rows += x.rows;
+  }
+
+  toString(): string {
+    const hex = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
+    return `sf1-${hex(this.l0)}${hex(this.l1)}${hex(this.l2)}${hex(this.l3)}`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  static from(s: string): TableDigest {
+    const m = /^sf1-([0-9a-f]{32})$/.exec(s);
+    if (!m) throw new Error(`not a table digest: ${JSON.stringify(s)}`);
+    const t = new TableDigest();
+    t.l0 = parseInt(m[1].slice(0, 8), 16) | 0;
+    t.l1 = parseInt(m[1].slice(8, 16), 16) | 0;
+    t.l2 = parseInt(m[1].slice(16, 24), 16) | 0;
+    t.l3 = parseInt(m[1].slice(24, 32), 16) | 0;
+    return t;
+  }
+
+  /** The digest of no rows. */
+  static readonly EMPTY = 'sf1-00000000000000000000000000000000';
+}
+
+const f64 = new Float64Array(1);
+const u32v = new Int32Array(f64.buffer);
+
+function bitsWords(v: number, w: Int32Array, o: number): void {
+  if (v === 0) {
+    w[o] = 0;
+    w[o + 1] = 0;
+  } else if (v !== v) {
+    w[o] = 0;
+    w[o + 1] = NAN_HI;
+  } else {
+    f64[0] = v;
+    w[o] = u32v[0];
+    w[o + 1] = u32v[1];
+  }
+}
+
+function mixRow(a: Int32Array, b: Int32Array, c: Int32Array, d: Int32Array, i: number, v: number): void {
+  let x = Math.imul(a[i] ^ v, M0);
+  a[i] = x ^ (x >>> 15);
+  x = Math.imul(b[i] ^ v, M1);
+  b[i] = x ^ (x >>> 15);
+  x = Math.imul(c[i] ^ v, M2);
+  c[i] = x ^ (x >>> 15);
+  x = Math.imul(d[i] ^ v, M3);
+  d[i] = x ^ (x >>> 15);
+}
+
+/** Digest of rows [start, end) of a generator, in batches of `batchRows` (any size gives the same result). */
+export function digestRange(gen: { schema: ColumnSchema[]; batch(s: number, e: number): Batch }, start: number, end: number, batchRows = 65536): TableDigest {
+  const t = new TableDigest();
+  for (let s = start; s < end; s += batchRows) t.add(gen.batch(s, Math.min(end, s + batchRows)), gen.schema);
+  return t;
+}

@@ -1,0 +1,314 @@
+/**
+ * The `vitals` table of a trial job. Pure: rows are a function of (spec, model, row index).
+ *
+ * Row r belongs to subject s = floor(r / V) and visit v = r mod V (V = spec.visits.length).
+ * Subjects 0 … nPerArm − 1 are in arms[0] (active), the rest in arms[1]. SubjectID is
+ * "S" + (s + 1) zero-padded to max(6, digits(2 × nPerArm)).
+ *
+ * Random draws (see rng.ts), all keyed by spec.seed:
+ *  - stream trialSubject, counter s: the subject's 4 normals w_s (mvn/rules: the random effect
+ *    enters a row of group g as F_g w_s, F_g = D_g S_u, see model.ts);
+ *  - stream trialRow, counter r: the row's 4 normals (residual L_g z_r, or bootstrap jitter);
+ *    normals come from rng.zigNormal (ziggurat), lanes 0–4 of the counter (more in rare cases);
+ *  - stream trialBootstrapDonor, counter s: which fitted subject the subject copies (bootstrap);
+ *  - stream trialBootstrapRow, counter r: a fallback row when the donor lacks that visit.
+ * A row never depends on other rows, so any batch boundaries give the same values.
+ *
+ * ## targetEffect
+ *
+ * Only arms[0]'s SystolicBP is shifted, by δ_v at visit v. δ_v is solved (bisection) so that the
+ * EXPECTED output difference E[SBP | arms[0], v] − E[SBP | arms[1], v] equals f_v × targetEffect,
+ * with f_v = v / (V − 1) (0 at the first visit, 1 at the last; f = 1 when V = 1). The expectation
+ * includes the clamp to 95–200 (closed form for a clamped normal; for bootstrap, averaged over
+ * the group's rows with the jitter normal), so the model's own arm difference is removed and
+ * clamping does not bias the effect.
+ */
+import { STREAMS, counterState, intBelow, keyState, laneI32, normalCdf, normalPdf, u32, zigNormal } from '../rng.js';
+import type { Batch, ColumnSchema, TableGenerator } from '../types.js';
+import { CLINICAL_RANGES, K, type TrialModel } from './model.js';
+import { TRIAL_TABLE, checkTrialSpec, type ResolvedTrialSpec } from './spec.js';
+
+export const TRIAL_SCHEMA: readonly ColumnSchema[] = [
+  { name: 'SubjectID', type: 'string' },
+  { name: 'TreatmentArm', type: 'string' },
+  { name: 'VisitName', type: 'string' },
+  { name: 'SystolicBP', type: 'int32' },
+  { name: 'DiastolicBP', type: 'int32' },
+  { name: 'HeartRate', type: 'int32' },
+  { name: 'Temperature', type: 'float64', decimals: 1 },
+];
+
+/** E[clamp(X, lo, hi)] for X ~ N(mu, sigma²). */
+export function clampedNormalMean(mu: number, sigma: number, lo: number, hi: number): number {
+  if (!(sigma > 0)) return Math.min(hi, Math.max(lo, mu));
+  const a = (lo - mu) / sigma;
+  const b = (hi - mu) / sigma;
+  const Pa = normalCdf(a);
+  const Pb = normalCdf(b);
+  return lo * Pa + hi * (1 - Pb) + mu * (Pb - Pa) + sigma * (normalPdf(a) - normalPdf(b));
+}
+
+/** Mean and variance of clamp(X, lo, hi) for X ~ N(mu, sigma²) (closed form). */
+export function clampedNormalMoments(mu: number, sigma: number, lo: number, hi: number): { mean: number; variance: number } {
+  if (!(sigma > 0)) return { mean: Math.min(hi, Math.max(lo, mu)), variance: 0 };
+  const a = (lo - mu) / sigma;
+  const b = (hi - mu) / sigma;
+  const Pa = normalCdf(a);
+  const Pb = normalCdf(b);
+  const pa = normalPdf(a);
+  const pb = normalPdf(b);
+  const mean = lo * Pa + hi * (1 - Pb) + mu * (Pb - Pa) + sigma * (pa - pb);
+  const second = lo * lo * Pa + hi * hi * (1 - Pb) + mu * mu * (Pb - Pa) + 2 * mu * sigma * (pa - pb) + sigma * sigma * (Pb - Pa + a * pa - b * pb);
+  return { mean, variance: Math.max(0, second - mean * mean) };
+}
+
+function groupIndex(model: TrialModel, visit: string, arm: string): number {
+  const v = model.visits.indexOf(visit);
+  const a = model.arms.indexOf(arm);
+  if (v < 0 || a < 0) throw new Error(`model has no group (VisitName="${visit}", TreatmentArm="${arm}")`);
+  return v * model.arms.length + a;
+}
+
+/** Per group: its SBP values sorted, with prefix sums (cached per group object). */
+const sortedSbp = new WeakMap<object, { x: Float64Array; prefix: Float64Array }>();
+
+function sbpIndex(g: TrialModel['groups'][number]) {
+  let e = sortedSbp.get(g);
+  if (!e) {
+    const x = new Float64Array(g.n);
+    for (let i = 0; i < g.n; i++) x[i] = g.rows![i * K];
+    x.sort();
+    const prefix = new Float64Array(g.n + 1);
+    for (let i = 0; i < g.n; i++) prefix[i + 1] = prefix[i] + x[i];
+    e = { x, prefix };
+    sortedSbp.set(g, e);
+  }
+  return e;
+}
+
+/** First index i with x[i] >= v (x sorted ascending). */
+function lowerBound(x: Float64Array, v: number): number {
+  let a = 0;
+  let b = x.length;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (x[m] < v) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+/**
+ * E[clamp(row SBP + d + σZ, lo, hi)] over a bootstrap group's rows: rows more than 9σ inside the
+ * range contribute row + d (via prefix sums), rows more than 9σ outside contribute the bound, and
+ * only the rows near a bound are evaluated one by one. O(log n + rows near the bounds).
+ */
+function bootstrapExpectedSbp(g: TrialModel['groups'][number], d: number, sigma: number, lo: number, hi: number): number {
+  const { x, prefix } = sbpIndex(g);
+  const m = 9 * sigma;
+  const n = x.length;
+  const i1 = lowerBound(x, lo - m - d); // rows below: → lo
+  const i2 = lowerBound(x, lo + m - d); // rows in the lower band: exact
+  const i3 = lowerBound(x, hi - m - d); // rows in the middle: x + d
+  const i4 = lowerBound(x, hi + m - d); // rows in the upper band: exact; the rest → hi
+  let s = i1 * lo + (n - i4) * hi;
+  if (i3 > i2) s += prefix[i3] - prefix[i2] + (i3 - i2) * d;
+  for (let i = i1; i < Math.min(i2, i4); i++) s += clampedNormalMean(x[i] + d, sigma, lo, hi);
+  for (let i = Math.max(i2, i3); i < i4; i++) s += clampedNormalMean(x[i] + d, sigma, lo, hi);
+  return s / n;
+}
+
+/**
+ * The additive SystolicBP shift δ_v applied to arms[0] at each spec visit (see module doc).
+ * Exposed for tests and documentation.
+ */
+export function trialShifts(spec: ResolvedTrialSpec, model: TrialModel): number[] {
+  const V = spec.visits.length;
+  const { min: lo, max: hi } = CLINICAL_RANGES.SystolicBP;
+  return spec.visits.map((visit, v) => {
+    const f = V === 1 ? 1 : v / (V - 1);
+    const target = f * spec.targetEffect;
+    const g0 = model.groups[groupIndex(model, visit, spec.arms[0])];
+    const g1 = model.groups[groupIndex(model, visit, spec.arms[1])];
+    let expected: (g: typeof g0, d: number) => number;
+    if (spec.method === 'bootstrap') {
+      expected = (g, d) => bootstrapExpectedSbp(g, d, spec.jitter * g.sd[0], lo, hi);
+    } else {
+      expected = (g, d) => clampedNormalMean(g.mean[0] + d, Math.sqrt(g.cov[0]), lo, hi);
+    }
+    const want = expected(g1, 0) + target;
+    let a = -400;
+    let b = 400;
+    for (let it = 0; it < 60; it++) {
+      const m = (a + b) / 2;
+      if (expected(g0, m) < want) a = m;
+      else b = m;
+    }
+    return (a + b) / 2;
+  });
+}
+
+/**
+ * Builds the generator. The spec must already be resolved; for mvn/bootstrap every spec (visit,
+ * arm) must be a group of the model (else this throws; checkTrialSpec gives the same as a list).
+ * For method 'rules' pass rulesModel(spec.visits, spec.arms).
+ */
+export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): TableGenerator {
+  const issues = checkTrialSpec(spec, model);
+  if (issues.length) throw new Error(`invalid trial spec: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  if (spec.method === 'bootstrap' && !model.hasRows) throw new Error('method "bootstrap" needs a model fitted with its rows');
+
+  const V = spec.visits.length;
+  const nPerArm = spec.nPerArm;
+  const nSubjects = 2 * nPerArm;
+  const rows = nSubjects * V;
+  const width = Math.max(6, String(nSubjects).length);
+  const armDict: readonly string[] = Object.freeze([spec.arms[0], spec.arms[1]]);
+  const visitDict: readonly string[] = Object.freeze([...spec.visits]);
+  const shifts = trialShifts(spec, model);
+
+  // Per spec group gi = v * 2 + a: mean (with the shift) [4], residual factor [16], jitter sd [4].
+  const G = V * 2;
+  const gMean = new Float64Array(G * 4);
+  const gL = new Float64Array(G * 16);
+  const gF = new Float64Array(G * 16);
+  const gJit = new Float64Array(G * 4);
+  const gShift = new Float64Array(G);
+  const groups = [] as TrialModel['groups'];
+  for (let v = 0; v < V; v++)
+    for (let a = 0; a < 2; a++) {
+      const gi = v * 2 + a;
+      const g = model.groups[groupIndex(model, spec.visits[v], spec.arms[a])];
+      groups.push(g);
+      for (let i = 0; i < 4; i++) {
+        gMean[gi * 4 + i] = g.mean[i];
+        gJit[gi * 4 + i] = spec.jitter * g.sd[i];
+      }
+      if (a === 0) {
+        gMean[gi * 4] += shifts[v];
+        gShift[gi] = shifts[v];
+      }
+      for (let i = 0; i < 16; i++) {
+        gL[gi * 16 + i] = g.residualChol[i];
+        gF[gi * 16 + i] = g.subjectFactor[i];
+      }
+    }
+
+  const kSubject = keyState(spec.seed, STREAMS.trialSubject);
+  const kRow = keyState(spec.seed, STREAMS.trialRow);
+  const kDonor = keyState(spec.seed, STREAMS.trialBootstrapDonor);
+  const kBootRow = keyState(spec.seed, STREAMS.trialBootstrapRow);
+
+  // Bootstrap tables: per spec group, rows (Float64Array n×4), donor → row lookup.
+  const bootRows: Float64Array[] = [];
+  const bootLookup: Int32Array[] = [];
+  const armDonors = [0, 0];
+  if (spec.method === 'bootstrap') {
+    for (let a = 0; a < 2; a++) armDonors[a] = model.subjectsPerArm[model.arms.indexOf(spec.arms[a])];
+    groups.forEach((g, gi) => {
+      bootRows.push(Float64Array.from(g.rows!));
+      const look = new Int32Array(armDonors[gi % 2]).fill(-1);
+      g.donors!.forEach((d, j) => (look[d] = j));
+      bootLookup.push(look);
+    });
+  }
+
+  const R = CLINICAL_RANGES;
+  const lo0 = R.SystolicBP.min, hi0 = R.SystolicBP.max;
+  const lo1 = R.DiastolicBP.min, hi1 = R.DiastolicBP.max;
+  const lo2 = R.HeartRate.min, hi2 = R.HeartRate.max;
+  const lo3 = R.Temperature.min, hi3 = R.Temperature.max;
+  const bootstrap = spec.method === 'bootstrap';
+
+  function batch(start: number, end: number): Batch {
+    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= rows))
+      throw new RangeError(`batch(${start}, ${end}) outside [0, ${rows}]`);
+    const n = end - start;
+    const sbp = new Int32Array(n);
+    const dbp = new Int32Array(n);
+    const hr = new Int32Array(n);
+    const temp = new Float64Array(n);
+    const armCodes = new Uint32Array(n);
+    const visitCodes = new Uint32Array(n);
+    const subjCodes = new Uint32Array(n);
+    const sFirst = Math.floor(start / V);
+    const sLast = n > 0 ? Math.floor((end - 1) / V) : sFirst - 1;
+    const subjDict: string[] = new Array(Math.max(0, sLast - sFirst + 1));
+    for (let s = sFirst; s <= sLast; s++) subjDict[s - sFirst] = 'S' + String(s + 1).padStart(width, '0');
+
+    let s = sFirst;
+    let v = start - sFirst * V;
+    let w0 = 0, w1 = 0, w2 = 0, w3 = 0; // the subject's 4 standard normals
+    let donor = -1;
+    let curS = -1;
+    for (let i = 0; i < n; i++) {
+      const r = start + i;
+      const a = s < nPerArm ? 0 : 1;
+      if (s !== curS) {
+        curS = s;
+        if (bootstrap) {
+          const nd = armDonors[a];
+          donor = intBelow(u32(kDonor, s, 0), nd);
+        } else {
+          const cs = counterState(kSubject, s);
+          const ix = laneI32(cs, 4);
+          w0 = zigNormal(cs, 0, ix);
+          w1 = zigNormal(cs, 1, ix);
+          w2 = zigNormal(cs, 2, ix);
+          w3 = zigNormal(cs, 3, ix);
+        }
+      }
+      const gi = v * 2 + a;
+      const cs = counterState(kRow, r);
+      const ix = laneI32(cs, 4);
+      const z0 = zigNormal(cs, 0, ix);
+      const z1 = zigNormal(cs, 1, ix);
+      const z2 = zigNormal(cs, 2, ix);
+      const z3 = zigNormal(cs, 3, ix);
+      const m = gi * 4;
+      let x0: number, x1: number, x2: number, x3: number;
+      if (bootstrap) {
+        let j = bootLookup[gi][donor];
+        const br = bootRows[gi];
+        if (j < 0) j = intBelow(u32(kBootRow, r, 0), br.length >> 2);
+        const b = j * 4;
+        x0 = br[b] + gShift[gi] + gJit[m] * z0;
+        x1 = br[b + 1] + gJit[m + 1] * z1;
+        x2 = br[b + 2] + gJit[m + 2] * z2;
+        x3 = br[b + 3] + gJit[m + 3] * z3;
+      } else {
+        const l = gi * 16;
+        x0 = gMean[m] + gF[l] * w0 + gF[l + 1] * w1 + gF[l + 2] * w2 + gF[l + 3] * w3 + gL[l] * z0 + gL[l + 1] * z1 + gL[l + 2] * z2 + gL[l + 3] * z3;
+        x1 = gMean[m + 1] + gF[l + 4] * w0 + gF[l + 5] * w1 + gF[l + 6] * w2 + gF[l + 7] * w3 + gL[l + 4] * z0 + gL[l + 5] * z1 + gL[l + 6] * z2 + gL[l + 7] * z3;
+        x2 = gMean[m + 2] + gF[l + 8] * w0 + gF[l + 9] * w1 + gF[l + 10] * w2 + gF[l + 11] * w3 + gL[l + 8] * z0 + gL[l + 9] * z1 + gL[l + 10] * z2 + gL[l + 11] * z3;
+        x3 = gMean[m + 3] + gF[l + 12] * w0 + gF[l + 13] * w1 + gF[l + 14] * w2 + gF[l + 15] * w3 + gL[l + 12] * z0 + gL[l + 13] * z1 + gL[l + 14] * z2 + gL[l + 15] * z3;
+      }
+      sbp[i] = Math.round(x0 < lo0 ? lo0 : x0 > hi0 ? hi0 : x0);
+      dbp[i] = Math.round(x1 < lo1 ? lo1 : x1 > hi1 ? hi1 : x1);
+      hr[i] = Math.round(x2 < lo2 ? lo2 : x2 > hi2 ? hi2 : x2);
+      temp[i] = Math.round((x3 < lo3 ? lo3 : x3 > hi3 ? hi3 : x3) * 10) / 10;
+      armCodes[i] = a;
+      visitCodes[i] = v;
+      subjCodes[i] = s - sFirst;
+      if (++v === V) {
+        v = 0;
+        s++;
+      }
+    }
+    return {
+      start,
+      length: n,
+      columns: [
+        { kind: 'dict', dictionary: subjDict, codes: subjCodes },
+        { kind: 'dict', dictionary: armDict, codes: armCodes },
+        { kind: 'dict', dictionary: visitDict, codes: visitCodes },
+        sbp,
+        dbp,
+        hr,
+        temp,
+      ],
+    };
+  }
+
+  return { table: TRIAL_TABLE, schema: TRIAL_SCHEMA.map((c) => ({ ...c })), rows, batch };
+}
