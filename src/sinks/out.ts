@@ -1,0 +1,156 @@
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { createGzip, type Gzip } from 'node:zlib';
+
+/** Temp names are `.<final name>.tmp-<pid>-<hex>` in the final file's directory. */
+const TEMP_RE = /^\..+\.tmp-\d+-[0-9a-f]+$/;
+
+export function tempPathFor(finalPath: string): string {
+  return join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+export function isTempFileName(name: string): boolean {
+  return TEMP_RE.test(name);
+}
+
+/** Sequential byte destination (a file, or a compressor in front of one). */
+export interface ByteOut {
+  write(chunk: Uint8Array): Promise<void>;
+}
+
+/**
+ * Writes to a temp file next to the final path, hashing and counting the bytes; commit() fsyncs,
+ * renames atomically to the final path and fsyncs the directory.
+ */
+export class FileOut implements ByteOut {
+  bytes = 0;
+  private readonly hash: Hash = createHash('sha256');
+  private closed = false;
+
+  private constructor(
+    readonly finalPath: string,
+    readonly tempPath: string,
+    private readonly fh: FileHandle,
+  ) {}
+
+  static async open(finalPath: string): Promise<FileOut> {
+    await mkdir(dirname(finalPath), { recursive: true });
+    const tempPath = tempPathFor(finalPath);
+    const fh = await open(tempPath, 'wx');
+    return new FileOut(finalPath, tempPath, fh);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length === 0) return;
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    let off = 0;
+    while (off < chunk.length) {
+      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
+      off += bytesWritten;
+    }
+  }
+
+  async commit(): Promise<{ bytes: number; sha256: string }> {
+    await this.fh.sync();
+    await this.fh.close();
+    this.closed = true;
+    await rename(this.tempPath, this.finalPath);
+    await syncDir(dirname(this.finalPath));
+    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+
+  async abort(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      await this.fh.close().catch(() => undefined);
+    }
+    await unlink(this.tempPath).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/** A streaming gzip member in front of another ByteOut; memory stays bounded to one chunk. */
+export class GzipOut implements ByteOut {
+  private readonly gz: Gzip;
+  private chain: Promise<void> = Promise.resolve();
+  private error: Error | undefined;
+
+  constructor(private readonly out: ByteOut, level: number) {
+    this.gz = createGzip({ level, chunkSize: 1 << 20 });
+    this.gz.on('data', (c: Buffer) => {
+      this.chain = this.chain.then(() => this.out.write(c));
+      this.chain.catch((e: Error) => (this.error ??= e));
+    });
+    this.gz.on('error', (e: Error) => (this.error ??= e));
+  }
+
+  /** The chunk must not be modified afterwards (it is consumed asynchronously). */
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.error) throw this.error;
+    await new Promise<void>((resolve, reject) => this.gz.write(chunk, (e) => (e ? reject(e) : resolve())));
+    await this.chain;
+    if (this.error) throw this.error;
+  }
+
+  async end(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.gz.once('end', resolve);
+      this.gz.once('error', reject);
+      this.gz.end();
+    });
+    await this.chain;
+    if (this.error) throw this.error;
+  }
+
+  destroy(): void {
+    this.gz.destroy();
+  }
+}
+
+/**
+ * Removes the temp files (`.<name>.tmp-<pid>-<hex>`) that an interrupted writer left in `dir`
+ * (not recursive). With `olderThanMs`, only those not modified for that long, so that writers
+ * still running in the same directory are spared. Returns the names removed; a missing dir is
+ * not an error.
+ */
+export async function cleanTempFiles(dir: string, opts: { olderThanMs?: number } = {}): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const removed: string[] = [];
+  const now = Date.now();
+  for (const name of names) {
+    if (!isTempFileName(name)) continue;
+    const p = join(dir, name);
+    try {
+      if (opts.olderThanMs !== undefined) {
+        const st = await stat(p);
+        if (!st.isFile() || now - st.mtimeMs < opts.olderThanMs) continue;
+      }
+      await unlink(p);
+      removed.push(name);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,255 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import type { Batch, ColumnSchema } from '../src/generators/types.js';
+import { openPart, type Compression, type OutputFormat } from '../src/sinks/index.js';
+import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from '../src/sinks/synthetic.js';
+import { readParquetRows } from '../src/sinks/testing.js';
+
+type Value = string | number | null;
+
+/** Expected logical rows of a batch stream. */
+function expectedRows(schema: ColumnSchema[], batches: Batch[]): Value[][] {
+  const rows: Value[][] = [];
+  for (const b of batches) {
+    for (let i = 0; i < b.length; i++) {
+      rows.push(
+        schema.map((s, c) => {
+          if (b.nulls?.[c]?.[i]) return null;
+          const col = b.columns[c];
+          if (col instanceof Int32Array || col instanceof Float64Array) return col[i];
+          return col.kind === 'dict' ? col.dictionary[col.codes[i]] : col.values[i];
+        }),
+      );
+    }
+  }
+  return rows;
+}
+
+/** RFC 4180 parser; an unquoted empty field is null, a quoted one is ''. */
+function parseCsv(text: string): (string | null)[][] {
+  const rows: (string | null)[][] = [];
+  let row: (string | null)[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let field: string | null;
+    if (text[i] === '"') {
+      let s = '';
+      i++;
+      for (;;) {
+        const q = text.indexOf('"', i);
+        assert.ok(q >= 0, 'unterminated quote');
+        s += text.slice(i, q);
+        i = q + 1;
+        if (text[i] === '"') {
+          s += '"';
+          i++;
+        } else break;
+      }
+      field = s;
+    } else {
+      let j = i;
+      while (j < text.length && text[j] !== ',' && text[j] !== '\n') j++;
+      field = j === i ? null : text.slice(i, j);
+      assert.ok(!field?.includes('"') && !field?.includes('\r'), `bare quote or CR in ${field}`);
+      i = j;
+    }
+    row.push(field);
+    if (text[i] === ',') i++;
+    else {
+      assert.equal(text[i], '\n');
+      i++;
+      rows.push(row);
+      row = [];
+    }
+  }
+  assert.equal(row.length, 0, 'last line must end with \\n');
+  return rows;
+}
+
+function csvText(schema: ColumnSchema[], v: Value, c: number): string | null {
+  if (v === null) return null;
+  const s = schema[c];
+  if (s.type === 'float64') return s.decimals !== undefined ? (v as number).toFixed(s.decimals) : String(v);
+  return String(v);
+}
+
+async function readText(path: string, compression: Compression): Promise<string> {
+  const raw = await readFile(path);
+  return (compression === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+}
+
+/** A small schema exercising awkward strings, nulls in every column kind and float formatting. */
+const TRICKY_SCHEMA: ColumnSchema[] = [
+  { name: 'id', type: 'int32' },
+  { name: 'text', type: 'string', nullable: true },
+  { name: 'cat', type: 'string', nullable: true },
+  { name: 'x', type: 'float64', decimals: 2, nullable: true },
+  { name: 'raw', type: 'float64' },
+  { name: 'n', type: 'int32', nullable: true },
+  { name: 'weird, "name"', type: 'string' },
+];
+
+function trickyBatches(): Batch[] {
+  const texts = ['plain', 'with,comma', 'with "quote"', 'line\nbreak', 'cr\r\nlf', '', 'ünïcødé ✓ 𝄞', ' spaced ', 'a'.repeat(300)];
+  const cats = ['α', 'b,c', '"q"', ''];
+  const xs = [0, -0.004, 1.005, 2.675, -1234.5, 1e-7, 36.6, 99999.999, -0.5];
+  const batches: Batch[] = [];
+  let start = 0;
+  for (const len of [7, 0, 13, 40]) {
+    const id = new Int32Array(len);
+    const text: string[] = [];
+    const cat = new Uint32Array(len);
+    const x = new Float64Array(len);
+    const raw = new Float64Array(len);
+    const n = new Int32Array(len);
+    const other: string[] = [];
+    const nt = new Uint8Array(len);
+    const nc = new Uint8Array(len);
+    const nx = new Uint8Array(len);
+    const nn = new Uint8Array(len);
+    for (let i = 0; i < len; i++) {
+      const r = start + i;
+      id[i] = r;
+      text.push(texts[r % texts.length]);
+      cat[i] = r % cats.length;
+      x[i] = xs[r % xs.length];
+      raw[i] = r % 5 === 0 ? 0.1 + 0.2 : -r / 7;
+      n[i] = r % 3 === 0 ? -2147483648 : r % 3 === 1 ? 2147483647 : -r;
+      other.push(r % 2 ? 'x' : 'y');
+      nt[i] = r % 4 === 1 ? 1 : 0;
+      nc[i] = r % 5 === 2 ? 1 : 0;
+      nx[i] = r % 6 === 3 ? 1 : 0;
+      nn[i] = 1; // n is null everywhere in these batches except where reset below
+      if (r % 7 === 0) nn[i] = 0;
+    }
+    batches.push({
+      start,
+      length: len,
+      columns: [id, { kind: 'plain', values: text }, { kind: 'dict', dictionary: cats, codes: cat }, x, raw, n, { kind: 'plain', values: other }],
+      nulls: [undefined, nt, nc, nx, undefined, nn, undefined],
+    });
+    start += len;
+  }
+  return batches;
+}
+
+const FORMATS: [OutputFormat, Compression][] = [
+  ['parquet', 'zstd'],
+  ['parquet', 'snappy'],
+  ['parquet', 'gzip'],
+  ['parquet', 'none'],
+  ['csv', 'none'],
+  ['csv', 'gzip'],
+  ['ndjson', 'none'],
+  ['ndjson', 'gzip'],
+];
+
+describe('sinks: round trip of every value', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sinks-rt-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const datasets: { name: string; schema: ColumnSchema[]; batches: () => Batch[] }[] = [
+    {
+      name: 'vitals',
+      schema: VITALS_SCHEMA,
+      batches: () => [vitalsBatch(0, 1500), vitalsBatch(1500, 1501), vitalsBatch(1501, 4100)],
+    },
+    {
+      name: 'vitals+nulls',
+      schema: VITALS_SCHEMA_NULLABLE,
+      batches: () => [vitalsBatch(0, 2222, { nulls: true }), vitalsBatch(2222, 5000, { nulls: true })],
+    },
+    { name: 'tricky', schema: TRICKY_SCHEMA, batches: trickyBatches },
+  ];
+
+  for (const ds of datasets) {
+    for (const [format, compression] of FORMATS) {
+      it(`${ds.name} as ${format}/${compression}`, async () => {
+        const batches = ds.batches();
+        const expected = expectedRows(ds.schema, batches);
+        const path = join(dir, ds.name, `part-0.${format}.${compression}`);
+        const sink = await openPart({ path, format, compression, schema: ds.schema, rowGroupRows: 1000 });
+        for (const b of batches) await sink.write(b);
+        const res = await sink.finish();
+
+        const bytes = await readFile(path);
+        assert.equal(res.rows, expected.length);
+        assert.equal(res.bytes, bytes.length);
+        assert.equal(res.bytes, (await stat(path)).size);
+        assert.equal(res.sha256, createHash('sha256').update(bytes).digest('hex'));
+        assert.deepEqual((await readdir(join(dir, ds.name))).filter((f) => f.includes('.tmp-')), []);
+
+        if (format === 'parquet') {
+          assert.equal(bytes.subarray(0, 4).toString(), 'PAR1');
+          const rows = await readParquetRows(path);
+          assert.equal(rows.length, expected.length);
+          rows.forEach((r, i) => {
+            const got = ds.schema.map((s) => (typeof r[s.name] === 'bigint' ? Number(r[s.name]) : r[s.name]));
+            assert.deepEqual(got, expected[i], `row ${i}`);
+          });
+        } else if (format === 'csv') {
+          const lines = parseCsv(await readText(path, compression));
+          assert.deepEqual(lines[0], ds.schema.map((s) => s.name));
+          assert.equal(lines.length - 1, expected.length);
+          expected.forEach((e, i) => {
+            assert.deepEqual(lines[i + 1], e.map((v, c) => csvText(ds.schema, v, c)), `row ${i}`);
+          });
+        } else {
+          const text = await readText(path, compression);
+          assert.ok(text.endsWith('\n'));
+          const lines = text.slice(0, -1).split('\n');
+          if (expected.length === 0) lines.length = 0;
+          assert.equal(lines.length, expected.length);
+          expected.forEach((e, i) => {
+            const obj = JSON.parse(lines[i]) as Record<string, Value>;
+            assert.deepEqual(Object.keys(obj), ds.schema.map((s) => s.name));
+            ds.schema.forEach((s, c) => {
+              const want = e[c] !== null && s.type === 'float64' && s.decimals !== undefined ? Number((e[c] as number).toFixed(s.decimals)) : e[c];
+              assert.deepEqual(obj[s.name], want, `row ${i} ${s.name}`);
+            });
+            // decimals are printed exactly
+            for (const s of ds.schema) {
+              if (s.type !== 'float64' || s.decimals === undefined || obj[s.name] === null) continue;
+              const m = new RegExp(`${JSON.stringify(s.name)}:(-?[0-9.]+)`).exec(lines[i]);
+              assert.ok(m, lines[i]);
+              assert.equal(m[1], (e[ds.schema.indexOf(s)] as number).toFixed(s.decimals));
+            }
+          });
+        }
+      });
+    }
+  }
+
+  it('parquet: an empty part is valid', async () => {
+    const path = join(dir, 'empty', 'p.parquet');
+    const sink = await openPart({ path, format: 'parquet', compression: 'zstd', schema: VITALS_SCHEMA });
+    const res = await sink.finish();
+    assert.equal(res.rows, 0);
+    assert.deepEqual(await readParquetRows(path), []);
+  });
+
+  it('parquet: many row groups, large dictionaries, default settings', async () => {
+    const path = join(dir, 'big', 'p.parquet');
+    const sink = await openPart({ path, format: 'parquet', compression: 'zstd', schema: VITALS_SCHEMA_NULLABLE, rowGroupRows: 30_000 });
+    const batches = [vitalsBatch(0, 50_000, { nulls: true }), vitalsBatch(50_000, 100_003, { nulls: true })];
+    for (const b of batches) await sink.write(b);
+    await sink.finish();
+    const rows = await readParquetRows(path);
+    const expected = expectedRows(VITALS_SCHEMA_NULLABLE, batches);
+    assert.equal(rows.length, expected.length);
+    for (let i = 0; i < rows.length; i++) {
+      const got = VITALS_SCHEMA_NULLABLE.map((s) => rows[i][s.name]);
+      assert.deepEqual(got, expected[i], `row ${i}`);
+    }
+  });
+});
