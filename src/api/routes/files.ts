@@ -1,0 +1,130 @@
+/** /v1/jobs/{id}/files: the manifest and part files of a job, streamed with Range and ETag. */
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { ProblemError, problemResponses } from '../middleware/problem.js';
+import { createJobService } from '../jobs/service.js';
+import type { ApiDeps, AppEnv } from '../types.js';
+
+interface FileEntry {
+  name: string;
+  rows: number | null;
+  bytes: number;
+  sha256: string | null;
+  url: string;
+}
+
+const FileSchema = z
+  .object({ name: z.string(), rows: z.number().nullable(), bytes: z.number(), sha256: z.string().nullable(), url: z.string() })
+  .openapi('JobFile');
+
+const listFiles = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}/files',
+  tags: ['files'],
+  summary: "The job's files (manifest first)",
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: { description: 'files', content: { 'application/json': { schema: z.object({ items: z.array(FileSchema), nextCursor: z.null() }) } } }, ...problemResponses(401, 404) },
+});
+
+/** Only visible, regular files inside the job's own folder; anything else is a 404. */
+export function resolveJobFile(jobDirectory: string, name: string): string {
+  const parts = name.split('/');
+  if (!name || parts.some((p) => p === '' || p === '.' || p === '..' || p.startsWith('.')) || name.includes('\\') || name.includes('\0')) {
+    throw ProblemError.notFound(`no file ${name}`);
+  }
+  const full = path.resolve(jobDirectory, ...parts);
+  if (!full.startsWith(jobDirectory + path.sep)) throw ProblemError.notFound(`no file ${name}`);
+  return full;
+}
+
+function parseRange(header: string, size: number): { start: number; end: number } | 'invalid' | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'invalid';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start > end || start >= size) return 'invalid';
+  return { start, end };
+}
+
+export function registerFileRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
+  const service = createJobService(deps);
+  const dirOf = (id: string) => path.resolve(deps.config.dataDir, 'jobs', id);
+
+  async function manifestFiles(id: string): Promise<Map<string, { rows: number; sha256: string }>> {
+    const out = new Map<string, { rows: number; sha256: string }>();
+    try {
+      const m = JSON.parse(await fs.readFile(path.join(dirOf(id), 'manifest.json'), 'utf8'));
+      for (const t of m.tables ?? []) for (const f of t.files ?? []) out.set(f.name, { rows: f.rows, sha256: f.sha256 });
+    } catch {
+      /* not finished yet */
+    }
+    return out;
+  }
+
+  async function walk(dir: string, prefix = ''): Promise<string[]> {
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+    const names: string[] = [];
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      if (e.isDirectory()) names.push(...(await walk(path.join(dir, e.name), `${prefix}${e.name}/`)));
+      else if (e.isFile()) names.push(prefix + e.name);
+    }
+    return names.sort((a, b) => (a === 'manifest.json' ? -1 : b === 'manifest.json' ? 1 : a.localeCompare(b)));
+  }
+
+  app.openapi(listFiles, async (c) => {
+    const { id } = c.req.valid('param');
+    await service.findRow(c.get('tenant'), id);
+    const known = await manifestFiles(id);
+    const items: FileEntry[] = [];
+    for (const name of await walk(dirOf(id))) {
+      const st = await fs.stat(path.join(dirOf(id), name));
+      const k = known.get(name);
+      items.push({ name, rows: k?.rows ?? null, bytes: st.size, sha256: k?.sha256 ?? null, url: `/v1/jobs/${id}/files/${name}` });
+    }
+    return c.json({ items, nextCursor: null }, 200);
+  });
+
+  // Not in the OpenAPI router: the name spans slashes (vitals/part-00000.parquet).
+  app.get('/v1/jobs/:id/files/:name{.+}', async (c) => {
+    const id = c.req.param('id');
+    await service.findRow(c.get('tenant'), id);
+    const name = c.req.param('name');
+    const file = resolveJobFile(dirOf(id), name);
+    const st = await fs.stat(file).catch(() => undefined);
+    if (!st?.isFile()) throw ProblemError.notFound(`no file ${name}`);
+    const sha = (await manifestFiles(id)).get(name)?.sha256;
+    const etag = sha ? `"${sha}"` : `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+    const headers: Record<string, string> = {
+      ETag: etag,
+      'Accept-Ranges': 'bytes',
+      'Last-Modified': st.mtime.toUTCString(),
+      'Content-Type': name.endsWith('.json') ? 'application/json' : name.endsWith('.csv') ? 'text/csv' : name.endsWith('.ndjson') ? 'application/x-ndjson' : 'application/octet-stream',
+    };
+    if (c.req.header('If-None-Match') === etag) return c.body(null, 304, headers);
+    const range = c.req.header('Range');
+    const ifRange = c.req.header('If-Range');
+    const r = range && (!ifRange || ifRange === etag) ? parseRange(range, st.size) : undefined;
+    if (r === 'invalid') {
+      return c.body(null, 416, { ...headers, 'Content-Range': `bytes */${st.size}` });
+    }
+    const { start, end } = r ?? { start: 0, end: st.size - 1 };
+    const length = st.size === 0 ? 0 : end - start + 1;
+    headers['Content-Length'] = String(length);
+    if (r) headers['Content-Range'] = `bytes ${start}-${end}/${st.size}`;
+    if (c.req.method === 'HEAD' || length === 0) return c.body(null, r ? 206 : 200, headers);
+    const stream = Readable.toWeb(createReadStream(file, { start, end })) as ReadableStream;
+    return c.body(stream, r ? 206 : 200, headers);
+  });
+}

@@ -1,0 +1,143 @@
+/** /v1/jobs: create, list, read, pause, resume, cancel, and the progress event stream. */
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { createModelStore } from '../../db/trial-models.js';
+import { jobs } from '../../db/schema.js';
+import { findIdempotentJob, isUniqueViolation, readIdempotencyKey, requestHash } from '../idempotency.js';
+import { problemResponses } from '../middleware/problem.js';
+import { olderThan, PageSchema, PaginationQuery, decodeCursor, toPage } from '../pagination.js';
+import { CreateJobSchema, JobSchema } from '../jobs/schema.js';
+import { createJobService, rowView } from '../jobs/service.js';
+import { normalizeJob } from '../jobs/validate.js';
+import type { ApiDeps, AppEnv } from '../types.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'job-m3x0k2ab4q7r' }) });
+const tags = ['jobs'];
+
+const createJob = createRoute({
+  method: 'post',
+  path: '/v1/jobs',
+  tags,
+  summary: 'Start a job (one workflow)',
+  request: {
+    body: { content: { 'application/json': { schema: CreateJobSchema } }, required: true },
+    headers: z.object({ 'idempotency-key': z.string().optional() }),
+  },
+  responses: { 202: json(JobSchema, 'started'), 200: json(JobSchema, 'the job this Idempotency-Key already created'), ...problemResponses(400, 401, 409, 422, 503) },
+});
+
+const listJobs = createRoute({
+  method: 'get',
+  path: '/v1/jobs',
+  tags,
+  summary: 'Jobs, newest first (last known status)',
+  request: {
+    query: PaginationQuery.extend({
+      kind: z.enum(['trial', 'relational', 'patients', 'emissions']).optional(),
+      status: z.enum(['running', 'paused', 'completed', 'failed', 'cancelled']).optional(),
+    }),
+  },
+  responses: { 200: json(PageSchema(JobSchema), 'a page of jobs'), ...problemResponses(400, 401) },
+});
+
+const getJob = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}',
+  tags,
+  summary: 'A job with live progress',
+  request: { params: IdParam },
+  responses: { 200: json(JobSchema, 'the job'), ...problemResponses(401, 404) },
+});
+
+const transition = (action: 'pause' | 'resume' | 'cancel', summary: string) =>
+  createRoute({
+    method: 'post',
+    path: `/v1/jobs/{id}/${action}`,
+    tags,
+    summary,
+    request: { params: IdParam },
+    responses: { 202: json(JobSchema, 'accepted'), ...problemResponses(401, 404, 409) },
+  });
+
+const events = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}/events',
+  tags,
+  summary: 'Server-sent events: `progress` at least once a second while running, then one `status`',
+  request: { params: IdParam },
+  responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(401, 404) },
+});
+
+export const SSE_INTERVAL_MS = 500;
+
+export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
+  const service = createJobService(deps);
+  const models = createModelStore(deps.db.sql);
+
+  app.openapi(createJob, async (c) => {
+    const tenant = c.get('tenant');
+    const body = c.req.valid('json');
+    const key = readIdempotencyKey(c);
+    const hash = requestHash(body);
+    if (key) {
+      const existing = await findIdempotentJob(deps.db.db, tenant.tenantId, key, hash);
+      if (existing) return c.json(await service.view(tenant, existing.id), 200);
+    }
+    const job = await normalizeJob(body, tenant, models);
+    try {
+      return c.json(await service.create(tenant, job, { key, hash }), 202);
+    } catch (err) {
+      if (key && isUniqueViolation(err)) {
+        const row = await findIdempotentJob(deps.db.db, tenant.tenantId, key, hash);
+        if (row) return c.json(await service.view(tenant, row.id), 200);
+      }
+      throw err;
+    }
+  });
+
+  app.openapi(listJobs, async (c) => {
+    const q = c.req.valid('query');
+    const cursor = q.cursor ? decodeCursor(q.cursor) : null;
+    const rows = await service.list(c.get('tenant'), {
+      kind: q.kind,
+      status: q.status,
+      limit: q.limit,
+      cursorCond: olderThan(jobs.createdAt, jobs.id, cursor),
+    });
+    return c.json(toPage(rows, q.limit, (r) => ({ createdAt: r.createdAt, id: r.id }), rowView), 200);
+  });
+
+  app.openapi(getJob, async (c) => c.json(await service.view(c.get('tenant'), c.req.valid('param').id), 200));
+  app.openapi(transition('pause', 'Pause: no new shards start; running shards close their part and stop'), async (c) =>
+    c.json(await service.pause(c.get('tenant'), c.req.valid('param').id), 202),
+  );
+  app.openapi(transition('resume', 'Resume a paused job, or start a failed/cancelled one again reusing its completed shards'), async (c) =>
+    c.json(await service.resume(c.get('tenant'), c.req.valid('param').id), 202),
+  );
+  app.openapi(transition('cancel', "Cancel (Temporal's own cancel); no temp files stay behind"), async (c) =>
+    c.json(await service.cancel(c.get('tenant'), c.req.valid('param').id), 202),
+  );
+
+  app.openapi(events, async (c) => {
+    const tenant = c.get('tenant');
+    const id = c.req.valid('param').id;
+    await service.findRow(tenant, id); // 404 before the stream starts
+    return streamSSE(c, async (stream) => {
+      let closed = false;
+      stream.onAbort(() => {
+        closed = true;
+      });
+      while (!closed) {
+        const v = await service.view(tenant, id);
+        if (v.status === 'running' || v.status === 'paused') {
+          await stream.writeSSE({ event: 'progress', data: JSON.stringify({ status: v.status, ...v.progress }) });
+          await stream.sleep(SSE_INTERVAL_MS);
+        } else {
+          await stream.writeSSE({ event: 'status', data: JSON.stringify({ status: v.status, progress: v.progress, result: v.result, error: v.error }) });
+          break;
+        }
+      }
+    }) as any;
+  });
+}

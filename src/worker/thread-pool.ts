@@ -1,0 +1,113 @@
+/**
+ * A fixed pool of worker threads for shard work. Each thread runs one shard at a time; a task
+ * waits for a free thread. A thread that dies is replaced and its task fails (and is retried by
+ * Temporal from its checkpoint).
+ */
+import { Worker } from 'node:worker_threads';
+import type { ShardCheckpoint } from '../workflows/job-types.js';
+import type { FromThread, ToThread } from './shard-thread.js';
+import type { ShardJob, ShardOutcome } from './shard-work.js';
+
+interface Running {
+  resolve(o: ShardOutcome): void;
+  reject(e: Error): void;
+  onProgress(cp: ShardCheckpoint): void;
+}
+
+interface Slot {
+  worker: Worker;
+  task?: { id: number } & Running;
+}
+
+export interface ShardHandle {
+  result: Promise<ShardOutcome>;
+  /** Asks the thread to stop after its current part. */
+  stop(): void;
+}
+
+export class ThreadPool {
+  private slots: Slot[] = [];
+  private waiting: Array<() => void> = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  get busy(): number {
+    return this.slots.filter((s) => s.task).length;
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./shard-thread-boot.mjs', import.meta.url));
+    const slot: Slot = { worker };
+    worker.on('message', (msg: FromThread) => {
+      const task = slot.task;
+      if (!task || task.id !== msg.id) return;
+      if (msg.type === 'progress') task.onProgress(msg.checkpoint);
+      else if (msg.type === 'done') this.finish(slot, () => task.resolve(msg.outcome));
+      else {
+        const err = new Error(msg.message);
+        err.name = msg.name;
+        if (msg.stack) err.stack = msg.stack;
+        this.finish(slot, () => task.reject(err));
+      }
+    });
+    worker.on('error', (err) => this.replace(slot, err));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.replace(slot, new Error(`shard thread exited with code ${code}`));
+    });
+    return slot;
+  }
+
+  private finish(slot: Slot, settle: () => void): void {
+    slot.task = undefined;
+    settle();
+    this.waiting.shift()?.();
+  }
+
+  private replace(slot: Slot, err: Error): void {
+    const idx = this.slots.indexOf(slot);
+    if (idx < 0) return;
+    const task = slot.task;
+    slot.task = undefined;
+    void slot.worker.terminate().catch(() => undefined);
+    if (this.closed) return;
+    this.slots[idx] = this.spawn();
+    task?.reject(err);
+    this.waiting.shift()?.();
+  }
+
+  private async acquire(signal?: AbortSignal): Promise<Slot> {
+    for (;;) {
+      if (this.closed) throw new Error('thread pool is closed');
+      signal?.throwIfAborted();
+      const free = this.slots.find((s) => !s.task);
+      if (free) return free;
+      await new Promise<void>((resolve) => {
+        this.waiting.push(resolve);
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+  }
+
+  /** Runs a shard on the next free thread. `signal` aborts only the wait for a thread. */
+  async run(job: ShardJob, onProgress: (cp: ShardCheckpoint) => void, signal?: AbortSignal): Promise<ShardHandle> {
+    const slot = await this.acquire(signal);
+    const stopBuffer = new SharedArrayBuffer(4);
+    const stopFlag = new Int32Array(stopBuffer);
+    const id = this.nextId++;
+    const result = new Promise<ShardOutcome>((resolve, reject) => {
+      slot.task = { id, resolve, reject, onProgress };
+    });
+    slot.worker.postMessage({ type: 'run', id, job, stop: stopBuffer } satisfies ToThread);
+    return { result, stop: () => Atomics.store(stopFlag, 0, 1) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const resolve of this.waiting.splice(0)) resolve();
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Builds the Temporal worker: the workflow bundle, the activities (with their dependencies),
+ * and a pool of threads for shard work. Scale out by running more of these on more machines.
+ */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Config } from '../config.js';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { createModelStore } from '../db/trial-models.js';
+import { ThreadPool } from './thread-pool.js';
+import type postgres from 'postgres';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface ShardflowWorkerOptions {
+  config: Config;
+  connection: NativeConnection;
+  sql?: postgres.Sql;
+  /** A prebuilt workflow bundle (tests build one and share it); otherwise bundled at start. */
+  workflowBundle?: WorkflowBundleOption;
+  taskQueue?: string;
+  faults?: ActivityDeps['faults'];
+}
+
+export interface ShardflowWorker {
+  worker: Worker;
+  pool: ThreadPool;
+  /** Runs until shutdown() (or a signal) and the pool is closed. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promise<ShardflowWorker> {
+  const { config } = opts;
+  const pool = new ThreadPool(config.worker.threads);
+  const activities = createActivities({
+    dataDir: config.dataDir,
+    pool,
+    sql: opts.sql,
+    models: createModelStore(opts.sql),
+    shardsPerRun: config.worker.shardsPerRun,
+    partRows: config.worker.partRows,
+    faults: opts.faults,
+  });
+  let worker: Worker;
+  try {
+    worker = await Worker.create({
+      connection: opts.connection,
+      namespace: config.temporal.namespace,
+      taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
+      ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+      activities,
+      maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+      // Progress reads heartbeats: send them to the server at least every second.
+      maxHeartbeatThrottleInterval: '1 second',
+      defaultHeartbeatThrottleInterval: '1 second',
+      shutdownGraceTime: '20 seconds',
+    });
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  return {
+    worker,
+    pool,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await pool.close();
+      }
+    },
+    shutdown: () => worker.shutdown(),
+  };
+}
