@@ -96,7 +96,7 @@ export function createActivities(deps: ActivityDeps) {
     };
     await removeTempFiles(dir);
     await writeJsonAtomic(path.join(dir, 'manifest.json'), manifest);
-    const result: JobResultSummary = { rows, files: files.length, bytes, manifest: 'manifest.json', digest: digest.toString() };
+    const result: JobResultSummary = { rows, shards: plan.shardCount, files: files.length, bytes, manifest: 'manifest.json', digest: digest.toString() };
     await recordStatus(input.jobId, 'completed', undefined, result);
     return result;
   }
@@ -111,9 +111,9 @@ export function createActivities(deps: ActivityDeps) {
     const terminal = status === 'completed' || status === 'failed' || status === 'cancelled';
     await deps.sql`
       update jobs set status = ${status},
-        finished_at = ${terminal ? deps.sql`now()` : null},
-        error = ${error ? deps.sql.json(error) : null},
-        result = coalesce(${result ? deps.sql.json(result as any) : null}, result)
+        finished_at = case when ${terminal} then now() else null end,
+        error = ${error ? JSON.stringify(error) : null}::jsonb,
+        result = coalesce(${result ? JSON.stringify(result) : null}::jsonb, result)
       where id = ${jobId}`;
   }
 

@@ -15,7 +15,7 @@ export interface ShardDeps extends KindDeps {
   dataDir: string;
   pool: ThreadPool;
   /** Test and chaos hook: called before a shard starts work; may throw to fail it. */
-  faults?: { beforeShard?(task: ShardTask, attempt: number): void | Promise<void> };
+  faults?: { beforeShard?(task: ShardTask, attempt: number, cancelled: AbortSignal): void | Promise<void> };
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
@@ -64,7 +64,7 @@ export function createRunShard(deps: ShardDeps) {
     ctx.heartbeat(last);
     const beat = setInterval(() => ctx.heartbeat(last), HEARTBEAT_EVERY_MS);
     try {
-      await deps.faults?.beforeShard?.(task, info.attempt);
+      await deps.faults?.beforeShard?.(task, info.attempt, ctx.cancellationSignal);
       const payload = await payloadFor(task);
       const handle = await deps.pool.run(
         {

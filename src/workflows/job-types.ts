@@ -79,6 +79,7 @@ export interface ShardResult {
 
 export interface JobResultSummary {
   rows: number;
+  shards: number;
   files: number;
   bytes: number;
   manifest: string;

@@ -201,7 +201,11 @@ export function createJobService(deps: ApiDeps) {
         fraction: total > 0 ? done / total : 0,
         ratePerSecond: rate === null ? null : Math.round(rate),
         etaSeconds: rate && status === 'running' ? Math.round(((total - done) / rate) * 10) / 10 : status === 'completed' ? 0 : null,
-        shards: progress?.shards ?? { total: 0, completed: 0, running: 0 },
+        shards:
+          progress?.shards ??
+          (status === 'completed' && row.result
+            ? { total: (row.result as JobResultSummary).shards, completed: (row.result as JobResultSummary).shards, running: 0 }
+            : { total: 0, completed: 0, running: 0 }),
       },
     };
     if (status === 'completed' && base.result) out.result = { ...base.result, files: await readManifestFiles(id) };

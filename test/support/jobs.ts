@@ -1,0 +1,66 @@
+/** Helpers for job tests: start jobs over HTTP, wait for states, read files back. */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readParquetRows } from '../../src/sinks/testing.js';
+import type { TestApi } from './api.js';
+
+export async function tempDataDir(prefix = 'shardflow-test-'): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+export async function postJob(api: TestApi, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await api.request('/v1/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+export async function getJob(api: TestApi, id: string): Promise<any> {
+  const res = await api.request(`/v1/jobs/${id}`);
+  if (res.status !== 200) throw new Error(`GET /v1/jobs/${id}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export async function control(api: TestApi, id: string, action: 'pause' | 'resume' | 'cancel'): Promise<{ status: number; body: any }> {
+  const res = await api.request(`/v1/jobs/${id}/${action}`, { method: 'POST' });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Polls GET /v1/jobs/{id} until `until(job)` holds (a state, not a time); fails after `timeoutMs`. */
+export async function waitForJob(api: TestApi, id: string, until: (job: any) => boolean, timeoutMs = 120_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let job: any;
+  for (;;) {
+    job = await getJob(api, id);
+    if (until(job)) return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} never reached the awaited state; last: ${JSON.stringify(job).slice(0, 800)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const isDone = (j: any) => ['completed', 'failed', 'cancelled'].includes(j.status);
+
+export async function readManifest(dataDir: string, id: string): Promise<any> {
+  return JSON.parse(await fs.readFile(path.join(dataDir, 'jobs', id, 'manifest.json'), 'utf8'));
+}
+
+/** Every row of a finished Parquet job, in file (= row) order. */
+export async function readJobRows(dataDir: string, id: string): Promise<Record<string, unknown>[]> {
+  const manifest = await readManifest(dataDir, id);
+  const rows: Record<string, unknown>[] = [];
+  for (const f of manifest.tables[0].files) rows.push(...(await readParquetRows(path.join(dataDir, 'jobs', id, f.name))));
+  return rows;
+}
+
+/** Files under a job folder whose names mark them as temporary. */
+export async function tempFilesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await fs.readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.includes('.tmp-')) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out;
+}

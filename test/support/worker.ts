@@ -1,0 +1,76 @@
+/**
+ * Real workers for tests: in-process (sharing one workflow bundle per test process) or as a child
+ * process running `src/worker/main.ts`, which a test may SIGKILL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { loadConfig } from '../../src/config.js';
+import { createDb, type Db } from '../../src/db/client.js';
+import { createShardflowWorker, workflowsPath } from '../../src/worker/worker.js';
+import type { ActivityDeps } from '../../src/activities/index.js';
+
+let bundle: Promise<WorkflowBundle> | undefined;
+const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as any }));
+
+export interface TestWorker {
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(opts: {
+  taskQueue: string;
+  dataDir: string;
+  env?: Record<string, string>;
+  faults?: ActivityDeps['faults'];
+}): Promise<TestWorker> {
+  const config = loadConfig({
+    ...process.env,
+    TEMPORAL_TASK_QUEUE: opts.taskQueue,
+    SHARDFLOW_DATA_DIR: opts.dataDir,
+    WORKER_METRICS_PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...opts.env,
+  });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const db: Db = createDb(config.database.url!, { max: 2, applicationName: 'shardflow-worker-test' });
+  const w = await createShardflowWorker({ config, connection, sql: db.sql, workflowBundle: await workflowBundle(), faults: opts.faults });
+  const running = w.run();
+  return {
+    async stop() {
+      w.shutdown();
+      await running;
+      await connection.close();
+      await db.close();
+    },
+  };
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Resolves with the exit code or signal. */
+  exited: Promise<number | NodeJS.Signals | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** `node --import tsx src/worker/main.ts`, resolved once it polls the task queue. */
+export async function spawnWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+    cwd: root,
+    env: { ...process.env, WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('worker polling')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    void exited.then((code) => reject(new Error(`worker exited (${code}) before polling:\n${output.slice(-2000)}`)));
+  });
+  return { child, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
+}
