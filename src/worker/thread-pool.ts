@@ -79,12 +79,16 @@ export class ThreadPool {
     this.waiting.shift()?.();
   }
 
-  private async acquire(signal?: AbortSignal): Promise<Slot> {
+  /** Takes a free thread, reserving it before anything else can run: two callers never share one. */
+  private async acquire(task: Slot['task'] & object, signal?: AbortSignal): Promise<Slot> {
     for (;;) {
       if (this.closed) throw new Error('thread pool is closed');
       signal?.throwIfAborted();
       const free = this.slots.find((s) => !s.task);
-      if (free) return free;
+      if (free) {
+        free.task = task;
+        return free;
+      }
       await new Promise<void>((resolve) => {
         this.waiting.push(resolve);
         signal?.addEventListener('abort', () => resolve(), { once: true });
@@ -94,13 +98,12 @@ export class ThreadPool {
 
   /** Runs a shard on the next free thread. `signal` aborts only the wait for a thread. */
   async run(job: ShardJob, onProgress: (cp: ShardCheckpoint) => void, signal?: AbortSignal): Promise<ShardHandle> {
-    const slot = await this.acquire(signal);
     const stopBuffer = new SharedArrayBuffer(4);
     const stopFlag = new Int32Array(stopBuffer);
     const id = this.nextId++;
-    const result = new Promise<ShardOutcome>((resolve, reject) => {
-      slot.task = { id, resolve, reject, onProgress };
-    });
+    let settle!: Pick<Running, 'resolve' | 'reject'>;
+    const result = new Promise<ShardOutcome>((resolve, reject) => (settle = { resolve, reject }));
+    const slot = await this.acquire({ id, ...settle, onProgress }, signal);
     slot.worker.postMessage({ type: 'run', id, job, stop: stopBuffer } satisfies ToThread);
     return { result, stop: () => Atomics.store(stopFlag, 0, 1) };
   }

@@ -52,6 +52,8 @@ export interface WorkerProcess {
   /** Resolves with the exit code or signal. */
   exited: Promise<number | NodeJS.Signals | null>;
   kill(signal?: NodeJS.Signals): void;
+  /** Everything the process printed so far (for failure messages). */
+  output(): string;
 }
 
 /** `node --import tsx src/worker/main.ts`, resolved once it polls the task queue. */
@@ -72,5 +74,5 @@ export async function spawnWorkerProcess(env: Record<string, string>): Promise<W
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     void exited.then((code) => reject(new Error(`worker exited (${code}) before polling:\n${output.slice(-2000)}`)));
   });
-  return { child, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
+  return { child, exited, kill: (signal = 'SIGTERM') => child.kill(signal), output: () => output };
 }
