@@ -12,6 +12,7 @@ import {
   ActivityCancellationType,
   condition,
   continueAsNew,
+  ContinueAsNew,
   defineQuery,
   defineSignal,
   isCancellation,
@@ -174,6 +175,8 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
     phase = 'done';
     return result;
   } catch (err) {
+    // continue-as-new unwinds by throwing: not a failure
+    if (err instanceof ContinueAsNew) throw err;
     const cancelled = isCancellation(err);
     await CancellationScope.nonCancellable(async () => {
       await drain();

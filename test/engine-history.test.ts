@@ -1,0 +1,53 @@
+/**
+ * History stays bounded: a job of 5,200 tiny shards continues as new every 1,000 shards, each
+ * run's history stays small, and the output is that of a one-shard run.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestApi, type TestApi } from './support/api.js';
+import { isDone, postJob, readManifest, tempDataDir, waitForJob } from './support/jobs.js';
+import { uniqueTaskQueue } from './support/stack.js';
+import { startTestWorker, type TestWorker } from './support/worker.js';
+
+let api: TestApi;
+let worker: TestWorker;
+let dataDir: string;
+
+before(async () => {
+  const taskQueue = uniqueTaskQueue('history');
+  dataDir = await tempDataDir();
+  api = await startTestApi({ env: { TEMPORAL_TASK_QUEUE: taskQueue, SHARDFLOW_DATA_DIR: dataDir } });
+  worker = await startTestWorker({
+    taskQueue,
+    dataDir,
+    env: { SHARDFLOW_SHARDS_PER_RUN: '1000', WORKER_MAX_CONCURRENT_ACTIVITIES: '32' },
+  });
+});
+after(async () => {
+  await worker?.stop();
+  await api?.close();
+});
+
+test('5,200 shards: continue-as-new keeps each run small; same digest as one shard', async () => {
+  const spec = { method: 'rules', nPerArm: 6500, seed: 5 }; // 52,000 rows
+  const { status, body } = await postJob(api, { kind: 'trial', spec, partitioning: { shardRows: 10, maxParallelShards: 32 } });
+  assert.equal(status, 202, JSON.stringify(body));
+  const done = await waitForJob(api, body.id, isDone, 600_000);
+  assert.equal(done.status, 'completed', JSON.stringify(done.error));
+  assert.equal(done.result.rows, 52_000);
+  assert.equal(done.progress.shards.total, 5_200);
+  assert.equal(done.progress.shards.completed, 5_200);
+
+  const client = api.deps.temporal.client;
+  const runs: string[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = '${body.id}'` })) runs.push(w.status.name);
+  assert.equal(runs.filter((s) => s === 'CONTINUED_AS_NEW').length, 5, JSON.stringify(runs));
+  assert.equal(runs.filter((s) => s === 'COMPLETED').length, 1);
+  const last = await client.workflow.getHandle(body.id).fetchHistory();
+  assert.ok(last.events!.length < 10_000, `last run has ${last.events!.length} events`);
+
+  const one = await postJob(api, { kind: 'trial', spec, partitioning: { shardRows: 52_000 } });
+  const ref = await waitForJob(api, one.body.id, isDone);
+  assert.equal(ref.status, 'completed');
+  assert.equal((await readManifest(dataDir, body.id)).tables[0].digest, (await readManifest(dataDir, ref.id)).tables[0].digest);
+});
