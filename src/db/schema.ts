@@ -69,9 +69,14 @@ export const models = pgTable(
       .default(sql`'{}'::text[]`),
     params: jsonb('params').notNull(),
     sourceRows: integer('source_rows'),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
-  (t) => [index('models_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc())],
+  (t) => [
+    index('models_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+    uniqueIndex('models_tenant_idempotency_key_uq').on(t.tenantId, t.idempotencyKey),
+  ],
 );
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

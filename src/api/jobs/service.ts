@@ -24,6 +24,8 @@ const rowsDoneKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.rowsDone, SearchA
 /** A rough planning figure for the estimate field; benchmarks give the real ones. */
 const ESTIMATED_ROWS_PER_SECOND = 2_000_000;
 const TERMINAL: JobStatus[] = ['completed', 'failed', 'cancelled'];
+/** How long a GET waits for the workflow's `progress` query before answering from Postgres. */
+const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
 
 export function newJobId(): string {
   return `job-${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
@@ -177,12 +179,13 @@ export function createJobService(deps: ApiDeps) {
     }
     let progress: JobProgress | undefined;
     if (status === 'running' || (status !== 'completed' && d.status.name !== 'TERMINATED')) {
-      progress = await client.workflow
-        .getHandle(id)
-        .query(progressQuery)
+      // A query needs a worker; with none polling it would block until Temporal's own timeout (tens
+      // of seconds). Bounded here, falling back to what Postgres last knew.
+      progress = await client
+        .withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => client.workflow.getHandle(id).query(progressQuery))
         .catch(() => undefined);
     }
-    if (status === 'running' && progress?.paused) status = 'paused';
+    if (status === 'running' && (progress ? progress.paused : row.status === 'paused')) status = 'paused';
     const total = Number(row.rowsTotal ?? progress?.total ?? 0);
     let done = status === 'completed' ? total : (progress?.done ?? 0);
     if (status === 'running' && progress) done += await runningRows(id, progress.runningShards);

@@ -102,8 +102,13 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
   return path.map((p) => (typeof p === 'symbol' ? (p.description ?? '') : String(p))).join('.');
 }
 
+/** One entry per failing field; an unknown member is named by its own path (`spec.nPerArms`), not its parent's. */
 export function zodFieldErrors(error: ZodError): FieldError[] {
-  return error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((k) => ({ path: formatIssuePath([...issue.path, k]), message: `unknown field "${k}"` }))
+      : [{ path: formatIssuePath(issue.path), message: issue.message }],
+  );
 }
 
 const TARGET_NAMES: Record<string, string> = {

@@ -39,8 +39,14 @@ export function resolveJobFile(jobDirectory: string, name: string): string {
   return full;
 }
 
+/**
+ * One byte range, 'invalid' (416) when it cannot be satisfied, undefined (ignore the header and send
+ * the whole file, as RFC 9110 §14.2 allows) for what is not supported: other units, several ranges.
+ */
 function parseRange(header: string, size: number): { start: number; end: number } | 'invalid' | undefined {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const value = header.trim();
+  if (!/^bytes=/i.test(value) || value.includes(',')) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/i.exec(value);
   if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
   let start: number;
   let end: number;
@@ -55,6 +61,14 @@ function parseRange(header: string, size: number): { start: number; end: number 
   }
   if (start > end || start >= size) return 'invalid';
   return { start, end };
+}
+
+/** If-None-Match: `*` or a list of entity tags, compared weakly (RFC 9110 §13.1.2). */
+function noneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const opaque = (t: string) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => opaque(t) === opaque(etag));
 }
 
 export function registerFileRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
@@ -112,7 +126,7 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): voi
       'Last-Modified': st.mtime.toUTCString(),
       'Content-Type': name.endsWith('.json') ? 'application/json' : name.endsWith('.csv') ? 'text/csv' : name.endsWith('.ndjson') ? 'application/x-ndjson' : 'application/octet-stream',
     };
-    if (c.req.header('If-None-Match') === etag) return c.body(null, 304, headers);
+    if (noneMatch(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
     const range = c.req.header('Range');
     const ifRange = c.req.header('If-Range');
     const r = range && (!ifRange || ifRange === etag) ? parseRange(range, st.size) : undefined;

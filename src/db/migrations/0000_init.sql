@@ -37,6 +37,8 @@ CREATE TABLE "models" (
 	"group_by" text[] DEFAULT '{}'::text[] NOT NULL,
 	"params" jsonb NOT NULL,
 	"source_rows" integer,
+	"idempotency_key" text,
+	"request_hash" text,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -44,4 +46,5 @@ CREATE INDEX "api_keys_tenant_idx" ON "api_keys" USING btree ("tenant_id");--> s
 CREATE UNIQUE INDEX "jobs_tenant_idempotency_key_uq" ON "jobs" USING btree ("tenant_id","idempotency_key");--> statement-breakpoint
 CREATE INDEX "jobs_tenant_created_idx" ON "jobs" USING btree ("tenant_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "jobs_tenant_status_idx" ON "jobs" USING btree ("tenant_id","status");--> statement-breakpoint
-CREATE INDEX "models_tenant_created_idx" ON "models" USING btree ("tenant_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);
+CREATE INDEX "models_tenant_created_idx" ON "models" USING btree ("tenant_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE UNIQUE INDEX "models_tenant_idempotency_key_uq" ON "models" USING btree ("tenant_id","idempotency_key");

@@ -1,0 +1,503 @@
+/**
+ * POST/GET /v1/jobs against a real API, Temporal and Postgres: input validation (nothing starts on
+ * bad input), quotas, Idempotency-Key, listing and pagination, transitions, tenancy, and what a
+ * completed job reports next to its manifest.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { eq } from 'drizzle-orm';
+import { createApiKey } from '../src/db/api-keys.js';
+import { jobs } from '../src/db/schema.js';
+import { stackMissing, startTestApi, type TestApi } from './support/api.js';
+import { startTestWorker, type TestWorker } from './support/worker.js';
+import { uniqueTaskQueue } from './support/stack.js';
+import { control, getJob, isDone, postJob, readJobRows, readManifest, tempDataDir, waitForJob } from './support/jobs.js';
+
+const COLUMNS = ['SubjectID', 'TreatmentArm', 'VisitName', 'SystolicBP', 'DiastolicBP', 'HeartRate', 'Temperature'];
+
+let api: TestApi; // its task queue has a worker: jobs run to completion
+let idle: TestApi; // its task queue has no worker: jobs stay running
+let worker: TestWorker;
+let dataDir: string;
+const idleQueue = uniqueTaskQueue('idle');
+/** Workflows started on the idle queue, terminated at the end. */
+const idleJobs: string[] = [];
+
+before(async () => {
+  if (stackMissing) return;
+  const q = uniqueTaskQueue('jobs');
+  dataDir = await tempDataDir();
+  api = await startTestApi({ env: { TEMPORAL_TASK_QUEUE: q, SHARDFLOW_DATA_DIR: dataDir, SHARDFLOW_AUTH: 'required' } });
+  idle = await startTestApi({ env: { TEMPORAL_TASK_QUEUE: idleQueue, SHARDFLOW_DATA_DIR: dataDir, SHARDFLOW_AUTH: 'required' } });
+  worker = await startTestWorker({ taskQueue: q, dataDir });
+});
+
+after(async () => {
+  if (idle) {
+    for (const id of idleJobs) await idle.deps.temporal.client.workflow.getHandle(id).terminate('test over').catch(() => {});
+  }
+  await worker?.stop();
+  await api?.close();
+  await idle?.close();
+});
+
+// ------------------------------------------------------------------------------------------------
+// helpers
+
+/** The same API, with this key on every request (so the support helpers act as that tenant). */
+function withKey(base: TestApi, secret: string): TestApi {
+  return {
+    ...base,
+    request: (p, init = {}) =>
+      base.request(p, { ...init, headers: { Authorization: `Bearer ${secret}`, ...((init.headers as Record<string, string>) ?? {}) } }),
+  };
+}
+
+interface TenantApis {
+  tenantId: string;
+  /** The API whose jobs run. */
+  api: TestApi;
+  /** The API whose jobs never get a worker. */
+  idle: TestApi;
+}
+
+async function newTenant(quotas: { maxRows?: number; maxConcurrentJobs?: number } = {}): Promise<TenantApis> {
+  const tenantId = `t-jobs-${randomUUID().slice(0, 8)}`;
+  const key = await createApiKey(api.deps.db.db, { name: 'api-jobs-test', tenantId, ...quotas });
+  return { tenantId, api: withKey(api, key.secret), idle: withKey(idle, key.secret) };
+}
+
+async function jobRowsOf(tenantId: string) {
+  return api.deps.db.db.select().from(jobs).where(eq(jobs.tenantId, tenantId));
+}
+
+async function workflowCount(tenantId: string): Promise<number> {
+  const { count } = await api.deps.temporal.client.workflow.count(`ShardflowTenant = '${tenantId}'`);
+  return count;
+}
+
+/** Polls Temporal's visibility (eventually consistent) until it shows `atLeast` workflows of the tenant. */
+async function settledWorkflowCount(tenantId: string, atLeast: number): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  let n = await workflowCount(tenantId);
+  while (n < atLeast && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    n = await workflowCount(tenantId);
+  }
+  return n;
+}
+
+async function assertProblem(res: { status: number; headers: Headers; json(): Promise<unknown> }, status: number, paths: string[] = []) {
+  const body = (await res.json()) as { type: string; title: string; status: number; detail?: string; errors?: { path: string; message: string }[] };
+  assert.equal(res.status, status, JSON.stringify(body));
+  assert.equal(res.headers.get('content-type'), 'application/problem+json');
+  assert.equal(body.status, status);
+  assert.equal(typeof body.type, 'string');
+  assert.equal(typeof body.title, 'string');
+  const got = (body.errors ?? []).map((e) => e.path);
+  for (const p of paths) assert.ok(got.includes(p), `expected an error naming ${p}; got ${JSON.stringify(body)}`);
+  for (const e of body.errors ?? []) assert.ok(typeof e.message === 'string' && e.message.length > 0, JSON.stringify(e));
+  return body;
+}
+
+async function postRaw(t: TestApi, body: string | unknown, headers: Record<string, string> = {}) {
+  return t.request('/v1/jobs', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+const trial = (spec: Record<string, unknown> = {}, rest: Record<string, unknown> = {}) => ({
+  kind: 'trial',
+  spec: { method: 'mvn', nPerArm: 20, seed: 7, ...spec },
+  ...rest,
+});
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A trial job run to completion (as that tenant). */
+async function completedJob(t: TenantApis, spec: Record<string, unknown> = {}, rest: Record<string, unknown> = {}) {
+  const res = await postJob(t.api, trial(spec, rest));
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  const job = await waitForJob(t.api, res.body.id, isDone);
+  assert.equal(job.status, 'completed', JSON.stringify(job));
+  return job;
+}
+
+// ------------------------------------------------------------------------------------------------
+// bad input: a clear 4xx naming the field, and nothing started
+
+const BAD_INPUT: Array<{ name: string; body: unknown; status: number; path: string }> = [
+  { name: 'nPerArm 0', body: trial({ nPerArm: 0 }), status: 400, path: 'spec.nPerArm' },
+  { name: 'nPerArm -1', body: trial({ nPerArm: -1 }), status: 400, path: 'spec.nPerArm' },
+  { name: 'nPerArm 1.5', body: trial({ nPerArm: 1.5 }), status: 400, path: 'spec.nPerArm' },
+  { name: 'nPerArm "NaN"', body: trial({ nPerArm: 'NaN' }), status: 400, path: 'spec.nPerArm' },
+  { name: 'nPerArm null', body: trial({ nPerArm: null }), status: 400, path: 'spec.nPerArm' },
+  { name: 'nPerArm "10"', body: trial({ nPerArm: '10' }), status: 400, path: 'spec.nPerArm' },
+  { name: 'nPerArm missing', body: { kind: 'trial', spec: { method: 'mvn', seed: 1 } }, status: 400, path: 'spec.nPerArm' },
+  { name: 'spec missing', body: { kind: 'trial' }, status: 400, path: 'spec' },
+  { name: 'unknown method', body: trial({ method: 'gan' }), status: 400, path: 'spec.method' },
+  { name: 'unknown model', body: trial({ model: 'no-such-model' }), status: 400, path: 'spec.model' },
+  { name: 'wrong visit name', body: trial({ visits: ['Baseline', 'Week 5'] }), status: 400, path: 'spec.visits.1' },
+  { name: 'wrong arm name', body: trial({ arms: ['Active', 'Sham'] }), status: 400, path: 'spec.arms.1' },
+  { name: 'duplicate visits', body: trial({ visits: ['Baseline', 'Baseline'] }), status: 400, path: 'spec.visits' },
+  { name: 'arms equal', body: trial({ arms: ['Active', 'Active'] }), status: 400, path: 'spec.arms' },
+  { name: 'unknown spec field', body: trial({ nPerArms: 5 }), status: 400, path: 'spec.nPerArms' },
+  { name: 'shardRows below range', body: trial({}, { partitioning: { shardRows: 9 } }), status: 400, path: 'partitioning.shardRows' },
+  { name: 'shardRows above range', body: trial({}, { partitioning: { shardRows: 50_000_001 } }), status: 400, path: 'partitioning.shardRows' },
+  { name: 'too many shards', body: trial({ nPerArm: 250_001 }, { partitioning: { shardRows: 10 } }), status: 400, path: 'partitioning.shardRows' },
+  { name: 'maxParallelShards 0', body: trial({}, { partitioning: { maxParallelShards: 0 } }), status: 400, path: 'partitioning.maxParallelShards' },
+  { name: 'fhir for trial', body: trial({}, { output: { format: 'fhir' } }), status: 400, path: 'output.format' },
+  { name: 'csv with zstd', body: trial({}, { output: { format: 'csv', compression: 'zstd' } }), status: 400, path: 'output.compression' },
+  { name: 'ndjson with snappy', body: trial({}, { output: { format: 'ndjson', compression: 'snappy' } }), status: 400, path: 'output.compression' },
+  { name: 'unknown format', body: trial({}, { output: { format: 'xlsx' } }), status: 400, path: 'output.format' },
+  { name: 'unknown top-level field', body: { ...trial(), priority: 'high' }, status: 400, path: 'priority' },
+  { name: 'unknown kind', body: { kind: 'weather', spec: {} }, status: 400, path: 'kind' },
+  { name: 'kind missing', body: { spec: { nPerArm: 5 } }, status: 400, path: 'kind' },
+  { name: 'relational (not available yet)', body: { kind: 'relational', spec: { seed: 1, tables: [] } }, status: 422, path: 'kind' },
+  { name: 'patients (not available yet)', body: { kind: 'patients', spec: { count: 10, seed: 1 } }, status: 422, path: 'kind' },
+  { name: 'emissions (not available yet)', body: { kind: 'emissions', spec: {} }, status: 422, path: 'kind' },
+];
+
+test('bad input: a 4xx problem naming the field, and no job row or workflow', { skip: stackMissing }, async (t) => {
+  const tenant = await newTenant();
+  for (const c of BAD_INPUT) {
+    await t.test(c.name, async () => {
+      await assertProblem(await postRaw(tenant.api, c.body), c.status, [c.path]);
+    });
+  }
+  assert.deepEqual(await jobRowsOf(tenant.tenantId), []);
+  assert.equal(await workflowCount(tenant.tenantId), 0);
+});
+
+test('malformed JSON, an empty body and a non-JSON body are 400 problems; nothing starts', { skip: stackMissing }, async () => {
+  const tenant = await newTenant();
+  await assertProblem(await postRaw(tenant.api, '{"kind": "trial", "spec": {'), 400);
+  await assertProblem(await postRaw(tenant.api, ''), 400);
+  await assertProblem(await postRaw(tenant.api, '[1, 2, 3]'), 400);
+  await assertProblem(await postRaw(tenant.api, 'null'), 400);
+  // A JSON body sent as something else is refused too, never started (nor a 500).
+  const plain = await postRaw(tenant.api, trial(), { 'Content-Type': 'text/plain' });
+  assert.ok([400, 415].includes(plain.status), `text/plain: ${plain.status}`);
+  await assertProblem(plain, plain.status);
+  const none = await tenant.api.request('/v1/jobs', { method: 'POST', body: JSON.stringify(trial()) });
+  assert.ok([400, 415].includes(none.status), `no Content-Type: ${none.status}`);
+  await assertProblem(none, none.status);
+  assert.deepEqual(await jobRowsOf(tenant.tenantId), []);
+  assert.equal(await workflowCount(tenant.tenantId), 0);
+});
+
+// ------------------------------------------------------------------------------------------------
+// quotas
+
+test('maxRows: a job over the key quota is a 422 naming spec.nPerArm; one at the quota starts', { skip: stackMissing }, async () => {
+  const tenant = await newTenant({ maxRows: 1000 });
+  // 2 × 126 × 4 visits = 1008 > 1000
+  await assertProblem(await postRaw(tenant.api, trial({ nPerArm: 126 })), 422, ['spec.nPerArm']);
+  assert.deepEqual(await jobRowsOf(tenant.tenantId), []);
+  assert.equal(await workflowCount(tenant.tenantId), 0);
+
+  // 2 × 125 × 4 = 1000: exactly the quota
+  const ok = await postJob(tenant.api, trial({ nPerArm: 125 }));
+  assert.equal(ok.status, 202, JSON.stringify(ok.body));
+  assert.equal(ok.body.estimate.rows, 1000);
+  const done = await waitForJob(tenant.api, ok.body.id, isDone);
+  assert.equal(done.status, 'completed');
+});
+
+test('maxConcurrentJobs 1: a second job while one runs is a 422; once the first ends, a new one starts', { skip: stackMissing }, async () => {
+  const tenant = await newTenant({ maxConcurrentJobs: 1 });
+  const first = await postJob(tenant.idle, trial());
+  assert.equal(first.status, 202, JSON.stringify(first.body));
+  idleJobs.push(first.body.id);
+
+  await assertProblem(await postRaw(tenant.idle, trial({ seed: 8 })), 422);
+  await assertProblem(await postRaw(tenant.api, trial({ seed: 9 })), 422);
+  assert.equal((await jobRowsOf(tenant.tenantId)).length, 1);
+  assert.equal(await settledWorkflowCount(tenant.tenantId, 1), 1);
+
+  // The first job ends (terminated by an operator): the slot is free again.
+  await idle.deps.temporal.client.workflow.getHandle(first.body.id).terminate('test');
+  const ended = await getJob(tenant.idle, first.body.id);
+  assert.equal(ended.status, 'failed');
+  const second = await postJob(tenant.api, trial({ seed: 10 }));
+  assert.equal(second.status, 202, JSON.stringify(second.body));
+  assert.equal((await waitForJob(tenant.api, second.body.id, isDone)).status, 'completed');
+});
+
+// ------------------------------------------------------------------------------------------------
+// Idempotency-Key
+
+test('Idempotency-Key: same key and body → 200 with the same job; another body → 409; one workflow', { skip: stackMissing }, async () => {
+  const tenant = await newTenant();
+  const key = `idem-${randomUUID()}`;
+  const body = trial({ nPerArm: 30, seed: 11 });
+  const first = await postJob(tenant.api, body, { 'Idempotency-Key': key });
+  assert.equal(first.status, 202, JSON.stringify(first.body));
+
+  // Same body, members in another order: still the same request.
+  const reordered = { spec: { seed: 11, nPerArm: 30, method: 'mvn' }, kind: 'trial' };
+  const again = await postJob(tenant.api, reordered, { 'Idempotency-Key': key });
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.equal(again.body.id, first.body.id);
+  assert.equal(again.body.kind, 'trial');
+
+  const other = await postRaw(tenant.api, trial({ nPerArm: 31, seed: 11 }), { 'Idempotency-Key': key });
+  await assertProblem(other, 409);
+
+  // A malformed key is a 400 naming the header.
+  await assertProblem(await postRaw(tenant.api, body, { 'Idempotency-Key': ' ' }), 400, ['Idempotency-Key']);
+
+  const rows = await jobRowsOf(tenant.tenantId);
+  assert.deepEqual(rows.map((r) => r.id), [first.body.id]);
+  assert.equal(await settledWorkflowCount(tenant.tenantId, 1), 1);
+
+  // The same key from another tenant is another request altogether.
+  const stranger = await newTenant();
+  const theirs = await postJob(stranger.api, body, { 'Idempotency-Key': key });
+  assert.equal(theirs.status, 202, JSON.stringify(theirs.body));
+  assert.notEqual(theirs.body.id, first.body.id);
+  await waitForJob(tenant.api, first.body.id, isDone);
+  await waitForJob(stranger.api, theirs.body.id, isDone);
+});
+
+// ------------------------------------------------------------------------------------------------
+// the POST answer
+
+test('POST /v1/jobs: 202 with id job-…, status running, the row estimate and every link', { skip: stackMissing }, async () => {
+  const tenant = await newTenant();
+  const res = await postJob(tenant.idle, trial({ nPerArm: 50 }));
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  idleJobs.push(res.body.id);
+  const job = res.body;
+  assert.match(job.id, /^job-[A-Za-z0-9_-]+$/);
+  assert.equal(job.kind, 'trial');
+  assert.equal(job.status, 'running');
+  assert.equal(job.estimate.rows, 2 * 50 * 4); // the pilot model's four visits
+  assert.ok(job.estimate.seconds >= 0);
+  const self = `/v1/jobs/${job.id}`;
+  assert.deepEqual(job.links, {
+    self,
+    events: `${self}/events`,
+    files: `${self}/files`,
+    pause: `${self}/pause`,
+    resume: `${self}/resume`,
+    cancel: `${self}/cancel`,
+  });
+  // The seed is always recorded, defaults filled in.
+  assert.equal(job.spec.seed, 7);
+  assert.deepEqual(job.spec.visits, ['Baseline', 'Week 4', 'Week 8', 'Week 12']);
+  assert.deepEqual(job.output, { format: 'parquet', compression: 'zstd' });
+  assert.ok(!Number.isNaN(Date.parse(job.createdAt)));
+
+  // Workflow id = job id, with the search attributes an operator filters on.
+  const d = await idle.deps.temporal.client.workflow.getHandle(job.id).describe();
+  assert.equal(d.workflowId, job.id);
+  assert.equal(d.taskQueue, idleQueue);
+  assert.deepEqual(d.searchAttributes.ShardflowKind, ['trial']);
+  assert.deepEqual(d.searchAttributes.ShardflowTenant, [tenant.tenantId]);
+  assert.deepEqual(d.searchAttributes.ShardflowRowsTotal, [400]);
+
+  // Chosen visits change the estimate; a random seed is chosen and recorded when none is given.
+  const two = await postJob(tenant.idle, { kind: 'trial', spec: { nPerArm: 50, visits: ['Baseline', 'Week 12'] } });
+  assert.equal(two.status, 202, JSON.stringify(two.body));
+  idleJobs.push(two.body.id);
+  assert.equal(two.body.estimate.rows, 2 * 50 * 2);
+  assert.ok(Number.isSafeInteger(two.body.spec.seed), JSON.stringify(two.body.spec));
+  assert.notEqual(two.body.id, job.id);
+});
+
+// ------------------------------------------------------------------------------------------------
+// listing
+
+test('GET /v1/jobs: newest first, limit + cursor pages, kind/status filters, bad limit is a 400', { skip: stackMissing }, async () => {
+  const tenant = await newTenant();
+  const completed = await completedJob(tenant, { nPerArm: 5 });
+  const created = [completed.id];
+  for (let i = 0; i < 2; i++) {
+    const r = await postJob(tenant.idle, trial({ seed: 100 + i }));
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    idleJobs.push(r.body.id);
+    created.push(r.body.id);
+  }
+  const newestFirst = [...created].reverse();
+  const list = async (q: string) => {
+    const res = await tenant.api.request(`/v1/jobs${q}`);
+    assert.equal(res.status, 200, await res.clone().text());
+    return (await res.json()) as { items: any[]; nextCursor: string | null };
+  };
+
+  const all = await list('');
+  assert.deepEqual(all.items.map((j) => j.id), newestFirst);
+  assert.equal(all.nextCursor, null);
+  for (const j of all.items) assert.deepEqual(Object.keys(j.links).sort(), ['cancel', 'events', 'files', 'pause', 'resume', 'self']);
+
+  const p1 = await list('?limit=2');
+  assert.deepEqual(p1.items.map((j) => j.id), newestFirst.slice(0, 2));
+  assert.equal(typeof p1.nextCursor, 'string');
+  const p2 = await list(`?limit=2&cursor=${encodeURIComponent(p1.nextCursor!)}`);
+  assert.deepEqual(p2.items.map((j) => j.id), newestFirst.slice(2));
+  assert.equal(p2.nextCursor, null);
+
+  const exact = await list('?limit=3');
+  assert.equal(exact.items.length, 3);
+  assert.equal(exact.nextCursor, null);
+
+  assert.deepEqual((await list('?status=completed')).items.map((j) => j.id), [completed.id]);
+  assert.deepEqual((await list('?status=running')).items.map((j) => j.id), newestFirst.slice(0, 2));
+  assert.deepEqual((await list('?status=failed')).items, []);
+  assert.deepEqual((await list('?kind=trial&limit=1')).items.map((j) => j.id), [newestFirst[0]]);
+  assert.deepEqual((await list('?kind=relational')).items, []);
+
+  await assertProblem(await tenant.api.request('/v1/jobs?limit=0'), 400, ['limit']);
+  await assertProblem(await tenant.api.request('/v1/jobs?limit=501'), 400, ['limit']);
+  await assertProblem(await tenant.api.request('/v1/jobs?limit=abc'), 400, ['limit']);
+  await assertProblem(await tenant.api.request('/v1/jobs?cursor=not-a-cursor'), 400, ['cursor']);
+  await assertProblem(await tenant.api.request('/v1/jobs?status=done'), 400, ['status']);
+  await assertProblem(await tenant.api.request('/v1/jobs?kind=weather'), 400, ['kind']);
+
+  // Another tenant sees none of them.
+  const other = await newTenant();
+  assert.deepEqual(((await (await other.api.request('/v1/jobs')).json()) as { items: unknown[] }).items, []);
+});
+
+// ------------------------------------------------------------------------------------------------
+// a completed job
+
+test('a completed job: progress at 100 %, result and files as in the manifest; the manifest is complete', { skip: stackMissing }, async () => {
+  const tenant = await newTenant();
+  const nPerArm = 300;
+  const job = await completedJob(tenant, { nPerArm, seed: 42 }, { partitioning: { shardRows: 500 } });
+  const rows = 2 * nPerArm * 4;
+
+  assert.equal(job.status, 'completed');
+  assert.ok(job.finishedAt && Date.parse(job.finishedAt) >= Date.parse(job.startedAt), JSON.stringify(job));
+  assert.equal(job.progress.unit, 'rows');
+  assert.equal(job.progress.total, rows);
+  assert.equal(job.progress.done, rows);
+  assert.equal(job.progress.fraction, 1);
+  assert.equal(job.progress.etaSeconds, 0);
+  const shards = Math.ceil(rows / 500);
+  assert.deepEqual(job.progress.shards, { total: shards, completed: shards, running: 0 });
+  assert.equal(job.error, null);
+
+  const manifest = await readManifest(dataDir, job.id);
+  assert.equal(job.result.rows, rows);
+  assert.equal(job.result.manifest, `/v1/jobs/${job.id}/files/manifest.json`);
+  const table = manifest.tables[0];
+  assert.deepEqual(
+    job.result.files,
+    table.files.map((f: any) => ({ name: f.name, rows: f.rows, bytes: f.bytes, sha256: f.sha256 })),
+  );
+  assert.ok(job.result.files.length >= shards, 'at least one part per shard');
+  assert.equal(job.result.files.reduce((n: number, f: any) => n + f.rows, 0), rows);
+
+  // The manifest: spec, seed, columns, rows, files (checked against the bytes on disk), digest.
+  assert.equal(manifest.jobId, job.id);
+  assert.equal(manifest.kind, 'trial');
+  assert.equal(manifest.seed, 42);
+  assert.equal(manifest.spec.seed, 42);
+  assert.equal(manifest.spec.nPerArm, nPerArm);
+  assert.deepEqual(manifest.spec.visits, ['Baseline', 'Week 4', 'Week 8', 'Week 12']);
+  assert.equal(manifest.rows, rows);
+  assert.equal(manifest.tables.length, 1);
+  assert.equal(table.name, 'vitals');
+  assert.equal(table.rows, rows);
+  assert.deepEqual(table.columns.map((c: any) => c.name ?? c), COLUMNS);
+  assert.match(table.digest, /^sf\d+-[0-9a-f]{16,}$/);
+  assert.equal(job.result.digest, table.digest);
+  for (const f of table.files) {
+    assert.match(f.name, /^vitals\/part-\d{5}\.parquet$/);
+    const bytes = await fs.readFile(path.join(dataDir, 'jobs', job.id, f.name));
+    assert.equal(bytes.length, f.bytes, f.name);
+    assert.equal(sha256(bytes), f.sha256, f.name);
+  }
+  const data = await readJobRows(dataDir, job.id);
+  assert.equal(data.length, rows);
+  assert.deepEqual(Object.keys(data[0]!), COLUMNS);
+
+  // The per-table digest does not depend on the partitioning; the seed does change it.
+  const again = await completedJob(tenant, { nPerArm, seed: 42 }, { partitioning: { shardRows: 2400 } });
+  const m2 = await readManifest(dataDir, again.id);
+  assert.notEqual(m2.tables[0].files.length, table.files.length);
+  assert.equal(m2.tables[0].digest, table.digest);
+  const reseeded = await completedJob(tenant, { nPerArm, seed: 43 }, { partitioning: { shardRows: 500 } });
+  assert.notEqual((await readManifest(dataDir, reseeded.id)).tables[0].digest, table.digest);
+
+  // A second read never goes backwards and stays completed.
+  const reread = await getJob(tenant.api, job.id);
+  assert.equal(reread.status, 'completed');
+  assert.equal(reread.progress.done, rows);
+
+  // It is listed as completed, with its result.
+  const listed = ((await (await tenant.api.request('/v1/jobs?status=completed&limit=500')).json()) as { items: any[] }).items.find((j) => j.id === job.id);
+  assert.equal(listed?.status, 'completed');
+  assert.equal(listed?.result?.rows, rows);
+});
+
+test('transitions that make no sense on a completed job are 409 problems', { skip: stackMissing }, async () => {
+  const tenant = await newTenant();
+  const job = await completedJob(tenant, { nPerArm: 5 });
+  for (const action of ['cancel', 'pause', 'resume'] as const) {
+    const res = await tenant.api.request(`/v1/jobs/${job.id}/${action}`, { method: 'POST' });
+    await assertProblem(res, 409);
+  }
+  const after = await getJob(tenant.api, job.id);
+  assert.equal(after.status, 'completed');
+  assert.equal(after.progress.done, after.progress.total);
+});
+
+test('a running job with no worker: GET answers promptly; pause, pause again, resume → 202', { skip: stackMissing }, async () => {
+  const tenant = await newTenant();
+  const r = await postJob(tenant.idle, trial());
+  assert.equal(r.status, 202);
+  idleJobs.push(r.body.id);
+
+  // No worker polls this queue, so the progress query cannot be answered: the API must not hang on it.
+  const t0 = Date.now();
+  const running = await getJob(tenant.idle, r.body.id);
+  assert.ok(Date.now() - t0 < 10_000, `GET took ${Date.now() - t0} ms`);
+  assert.equal(running.status, 'running');
+  assert.equal(running.progress.total, 2 * 20 * 4);
+  assert.equal(running.progress.done, 0);
+
+  const paused = await control(tenant.idle, r.body.id, 'pause');
+  assert.equal(paused.status, 202, JSON.stringify(paused.body));
+  assert.equal(paused.body.status, 'paused');
+  assert.equal(paused.body.id, r.body.id);
+  assert.equal((await getJob(tenant.idle, r.body.id)).status, 'paused');
+  const again = await control(tenant.idle, r.body.id, 'pause');
+  assert.equal(again.status, 202, JSON.stringify(again.body));
+  assert.equal(again.body.status, 'paused');
+
+  const resumed = await control(tenant.idle, r.body.id, 'resume');
+  assert.equal(resumed.status, 202, JSON.stringify(resumed.body));
+  assert.equal(resumed.body.status, 'running');
+  assert.equal((await getJob(tenant.idle, r.body.id)).status, 'running');
+
+  // Both signals reached the workflow, in order.
+  const history = await idle.deps.temporal.client.workflow.getHandle(r.body.id).fetchHistory();
+  const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes!.signalName);
+  assert.deepEqual(signals, ['pause', 'resume']);
+  assert.ok(Date.now() - t0 < 30_000, `the whole sequence took ${Date.now() - t0} ms`);
+});
+
+test("another tenant's job is a 404 for GET, pause, resume, cancel, events and files", { skip: stackMissing }, async () => {
+  const owner = await newTenant();
+  const stranger = await newTenant();
+  const job = await completedJob(owner, { nPerArm: 5 });
+  await assertProblem(await stranger.api.request(`/v1/jobs/${job.id}`), 404);
+  for (const action of ['pause', 'resume', 'cancel']) {
+    await assertProblem(await stranger.api.request(`/v1/jobs/${job.id}/${action}`, { method: 'POST' }), 404);
+  }
+  await assertProblem(await stranger.api.request(`/v1/jobs/${job.id}/events`), 404);
+  await assertProblem(await stranger.api.request(`/v1/jobs/${job.id}/files`), 404);
+  await assertProblem(await stranger.api.request(`/v1/jobs/${job.id}/files/manifest.json`), 404);
+  await assertProblem(await stranger.api.request('/v1/jobs/job-doesnotexist'), 404);
+  // The owner still sees it, unchanged.
+  assert.equal((await getJob(owner.api, job.id)).status, 'completed');
+});
