@@ -229,6 +229,16 @@ test('maxConcurrentJobs 1: a second job while one runs is a 422; once the first 
   assert.equal((await waitForJob(tenant.api, second.body.id, isDone)).status, 'completed');
 });
 
+test('maxConcurrentJobs 1: of six POSTs sent at the same moment, exactly one starts', { skip: stackMissing }, async () => {
+  const tenant = await newTenant({ maxConcurrentJobs: 1 });
+  const answers = await Promise.all([21, 22, 23, 24, 25, 26].map((seed) => postRaw(tenant.idle, trial({ seed }))));
+  assert.deepEqual(answers.map((r) => r.status).sort(), [202, 422, 422, 422, 422, 422]);
+  const started = answers.find((r) => r.status === 202)!;
+  idleJobs.push(((await started.json()) as { id: string }).id);
+  for (const r of answers.filter((a) => a.status === 422)) await assertProblem(r, 422);
+  assert.equal((await jobRowsOf(tenant.tenantId)).length, 1);
+});
+
 // ------------------------------------------------------------------------------------------------
 // Idempotency-Key
 

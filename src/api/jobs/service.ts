@@ -7,7 +7,7 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { defaultPayloadConverter, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { jobs, type JobRow } from '../../db/schema.js';
 import { jobWorkflow, pauseSignal, progressQuery, resumeSignal } from '../../workflows/job.js';
 import { SEARCH_ATTRIBUTES, type JobInput, type JobProgress, type JobResultSummary, type JobStatus, type ShardCheckpoint } from '../../workflows/job-types.js';
@@ -82,31 +82,38 @@ export function createJobService(deps: ApiDeps) {
   }
 
   async function create(tenant: Tenant, job: NormalizedJob, idem: { key: string | null; hash: string }): Promise<JobView> {
-    if (tenant.maxConcurrentJobs !== null) {
-      const [{ n }] = await db.sql<{ n: number }[]>`
-        select count(*)::int as n from jobs where tenant_id = ${tenant.tenantId} and status in ('running', 'paused')`;
-      if (n >= tenant.maxConcurrentJobs) {
-        throw ProblemError.unprocessable(`this API key allows ${tenant.maxConcurrentJobs} concurrent jobs; ${n} are running or paused`);
-      }
-    }
     const id = newJobId();
     const input: JobInput = { jobId: id, ...job.input };
-    const [row] = await db.db
-      .insert(jobs)
-      .values({
-        id,
-        tenantId: tenant.tenantId,
-        kind: input.kind,
-        status: 'running',
-        spec: input.spec,
-        output: input.output,
-        partitioning: input.partitioning,
-        rowsTotal: job.rows,
-        idempotencyKey: idem.key,
-        requestHash: idem.hash,
-        startedAt: new Date(),
-      })
-      .returning();
+    // The quota check and the insert are one step per tenant: two concurrent POSTs cannot both pass.
+    const row = await db.db.transaction(async (tx) => {
+      if (tenant.maxConcurrentJobs !== null) {
+        await tx.execute(dsql`select pg_advisory_xact_lock(hashtext(${'jobs:' + tenant.tenantId}))`);
+        const [{ n }] = await tx
+          .select({ n: dsql<number>`count(*)::int` })
+          .from(jobs)
+          .where(and(eq(jobs.tenantId, tenant.tenantId), inArray(jobs.status, ['running', 'paused'])));
+        if (n! >= tenant.maxConcurrentJobs) {
+          throw ProblemError.unprocessable(`this API key allows ${tenant.maxConcurrentJobs} concurrent jobs; ${n} are running or paused`);
+        }
+      }
+      const [inserted] = await tx
+        .insert(jobs)
+        .values({
+          id,
+          tenantId: tenant.tenantId,
+          kind: input.kind,
+          status: 'running',
+          spec: input.spec,
+          output: input.output,
+          partitioning: input.partitioning,
+          rowsTotal: job.rows,
+          idempotencyKey: idem.key,
+          requestHash: idem.hash,
+          startedAt: new Date(),
+        })
+        .returning();
+      return inserted!;
+    });
     try {
       await startWorkflow(input, job.rows);
     } catch (err) {
