@@ -4,16 +4,10 @@
  * Temperature with one decimal. Optional nulls in the nullable columns.
  */
 import type { Batch, ColumnSchema } from '../generators/types.js';
+import { TRIAL_SCHEMA } from '../generators/trial/generate.js';
 
-export const VITALS_SCHEMA: ColumnSchema[] = [
-  { name: 'SubjectID', type: 'string' },
-  { name: 'TreatmentArm', type: 'string' },
-  { name: 'VisitName', type: 'string' },
-  { name: 'SystolicBP', type: 'int32' },
-  { name: 'DiastolicBP', type: 'int32' },
-  { name: 'HeartRate', type: 'int32' },
-  { name: 'Temperature', type: 'float64', decimals: 1 },
-];
+/** The trial generator's own schema, so sink tests and benchmarks write exactly that shape. */
+export const VITALS_SCHEMA: ColumnSchema[] = [...TRIAL_SCHEMA];
 
 export const VITALS_SCHEMA_NULLABLE: ColumnSchema[] = VITALS_SCHEMA.map((c) =>
   c.name === 'SubjectID' ? c : { ...c, nullable: true },

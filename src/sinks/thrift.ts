@@ -1,3 +1,5 @@
+import { ByteBuf } from './bytes.js';
+
 /**
  * Minimal Thrift compact-protocol writer: just enough to emit Parquet page headers and the
  * file footer (FileMetaData). Structs are described as plain arrays of fields so the Parquet
@@ -31,36 +33,10 @@ export type TField =
   | { id: number; t: 'list_string'; v: string[] | undefined }
   | { id: number; t: 'list_struct'; v: TField[][] | undefined };
 
-export class ThriftWriter {
-  private buf: Buffer;
-  pos = 0;
-
+/** Compact-protocol encoding on top of the growable ByteBuf. */
+export class ThriftWriter extends ByteBuf {
   constructor(initial = 256) {
-    this.buf = Buffer.allocUnsafe(initial);
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = b;
-  }
-
-  varint(n: number): void {
-    // n is a non-negative integer < 2^53
-    this.ensure(10);
-    while (n >= 0x80) {
-      this.buf[this.pos++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buf[this.pos++] = n;
+    super(initial);
   }
 
   varbig(n: bigint): void {
@@ -85,29 +61,28 @@ export class ThriftWriter {
     }
   }
 
-  bytes(b: Uint8Array): void {
+  /** A length-prefixed byte string (Thrift `binary`). */
+  binary(b: Uint8Array): void {
     this.varint(b.length);
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    this.bytes(b);
   }
 
   string(s: string): void {
-    this.bytes(Buffer.from(s, 'utf8'));
+    this.binary(Buffer.from(s, 'utf8'));
   }
 
   private fieldHeader(delta: number, type: number, id: number): void {
-    if (delta > 0 && delta <= 15) this.byte((delta << 4) | type);
+    if (delta > 0 && delta <= 15) this.u8((delta << 4) | type);
     else {
-      this.byte(type);
+      this.u8(type);
       this.zigzag32(id);
     }
   }
 
   private listHeader(size: number, elemType: number): void {
-    if (size < 15) this.byte((size << 4) | elemType);
+    if (size < 15) this.u8((size << 4) | elemType);
     else {
-      this.byte(0xf0 | elemType);
+      this.u8(0xf0 | elemType);
       this.varint(size);
     }
   }
@@ -136,7 +111,7 @@ export class ThriftWriter {
           break;
         case 'binary':
           this.fieldHeader(delta, TType.BINARY, f.id);
-          this.bytes(f.v);
+          this.binary(f.v);
           break;
         case 'struct':
           this.fieldHeader(delta, TType.STRUCT, f.id);
@@ -159,12 +134,12 @@ export class ThriftWriter {
           break;
       }
     }
-    this.byte(0); // STOP
+    this.u8(0); // STOP
   }
 
   /** A copy of the bytes written so far. */
   toBuffer(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    return Buffer.from(this.view());
   }
 }
 
