@@ -56,6 +56,21 @@ export function rowView(row: JobRow): JobView {
   };
 }
 
+/** The job status a workflow execution status stands for (a job that continued as new still runs). */
+function statusOf(name: WorkflowExecutionDescription['status']['name']): JobStatus {
+  switch (name) {
+    case 'RUNNING':
+    case 'CONTINUED_AS_NEW':
+      return 'running';
+    case 'COMPLETED':
+      return 'completed';
+    case 'CANCELLED':
+      return 'cancelled';
+    default:
+      return 'failed';
+  }
+}
+
 export function createJobService(deps: ApiDeps) {
   const { db, temporal, config } = deps;
   const client = temporal.client;
@@ -134,14 +149,13 @@ export function createJobService(deps: ApiDeps) {
   }
 
   /** Rows inside running shards, from their last heartbeats. */
-  async function runningRows(id: string, running: number[]): Promise<number> {
-    const d = await describe(id);
+  function runningRows(d: WorkflowExecutionDescription, running: number[]): number {
     let rows = 0;
-    for (const a of d?.raw.pendingActivities ?? []) {
+    for (const a of d.raw.pendingActivities ?? []) {
       const payload = a.heartbeatDetails?.payloads?.[0];
       if (!payload) continue;
       const cp = defaultPayloadConverter.fromPayload<ShardCheckpoint>(payload as any);
-      if (cp && running.includes(cp.shardIndex)) rows += cp.rowsWritten - 0;
+      if (cp && running.includes(cp.shardIndex)) rows += cp.rowsWritten;
     }
     return rows;
   }
@@ -165,37 +179,23 @@ export function createJobService(deps: ApiDeps) {
   async function view(tenant: Tenant, id: string): Promise<JobView> {
     const row = await findRow(tenant, id);
     const base = rowView(row);
+    // The query comes before the describe: a shard that completes in between is then missed for one
+    // read (and the high-water mark holds), never counted twice. A query needs a worker; with none
+    // polling it would block until Temporal's own timeout, so it is bounded. A completed job needs none
+    // (its result records the shards).
+    const progress: JobProgress | undefined =
+      row.status === 'completed'
+        ? undefined
+        : await client
+            .withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => client.workflow.getHandle(id).query(progressQuery))
+            .catch(() => undefined);
     const d = await describe(id);
     if (!d) return base;
-    let status: JobStatus;
-    switch (d.status.name) {
-      case 'RUNNING':
-        status = 'running';
-        break;
-      case 'COMPLETED':
-        status = 'completed';
-        break;
-      case 'CANCELLED':
-        status = 'cancelled';
-        break;
-      case 'CONTINUED_AS_NEW':
-        status = 'running';
-        break;
-      default:
-        status = 'failed';
-    }
-    let progress: JobProgress | undefined;
-    if (status === 'running' || (status !== 'completed' && d.status.name !== 'TERMINATED')) {
-      // A query needs a worker; with none polling it would block until Temporal's own timeout (tens
-      // of seconds). Bounded here, falling back to what Postgres last knew.
-      progress = await client
-        .withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => client.workflow.getHandle(id).query(progressQuery))
-        .catch(() => undefined);
-    }
+    let status = statusOf(d.status.name);
     if (status === 'running' && (progress ? progress.paused : row.status === 'paused')) status = 'paused';
     const total = Number(row.rowsTotal ?? progress?.total ?? 0);
     let done = status === 'completed' ? total : (progress?.done ?? 0);
-    if (status === 'running' && progress) done += await runningRows(id, progress.runningShards);
+    if (status === 'running' && progress) done += runningRows(d, progress.runningShards);
     done = Math.min(total, await highWater(id, done));
     const started = row.startedAt ? new Date(row.startedAt).getTime() : Date.now();
     const end = status === 'running' || status === 'paused' ? Date.now() : new Date(row.finishedAt ?? d.closeTime ?? Date.now()).getTime();
