@@ -16,7 +16,7 @@ import { bitWidth, encodeHybrid } from './rle.js';
 import { encodeStruct, type TField } from './thrift.js';
 import type { Compression } from './types.js';
 
-export const DEFAULT_ROW_GROUP_ROWS = 1 << 18;
+export const DEFAULT_ROW_GROUP_ROWS = 1 << 17;
 
 const MAGIC = Buffer.from('PAR1', 'ascii');
 

@@ -1,0 +1,38 @@
+/**
+ * `npm run bench -- <suite> [options]`: one entry point for the benchmarks.
+ *
+ *   trial        end to end through the API, Temporal and a real worker process (bench/trial.ts)
+ *                  --quick (skip 100M)  --only a,b  --detail  --list  (see bench/trial.ts)
+ *   generators   rows/s of the trial generators, one core (bench/generators.ts [rows] [batch])
+ *   sinks        rows/s and RSS of the part writers, one core (bench/sinks.ts --rows N --cases …)
+ *
+ * Each suite runs in its own process (so its peak RSS and its flags are its own); the exit code
+ * is the suite's.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const SUITES: Record<string, string> = {
+  trial: 'trial.ts',
+  generators: 'generators.ts',
+  sinks: 'sinks.ts',
+};
+
+const [suite, ...rest] = process.argv.slice(2);
+if (!suite || suite === '--help' || suite === '-h' || !SUITES[suite]) {
+  process.stderr.write(
+    'usage: npm run bench -- <suite> [options]\n' +
+      '  trial [--quick] [--only name,…] [--detail] [--list]   end to end: POST /v1/jobs → completed manifest\n' +
+      '  generators [rows] [batchRows]                         generator rows/s per core\n' +
+      '  sinks [--rows N] [--cases parquet:zstd,…]             part writer rows/s and RSS\n',
+  );
+  process.exit(suite && !SUITES[suite] && suite !== '--help' && suite !== '-h' ? 2 : 0);
+}
+
+const script = fileURLToPath(new URL(`./${SUITES[suite]}`, import.meta.url));
+const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...rest], { stdio: 'inherit' });
+if (r.error) {
+  process.stderr.write(`bench: could not run ${script}: ${r.error.message}\n`);
+  process.exit(1);
+}
+process.exit(r.status ?? (r.signal ? 1 : 0));
