@@ -4,6 +4,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { digestRange } from '../src/generators/digest.js';
+import { createTrialTable } from '../src/generators/trial/generate.js';
+import { loadPilotModel } from '../src/generators/trial/pilot.js';
 import { startTestApi, type TestApi } from './support/api.js';
 import { uniqueTaskQueue } from './support/stack.js';
 import { startTestWorker, type TestWorker } from './support/worker.js';
@@ -52,6 +55,9 @@ test('shardRows 1,000 vs 7,919 vs one shard: same digest, same rows', async () =
   assert.match(digests[0], /^sf1-[0-9a-f]{32}$/);
   assert.deepEqual(digests, [digests[0], digests[0], digests[0]]);
   assert.equal(a.manifest.seed, spec.seed);
+  // …and it is exactly the generator's output, whose fidelity test/generators-trial.test.ts checks
+  const direct = digestRange(createTrialTable(a.manifest.spec, await loadPilotModel()), 0, rows);
+  assert.equal(direct.toString(), digests[0]);
 
   const [ra, rb, rc] = await Promise.all([a, b, c].map((r) => readJobRows(dataDir, r.job.id)));
   assert.equal(ra.length, rows);
