@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { cleanTempFiles, tempPathFor } from '../sinks/index.js';
 import type { OutputFormat, Compression } from '../sinks/types.js';
 import type { PartRecord } from '../workflows/job-types.js';
 
@@ -41,7 +41,7 @@ export function partName(table: string, globalPart: number, ext: string): string
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = tempPathFor(file);
   const handle = await fs.open(tmp, 'w');
   try {
     await handle.writeFile(JSON.stringify(value, null, 2) + '\n');
@@ -79,23 +79,11 @@ export async function verifiedParts(dir: string, parts: PartRecord[]): Promise<P
   return ok;
 }
 
-/** Removes temp files (`.*.tmp-*`) anywhere under a job's folder. */
+/** Removes temp files (see sinks' isTempFileName) anywhere under a job's folder. */
 export async function removeTempFiles(dir: string): Promise<number> {
-  let removed = 0;
-  let entries;
-  try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
-  } catch (err: any) {
-    if (err?.code === 'ENOENT') return 0;
-    throw err;
-  }
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) removed += await removeTempFiles(p);
-    else if (/\.tmp-/.test(e.name)) {
-      await fs.rm(p, { force: true });
-      removed++;
-    }
+  let removed = (await cleanTempFiles(dir)).length;
+  for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isDirectory()) removed += await removeTempFiles(path.join(dir, e.name));
   }
   return removed;
 }

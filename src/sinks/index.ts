@@ -5,7 +5,7 @@ import { CsvWriter, NdjsonWriter } from './text.js';
 import type { PartOptions, PartResult, PartSink } from './types.js';
 
 export type { Compression, OutputFormat, PartOptions, PartResult, PartSink } from './types.js';
-export { cleanTempFiles, isTempFileName } from './out.js';
+export { cleanTempFiles, isTempFileName, tempPathFor } from './out.js';
 export { DEFAULT_ROW_GROUP_ROWS } from './parquet.js';
 
 /** gzip level used for CSV/NDJSON when compressionLevel is not given. */
