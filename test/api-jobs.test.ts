@@ -158,6 +158,8 @@ const BAD_INPUT: Array<{ name: string; body: unknown; status: number; path: stri
   { name: 'unknown top-level field', body: { ...trial(), priority: 'high' }, status: 400, path: 'priority' },
   { name: 'unknown kind', body: { kind: 'weather', spec: {} }, status: 400, path: 'kind' },
   { name: 'kind missing', body: { spec: { nPerArm: 5 } }, status: 400, path: 'kind' },
+  { name: 'targetEffect beyond what SystolicBP 95–200 allows (mvn)', body: trial({ targetEffect: -60 }), status: 422, path: 'spec.targetEffect' },
+  { name: 'targetEffect beyond what SystolicBP 95–200 allows (bootstrap)', body: trial({ method: 'bootstrap', targetEffect: 90 }), status: 422, path: 'spec.targetEffect' },
   { name: 'relational (not available yet)', body: { kind: 'relational', spec: { seed: 1, tables: [] } }, status: 422, path: 'kind' },
   { name: 'patients (not available yet)', body: { kind: 'patients', spec: { count: 10, seed: 1 } }, status: 422, path: 'kind' },
   { name: 'emissions (not available yet)', body: { kind: 'emissions', spec: {} }, status: 422, path: 'kind' },
@@ -237,6 +239,14 @@ test('maxConcurrentJobs 1: of six POSTs sent at the same moment, exactly one sta
   idleJobs.push(((await started.json()) as { id: string }).id);
   for (const r of answers.filter((a) => a.status === 422)) await assertProblem(r, 422);
   assert.equal((await jobRowsOf(tenant.tenantId)).length, 1);
+});
+
+test('a large but reachable targetEffect starts, and its answer carries it', { skip: stackMissing }, async () => {
+  const tenant = await newTenant();
+  const res = await postJob(tenant.idle, trial({ targetEffect: -20 }));
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  assert.equal(res.body.spec.targetEffect, -20);
+  idleJobs.push(res.body.id);
 });
 
 // ------------------------------------------------------------------------------------------------

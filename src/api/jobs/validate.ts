@@ -3,12 +3,16 @@
  * the shard grid, and the key's quotas. Every refusal names the field; nothing is started.
  */
 import { randomInt } from 'node:crypto';
+import { effectReach } from '../../generators/trial/generate.js';
 import { resolveTrialSpec } from '../../generators/trial/spec.js';
 import type { ModelStore } from '../../db/trial-models.js';
 import type { JobInput, JobOutput } from '../../workflows/job-types.js';
 import { ProblemError, type FieldError } from '../middleware/problem.js';
 import type { Tenant } from '../types.js';
 import { MAX_SHARDS, SHARD_ROWS_MAX, SHARD_ROWS_MIN, type CreateJobBody } from './schema.js';
+
+/** How far (mmHg) the expected effect may fall from the target before the spec is refused. */
+const EFFECT_TOLERANCE = 0.1;
 
 export interface NormalizedJob {
   input: Omit<JobInput, 'jobId'>;
@@ -59,6 +63,15 @@ export async function normalizeJob(body: CreateJobBody, tenant: Tenant, models: 
   }
   // The seed is always recorded, so the same job can be run again to the same bytes.
   const resolved = resolveTrialSpec({ ...spec, seed: spec.seed ?? randomInt(0, 2 ** 47) }, names);
+  // The clinical SBP range bounds the effect a model can show: refuse a target the output would miss.
+  const reach = effectReach(resolved, await models.trialModel(tenant.tenantId, resolved));
+  if (Math.abs(reach.achieved - resolved.targetEffect) > EFFECT_TOLERANCE) {
+    throw unprocessable(
+      'spec.targetEffect',
+      `${resolved.targetEffect} mmHg cannot be reached: with ${resolved.method === 'rules' ? 'the rules model' : `model ${resolved.model}`} ` +
+        `SystolicBP in 95–200 allows an effect between ${reach.min.toFixed(1)} and ${reach.max.toFixed(1)} mmHg at the last visit`,
+    );
+  }
   const rows = 2 * resolved.nPerArm * resolved.visits.length;
   if (!Number.isSafeInteger(rows)) throw bad('spec.nPerArm', 'too many rows');
 

@@ -124,21 +124,12 @@ function bootstrapExpectedSbp(g: TrialModel['groups'][number], d: number, sigma:
  */
 export function trialShifts(spec: ResolvedTrialSpec, model: TrialModel): number[] {
   const V = spec.visits.length;
-  const { min: lo, max: hi } = CLINICAL_RANGES.SystolicBP;
   return spec.visits.map((visit, v) => {
     const f = V === 1 ? 1 : v / (V - 1);
-    const target = f * spec.targetEffect;
-    const g0 = model.groups[groupIndex(model, visit, spec.arms[0])];
-    const g1 = model.groups[groupIndex(model, visit, spec.arms[1])];
-    let expected: (g: typeof g0, d: number) => number;
-    if (spec.method === 'bootstrap') {
-      expected = (g, d) => bootstrapExpectedSbp(g, d, spec.jitter * g.sd[0], lo, hi);
-    } else {
-      expected = (g, d) => clampedNormalMean(g.mean[0] + d, Math.sqrt(g.cov[0]), lo, hi);
-    }
-    const want = expected(g1, 0) + target;
-    let a = -400;
-    let b = 400;
+    const { g0, g1, expected } = sbpExpectation(spec, model, visit);
+    const want = expected(g1, 0) + f * spec.targetEffect;
+    let a = -SHIFT_LIMIT;
+    let b = SHIFT_LIMIT;
     for (let it = 0; it < 60; it++) {
       const m = (a + b) / 2;
       if (expected(g0, m) < want) a = m;
@@ -146,6 +137,34 @@ export function trialShifts(spec: ResolvedTrialSpec, model: TrialModel): number[
     }
     return (a + b) / 2;
   });
+}
+
+/** Largest SBP shift (mmHg) the solver tries: past it every value sits at a clinical bound. */
+const SHIFT_LIMIT = 400;
+
+/** Expected clamped SBP of a group shifted by d, for this spec's method, at one visit. */
+function sbpExpectation(spec: ResolvedTrialSpec, model: TrialModel, visit: string) {
+  const { min: lo, max: hi } = CLINICAL_RANGES.SystolicBP;
+  const g0 = model.groups[groupIndex(model, visit, spec.arms[0])];
+  const g1 = model.groups[groupIndex(model, visit, spec.arms[1])];
+  type G = typeof g0;
+  const expected =
+    spec.method === 'bootstrap'
+      ? (g: G, d: number) => bootstrapExpectedSbp(g, d, spec.jitter * g.sd[0], lo, hi)
+      : (g: G, d: number) => clampedNormalMean(g.mean[0] + d, Math.sqrt(g.cov[0]), lo, hi);
+  return { g0, g1, expected };
+}
+
+/**
+ * What the clinical ranges allow at the last visit: the reachable Active − Placebo SBP difference
+ * and the expected difference the generator will actually produce for spec.targetEffect (equal to
+ * it unless the target lies outside [min, max]).
+ */
+export function effectReach(spec: ResolvedTrialSpec, model: TrialModel): { min: number; max: number; achieved: number } {
+  const { g0, g1, expected } = sbpExpectation(spec, model, spec.visits[spec.visits.length - 1]!);
+  const base = expected(g1, 0);
+  const shift = trialShifts(spec, model).at(-1)!;
+  return { min: expected(g0, -SHIFT_LIMIT) - base, max: expected(g0, SHIFT_LIMIT) - base, achieved: expected(g0, shift) - base };
 }
 
 /**
