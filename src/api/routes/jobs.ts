@@ -129,10 +129,12 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
         closed = true;
       });
       while (!closed) {
+        // A fixed cadence: the time a read takes comes out of the interval, not on top of it.
+        const tick = Date.now();
         const v = await service.view(tenant, id);
         if (v.status === 'running' || v.status === 'paused') {
           await stream.writeSSE({ event: 'progress', data: JSON.stringify({ status: v.status, ...v.progress }) });
-          await stream.sleep(SSE_INTERVAL_MS);
+          await stream.sleep(Math.max(0, SSE_INTERVAL_MS - (Date.now() - tick)));
         } else {
           await stream.writeSSE({ event: 'status', data: JSON.stringify({ status: v.status, progress: v.progress, result: v.result, error: v.error }) });
           break;
