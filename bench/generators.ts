@@ -4,10 +4,10 @@
  *
  *     npx tsx bench/generators.ts [rows=4000000] [batchRows=65536]
  */
-import { TableDigest } from '../src/generators/digest.js';
-import { createTrialTable, resolveTrialSpec, rulesModel, type TrialMethod } from '../src/generators/trial/index.js';
-import { loadPilotModel } from '../src/generators/trial/pilot.js';
-import type { Batch, TableGenerator } from '../src/generators/types.js';
+import { TableDigest } from '../src/data/digest.js';
+import { createTrialTable, resolveTrialSpec, rulesModel, type TrialMethod } from '../src/kinds/trial/index.js';
+import { loadPilotModel } from '../src/kinds/trial/pilot.js';
+import type { Batch, TableGenerator } from '../src/data/batch.js';
 
 const ROWS = Number(process.argv[2] ?? 4_000_000);
 const BATCH = Number(process.argv[3] ?? 65_536);

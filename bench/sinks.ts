@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openPart, type Compression, type OutputFormat } from '../src/sinks/index.js';
-import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from '../src/sinks/synthetic.js';
-import type { Batch } from '../src/generators/types.js';
+import { openPart, type Compression, type OutputFormat } from '../src/destinations/index.js';
+import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from '../test/support/vitals-batches.js';
+import type { Batch } from '../src/data/batch.js';
 
 const ALL_CASES = [
   'parquet:zstd',

@@ -15,9 +15,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cholesky, zeros } from '../src/generators/linalg.js';
-import { STREAMS, counterState, intBelow, keyState, laneU32, normalFromU32 } from '../src/generators/rng.js';
-import { CLINICAL_RANGES, K, POPULATION_NORMS, TRIAL_COLUMNS, VITALS } from '../src/generators/trial/model.js';
+import { cholesky, zeros } from '../src/data/linalg.js';
+import { STREAMS, counterState, intBelow, keyState, laneU32, normalFromU32 } from '../src/data/rng.js';
+import { CLINICAL_RANGES, K, POPULATION_NORMS, TRIAL_COLUMNS, VITALS } from '../src/kinds/trial/model.js';
 
 const SEED = 20240601;
 const SUBJECTS = 240;

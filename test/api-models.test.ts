@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { createApiKey } from '../src/db/api-keys.js';
-import { PILOT_VITALS_CSV_PATH } from '../src/generators/trial/pilot.js';
+import { PILOT_VITALS_CSV_PATH } from '../src/kinds/trial/pilot.js';
 import { stackMissing, startTestApi, type TestApi } from './support/api.js';
 import { startTestWorker, type TestWorker } from './support/worker.js';
 import { uniqueTaskQueue } from './support/stack.js';

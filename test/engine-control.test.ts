@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { resolveTemporalBinary } from '../src/dev/temporal-binary.js';
-import type { ShardTask } from '../src/workflows/job-types.js';
+import type { ShardTask } from '../src/engine/types.js';
 import { startTestApi, type TestApi } from './support/api.js';
 import { shardGate } from './support/gate.js';
 import { control, getJob, isDone, postJob, readManifest, tempDataDir, tempFilesUnder, waitForJob } from './support/jobs.js';

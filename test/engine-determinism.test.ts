@@ -4,9 +4,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { digestRange } from '../src/generators/digest.js';
-import { createTrialTable } from '../src/generators/trial/generate.js';
-import { loadPilotModel } from '../src/generators/trial/pilot.js';
+import { digestRange } from '../src/data/digest.js';
+import { createTrialTable } from '../src/kinds/trial/generate.js';
+import { loadPilotModel } from '../src/kinds/trial/pilot.js';
 import { startTestApi, type TestApi } from './support/api.js';
 import { uniqueTaskQueue } from './support/stack.js';
 import { startTestWorker, type TestWorker } from './support/worker.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TableDigest, digestRange } from '../src/generators/digest.js';
-import { createTrialTable, resolveTrialSpec, rulesModel } from '../src/generators/trial/index.js';
-import type { Batch, ColumnSchema } from '../src/generators/types.js';
+import { TableDigest, digestRange } from '../src/data/digest.js';
+import { createTrialTable, resolveTrialSpec, rulesModel } from '../src/kinds/trial/index.js';
+import type { Batch, ColumnSchema } from '../src/data/batch.js';
 
 function rulesGen(seed: number, nPerArm = 1000) {
   const spec = resolveTrialSpec({ method: 'rules', nPerArm, seed });

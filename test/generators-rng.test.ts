@@ -10,7 +10,7 @@ import {
   u32,
   uniform53,
   uniforms,
-} from '../src/generators/rng.js';
+} from '../src/data/rng.js';
 
 test('seeds split into 32-bit words; 2^53 − 1 is accepted, larger or negative is not', () => {
   assert.deepEqual(splitU53(0), [0, 0]);

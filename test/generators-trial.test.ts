@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { digestRange } from '../src/generators/digest.js';
+import { digestRange } from '../src/data/digest.js';
 import {
   CLINICAL_RANGES,
   ModelFitError,
@@ -20,9 +20,9 @@ import {
   trialShifts,
   type ResolvedTrialSpec,
   type TrialModel,
-} from '../src/generators/trial/index.js';
-import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/generators/trial/pilot.js';
-import type { Batch, StringColumn, TableGenerator } from '../src/generators/types.js';
+} from '../src/kinds/trial/index.js';
+import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/kinds/trial/pilot.js';
+import type { Batch, StringColumn, TableGenerator } from '../src/data/batch.js';
 
 const pilotCsv = readFileSync(PILOT_VITALS_CSV_PATH, 'utf8');
 const pilot = pilotModelFromCsv(pilotCsv);

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanTempFiles, isTempFileName, openPart, type OutputFormat } from '../src/sinks/index.js';
-import { VITALS_SCHEMA, vitalsBatch } from '../src/sinks/synthetic.js';
+import { cleanTempFiles, isTempFileName, openPart, type OutputFormat } from '../src/destinations/index.js';
+import { VITALS_SCHEMA, vitalsBatch } from './support/vitals-batches.js';
 
 describe('sinks: atomic parts', () => {
   let dir: string;

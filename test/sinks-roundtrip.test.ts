@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import type { Batch, ColumnSchema } from '../src/generators/types.js';
-import { openPart, type Compression, type OutputFormat } from '../src/sinks/index.js';
-import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from '../src/sinks/synthetic.js';
-import { readParquetRows } from '../src/sinks/testing.js';
+import type { Batch, ColumnSchema } from '../src/data/batch.js';
+import { openPart, type Compression, type OutputFormat } from '../src/destinations/index.js';
+import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from './support/vitals-batches.js';
+import { readParquetRows } from './support/parquet.js';
 
 type Value = string | number | null;
 

@@ -1,10 +1,10 @@
 /** The shard thread pool: concurrent shards each get their own thread, and all of them finish. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadPilotModel } from '../src/generators/trial/pilot.js';
-import { resolveTrialSpec } from '../src/generators/trial/spec.js';
-import { ThreadPool } from '../src/worker/thread-pool.js';
-import type { ShardJob } from '../src/worker/shard-work.js';
+import { loadPilotModel } from '../src/kinds/trial/pilot.js';
+import { resolveTrialSpec } from '../src/kinds/trial/spec.js';
+import { ThreadPool } from '../src/engine/thread-pool.js';
+import type { ShardJob } from '../src/engine/shard-work.js';
 import { tempDataDir } from './support/jobs.js';
 
 async function jobs(n: number): Promise<ShardJob[]> {

@@ -5,9 +5,9 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Config } from '../config.js';
-import { createActivities, type ActivityDeps } from '../activities/index.js';
-import { createModelStore } from '../db/trial-models.js';
-import { ThreadPool } from './thread-pool.js';
+import { createActivities, type ActivityDeps } from '../engine/activities.js';
+import { createModelStore } from '../kinds/trial/models.js';
+import { ThreadPool } from '../engine/thread-pool.js';
 import type postgres from 'postgres';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));

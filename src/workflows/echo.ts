@@ -1,6 +1,6 @@
 /** A trivial round trip through the worker: used by readiness checks in tests and by operators. */
 import { proxyActivities } from '@temporalio/workflow';
-import type { JobActivities } from '../activities/index.js';
+import type { JobActivities } from '../engine/activities.js';
 
 const { echo } = proxyActivities<Pick<JobActivities, 'echo'>>({ startToCloseTimeout: '30 seconds' });
 

@@ -23,7 +23,7 @@ import {
   allHandlersFinished,
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { JobActivities } from '../activities/index.js';
+import type { JobActivities } from '../engine/activities.js';
 import {
   addToRanges,
   countRanges,
@@ -34,7 +34,7 @@ import {
   type JobPlan,
   type JobProgress,
   type JobResultSummary,
-} from './job-types.js';
+} from '../engine/types.js';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');

@@ -1,5 +1,5 @@
 /** A shard gate for control tests: shards from `from` on wait until opened (or until cancelled). */
-import type { ShardTask } from '../../src/workflows/job-types.js';
+import type { ShardTask } from '../../src/engine/types.js';
 
 export function shardGate(from: number) {
   let open!: () => void;

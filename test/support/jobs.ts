@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readParquetRows } from '../../src/sinks/testing.js';
+import { readParquetRows } from './parquet.js';
 import type { TestApi } from './api.js';
 
 export async function tempDataDir(prefix = 'shardflow-test-'): Promise<string> {

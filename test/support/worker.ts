@@ -8,7 +8,7 @@ import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temp
 import { loadConfig } from '../../src/config.js';
 import { createDb, type Db } from '../../src/db/client.js';
 import { createShardflowWorker, workflowsPath } from '../../src/worker/worker.js';
-import type { ActivityDeps } from '../../src/activities/index.js';
+import type { ActivityDeps } from '../../src/engine/activities.js';
 
 let bundle: Promise<WorkflowBundle> | undefined;
 const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as any }));
@@ -45,7 +45,7 @@ export async function startTestWorker(opts: {
   };
 }
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface WorkerProcess {
   child: ChildProcess;

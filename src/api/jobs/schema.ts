@@ -3,7 +3,7 @@
  * Shape errors are 400s naming the field; semantic checks (model, visits, quotas) live in validate.ts.
  */
 import { z } from '@hono/zod-openapi';
-import { TRIAL_LIMITS, TRIAL_METHODS } from '../../generators/trial/spec.js';
+import { TRIAL_LIMITS, TRIAL_METHODS } from '../../kinds/trial/spec.js';
 
 const name = z.string().min(1).max(TRIAL_LIMITS.nameMaxLength);
 

@@ -10,7 +10,7 @@ import { defaultPayloadConverter, defineSearchAttributeKey, SearchAttributeType 
 import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { jobs, type JobRow } from '../../db/schema.js';
 import { jobWorkflow, pauseSignal, progressQuery, resumeSignal } from '../../workflows/job.js';
-import { SEARCH_ATTRIBUTES, type JobInput, type JobProgress, type JobResultSummary, type JobStatus, type ShardCheckpoint } from '../../workflows/job-types.js';
+import { SEARCH_ATTRIBUTES, type JobInput, type JobProgress, type JobResultSummary, type JobStatus, type ShardCheckpoint } from '../../engine/types.js';
 import { ProblemError } from '../middleware/problem.js';
 import type { ApiDeps, Tenant } from '../types.js';
 import type { JobView } from './schema.js';

@@ -3,10 +3,10 @@
  * the shard grid, and the key's quotas. Every refusal names the field; nothing is started.
  */
 import { randomInt } from 'node:crypto';
-import { effectReach } from '../../generators/trial/generate.js';
-import { resolveTrialSpec } from '../../generators/trial/spec.js';
-import type { ModelStore } from '../../db/trial-models.js';
-import type { JobInput, JobOutput } from '../../workflows/job-types.js';
+import { effectReach } from '../../kinds/trial/generate.js';
+import { resolveTrialSpec } from '../../kinds/trial/spec.js';
+import type { ModelStore } from '../../kinds/trial/models.js';
+import type { JobInput, JobOutput } from '../../engine/types.js';
 import { ProblemError, type FieldError } from '../middleware/problem.js';
 import type { Tenant } from '../types.js';
 import { MAX_SHARDS, SHARD_ROWS_MAX, SHARD_ROWS_MIN, type CreateJobBody } from './schema.js';

@@ -1,7 +1,7 @@
 /** /v1/jobs: create, list, read, pause, resume, cancel, and the progress event stream. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { createModelStore } from '../../db/trial-models.js';
+import { createModelStore } from '../../kinds/trial/models.js';
 import { jobs } from '../../db/schema.js';
 import { findIdempotentJob, isUniqueViolation, readIdempotencyKey, requestHash } from '../idempotency.js';
 import { problemResponses } from '../middleware/problem.js';

@@ -23,8 +23,8 @@
  * the group's rows with the jitter normal), so the model's own arm difference is removed and
  * clamping does not bias the effect.
  */
-import { STREAMS, counterState, intBelow, keyState, laneI32, normalCdf, normalPdf, u32, zigNormal } from '../rng.js';
-import type { Batch, ColumnSchema, TableGenerator } from '../types.js';
+import { STREAMS, counterState, intBelow, keyState, laneI32, normalCdf, normalPdf, u32, zigNormal } from '../../data/rng.js';
+import type { Batch, ColumnSchema, TableGenerator } from '../../data/batch.js';
 import { CLINICAL_RANGES, K, type TrialModel } from './model.js';
 import { TRIAL_TABLE, checkTrialSpec, type ResolvedTrialSpec } from './spec.js';
 

@@ -32,7 +32,7 @@
  * - If a covariance is not positive-definite (e.g. a constant column), its diagonal is jittered
  *   (1e−10 × mean variance, ×10 until Cholesky succeeds) and the jitter recorded.
  */
-import { choleskyJitter, clipEigen, minScaledEigen, psdSqrt, symmetrize, zeros } from '../linalg.js';
+import { choleskyJitter, clipEigen, minScaledEigen, psdSqrt, symmetrize, zeros } from '../../data/linalg.js';
 import type { ModelNames } from './spec.js';
 
 /** The table's columns, in order. */

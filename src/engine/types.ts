@@ -2,7 +2,7 @@
  * Shapes shared by the job workflow, its activities and the API. Types and pure helpers only:
  * this file is bundled into the deterministic workflow sandbox.
  */
-import type { Compression, OutputFormat } from '../sinks/types.js';
+import type { Compression, OutputFormat } from '../encoders/types.js';
 
 export type JobKind = 'trial' | 'relational' | 'patients' | 'emissions';
 export type JobStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';

@@ -3,14 +3,14 @@
  * part atomically, record a checkpoint after every closed part. Pure generators + sinks; no Temporal.
  */
 import path from 'node:path';
-import { TableDigest } from '../generators/digest.js';
-import type { TableGenerator } from '../generators/types.js';
-import { createTrialTable } from '../generators/trial/generate.js';
-import { openPart } from '../sinks/index.js';
-import type { Compression, OutputFormat } from '../sinks/types.js';
-import type { ShardPayload } from '../activities/kinds/index.js';
-import type { PartRecord, ShardCheckpoint } from '../workflows/job-types.js';
-import { jobDir, partExtension, partName, shardRecordPath, writeJsonAtomic, type ShardRecord } from '../activities/job-files.js';
+import { TableDigest } from '../data/digest.js';
+import type { TableGenerator } from '../data/batch.js';
+import { createTrialTable } from '../kinds/trial/generate.js';
+import { openPart } from '../destinations/index.js';
+import type { Compression, OutputFormat } from '../encoders/types.js';
+import type { ShardPayload } from '../kinds/index.js';
+import type { PartRecord, ShardCheckpoint } from './types.js';
+import { jobDir, partExtension, partName, shardRecordPath, writeJsonAtomic, type ShardRecord } from './job-files.js';
 
 export interface ShardJob {
   dataDir: string;

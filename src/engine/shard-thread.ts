@@ -4,7 +4,7 @@ import { runShardWork, type ShardJob } from './shard-work.js';
 
 export type ToThread = { type: 'run'; id: number; job: ShardJob; stop: SharedArrayBuffer };
 export type FromThread =
-  | { type: 'progress'; id: number; checkpoint: import('../workflows/job-types.js').ShardCheckpoint }
+  | { type: 'progress'; id: number; checkpoint: import('./types.js').ShardCheckpoint }
   | { type: 'done'; id: number; outcome: import('./shard-work.js').ShardOutcome }
   | { type: 'error'; id: number; name: string; message: string; stack?: string };
 

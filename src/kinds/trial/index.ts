@@ -9,7 +9,7 @@ export * from './generate.js';
 import { createTrialTable } from './generate.js';
 import { rulesModel, type TrialModel } from './model.js';
 import type { ResolvedTrialSpec } from './spec.js';
-import type { TableGenerator } from '../types.js';
+import type { TableGenerator } from '../../data/batch.js';
 
 /**
  * Convenience: the generator for a resolved spec. `model` is the model the spec names (the pilot

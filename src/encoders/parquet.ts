@@ -8,13 +8,12 @@
  * Footer: Thrift compact FileMetaData. Memory is O(rowGroupRows), independent of the part size.
  */
 import { endianness } from 'node:os';
-import type { Batch, ColumnSchema, StringColumn } from '../generators/types.js';
+import type { Batch, ColumnSchema, StringColumn } from '../data/batch.js';
 import { ByteBuf } from './bytes.js';
 import { compressPage } from './compress.js';
-import type { FileOut } from './out.js';
 import { bitWidth, encodeHybrid } from './rle.js';
 import { encodeStruct, type TField } from './thrift.js';
-import type { Compression } from './types.js';
+import type { ByteOut, Compression } from './types.js';
 
 export const DEFAULT_ROW_GROUP_ROWS = 1 << 17;
 
@@ -271,7 +270,7 @@ export class ParquetWriter {
   rows = 0;
 
   constructor(
-    private readonly out: FileOut,
+    private readonly out: ByteOut,
     private readonly schema: ColumnSchema[],
     private readonly opts: ParquetWriterOptions,
   ) {

@@ -7,14 +7,14 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import type postgres from 'postgres';
-import { TableDigest } from '../generators/digest.js';
-import { buildTables } from '../worker/shard-work.js';
-import type { JobInput, JobPlan, JobResultSummary, JobStatus } from '../workflows/job-types.js';
-import { addToRanges } from '../workflows/job-types.js';
+import { TableDigest } from '../data/digest.js';
+import { buildTables } from './shard-work.js';
+import type { JobInput, JobPlan, JobResultSummary, JobStatus } from './types.js';
+import { addToRanges } from './types.js';
 import { jobDir, readShardRecord, removeTempFiles, verifiedParts, writeJsonAtomic } from './job-files.js';
-import { kindPlugin } from './kinds/index.js';
-import { UnknownModelError, type ModelStore } from '../db/trial-models.js';
-import { createRunShard, type ShardDeps } from './shard.js';
+import { kindPlugin } from '../kinds/index.js';
+import { UnknownModelError, type ModelStore } from '../kinds/trial/models.js';
+import { createRunShard, type ShardDeps } from './shard-activity.js';
 
 export interface ActivityDeps extends ShardDeps {
   sql?: postgres.Sql;

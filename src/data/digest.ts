@@ -24,7 +24,7 @@
  * Column names and types are not hashed (the manifest lists them next to the digest).
  * Assumes a little-endian platform (every Node.js target) for the float64 bit view.
  */
-import type { Batch, ColumnSchema, StringColumn } from './types.js';
+import type { Batch, ColumnSchema, StringColumn } from './batch.js';
 
 const M0 = 0x9e3779b1 | 0;
 const M1 = 0x85ebca77 | 0;

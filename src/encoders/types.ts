@@ -1,4 +1,4 @@
-import type { Batch, ColumnSchema } from '../generators/types.js';
+import type { Batch, ColumnSchema } from '../data/batch.js';
 
 export type OutputFormat = 'parquet' | 'csv' | 'ndjson';
 export type Compression = 'zstd' | 'snappy' | 'gzip' | 'none';
@@ -28,4 +28,9 @@ export interface PartSink {
   finish(): Promise<PartResult>;
   /** Removes the temp file; nothing appears at opts.path. Safe to call more than once. */
   abort(): Promise<void>;
+}
+
+/** Sequential byte destination (a file, or a compressor in front of one). */
+export interface ByteOut {
+  write(chunk: Uint8Array): Promise<void>;
 }

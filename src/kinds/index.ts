@@ -3,9 +3,9 @@
  * preparer (what a shard thread needs to generate its rows: resolved spec, fitted model).
  * The workflow, progress, control, search attributes and files stay the same for every kind.
  */
-import type { JobInput, JobKind, JobPlan } from '../../workflows/job-types.js';
-import type { ModelStore } from '../../db/trial-models.js';
-import { trialKind } from './trial.js';
+import type { JobInput, JobKind, JobPlan } from '../engine/types.js';
+import type { ModelStore } from './trial/models.js';
+import { trialKind } from './trial/kind.js';
 
 export interface KindDeps {
   models: ModelStore;

@@ -3,9 +3,9 @@
  * CSV; a user's model is the fitted JSON stored by `POST /v1/models`; `rules` needs none.
  */
 import type postgres from 'postgres';
-import { rulesModel, type TrialModel } from '../generators/trial/model.js';
-import { loadPilotModel, PILOT_MODEL_ID } from '../generators/trial/pilot.js';
-import type { ResolvedTrialSpec } from '../generators/trial/spec.js';
+import { rulesModel, type TrialModel } from './model.js';
+import { loadPilotModel, PILOT_MODEL_ID } from './pilot.js';
+import type { ResolvedTrialSpec } from './spec.js';
 
 export { PILOT_MODEL_ID };
 

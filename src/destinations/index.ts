@@ -1,12 +1,14 @@
-import type { Batch } from '../generators/types.js';
-import { FileOut, GzipOut, type ByteOut } from './out.js';
-import { ParquetWriter } from './parquet.js';
-import { CsvWriter, NdjsonWriter } from './text.js';
-import type { PartOptions, PartResult, PartSink } from './types.js';
+import type { Batch } from '../data/batch.js';
+import { FileOut } from './file.js';
+import { GzipOut } from '../encoders/compress.js';
+import type { ByteOut } from '../encoders/types.js';
+import { ParquetWriter } from '../encoders/parquet.js';
+import { CsvWriter, NdjsonWriter } from '../encoders/text.js';
+import type { PartOptions, PartResult, PartSink } from '../encoders/types.js';
 
-export type { Compression, OutputFormat, PartOptions, PartResult, PartSink } from './types.js';
-export { cleanTempFiles, isTempFileName, tempPathFor } from './out.js';
-export { DEFAULT_ROW_GROUP_ROWS } from './parquet.js';
+export type { Compression, OutputFormat, PartOptions, PartResult, PartSink } from '../encoders/types.js';
+export { cleanTempFiles, isTempFileName, tempPathFor } from './file.js';
+export { DEFAULT_ROW_GROUP_ROWS } from '../encoders/parquet.js';
 
 /** gzip level used for CSV/NDJSON when compressionLevel is not given. */
 export const DEFAULT_TEXT_GZIP_LEVEL = 1;

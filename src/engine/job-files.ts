@@ -6,9 +6,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { cleanTempFiles, tempPathFor } from '../sinks/index.js';
-import type { OutputFormat, Compression } from '../sinks/types.js';
-import type { PartRecord } from '../workflows/job-types.js';
+import { cleanTempFiles, tempPathFor } from '../destinations/index.js';
+import type { OutputFormat, Compression } from '../encoders/types.js';
+import type { PartRecord } from './types.js';
 
 export interface ShardRecord {
   shardIndex: number;

@@ -2,9 +2,9 @@
  * CSV (RFC 4180 quoting, header row, '\n' line ends) and NDJSON writers. Rows are rendered
  * straight into a large Buffer: numbers digit by digit, dictionary strings pre-encoded once.
  */
-import type { Batch, ColumnSchema, StringColumn } from '../generators/types.js';
+import type { Batch, ColumnSchema, StringColumn } from '../data/batch.js';
 import { ByteBuf } from './bytes.js';
-import type { ByteOut } from './out.js';
+import type { ByteOut } from './types.js';
 
 const FLUSH_AT = 1 << 20;
 

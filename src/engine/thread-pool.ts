@@ -4,7 +4,7 @@
  * Temporal from its checkpoint).
  */
 import { Worker } from 'node:worker_threads';
-import type { ShardCheckpoint } from '../workflows/job-types.js';
+import type { ShardCheckpoint } from './types.js';
 import type { FromThread, ToThread } from './shard-thread.js';
 import type { ShardJob, ShardOutcome } from './shard-work.js';
 

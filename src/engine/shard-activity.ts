@@ -5,11 +5,11 @@
  */
 import { activityInfo, Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import type { ShardCheckpoint, ShardResult, ShardTask, PartRecord } from '../workflows/job-types.js';
-import { shardRowRange } from '../workflows/job-types.js';
-import type { ThreadPool } from '../worker/thread-pool.js';
+import type { ShardCheckpoint, ShardResult, ShardTask, PartRecord } from './types.js';
+import { shardRowRange } from './types.js';
+import type { ThreadPool } from './thread-pool.js';
 import { jobDir, readShardRecord, verifiedParts } from './job-files.js';
-import { kindPlugin, type KindDeps, type ShardPayload } from './kinds/index.js';
+import { kindPlugin, type KindDeps, type ShardPayload } from '../kinds/index.js';
 
 export interface ShardDeps extends KindDeps {
   dataDir: string;

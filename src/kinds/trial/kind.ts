@@ -1,6 +1,6 @@
 /** The trial kind: one table, `vitals`, of 2 × nPerArm × visits rows. */
-import { resolveTrialSpec, type TrialSpec } from '../../generators/trial/spec.js';
-import type { KindPlugin } from './index.js';
+import { resolveTrialSpec, type TrialSpec } from './spec.js';
+import type { KindPlugin } from '../index.js';
 
 export const trialKind: KindPlugin = {
   unit: 'rows',

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { createGzip, type Gzip } from 'node:zlib';
+import type { ByteOut } from '../encoders/types.js';
 
 /** Temp names are `.<final name>.tmp-<pid>-<hex>` in the final file's directory. */
 const TEMP_RE = /^\..+\.tmp-\d+-[0-9a-f]+$/;
@@ -14,10 +14,6 @@ export function isTempFileName(name: string): boolean {
   return TEMP_RE.test(name);
 }
 
-/** Sequential byte destination (a file, or a compressor in front of one). */
-export interface ByteOut {
-  write(chunk: Uint8Array): Promise<void>;
-}
 
 /**
  * Writes to a temp file next to the final path, hashing and counting the bytes; commit() fsyncs,
@@ -84,43 +80,6 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** A streaming gzip member in front of another ByteOut; memory stays bounded to one chunk. */
-export class GzipOut implements ByteOut {
-  private readonly gz: Gzip;
-  private chain: Promise<void> = Promise.resolve();
-  private error: Error | undefined;
-
-  constructor(private readonly out: ByteOut, level: number) {
-    this.gz = createGzip({ level, chunkSize: 1 << 20 });
-    this.gz.on('data', (c: Buffer) => {
-      this.chain = this.chain.then(() => this.out.write(c));
-      this.chain.catch((e: Error) => (this.error ??= e));
-    });
-    this.gz.on('error', (e: Error) => (this.error ??= e));
-  }
-
-  /** The chunk must not be modified afterwards (it is consumed asynchronously). */
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.error) throw this.error;
-    await new Promise<void>((resolve, reject) => this.gz.write(chunk, (e) => (e ? reject(e) : resolve())));
-    await this.chain;
-    if (this.error) throw this.error;
-  }
-
-  async end(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.gz.once('end', resolve);
-      this.gz.once('error', reject);
-      this.gz.end();
-    });
-    await this.chain;
-    if (this.error) throw this.error;
-  }
-
-  destroy(): void {
-    this.gz.destroy();
-  }
-}
 
 /**
  * Removes the temp files (`.<name>.tmp-<pid>-<hex>`) that an interrupted writer left in `dir`

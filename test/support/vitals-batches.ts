@@ -3,8 +3,8 @@
  * generator): SubjectID repeats for 4 consecutive rows, 2 arms, 4 visits, int32 vitals,
  * Temperature with one decimal. Optional nulls in the nullable columns.
  */
-import type { Batch, ColumnSchema } from '../generators/types.js';
-import { TRIAL_SCHEMA } from '../generators/trial/generate.js';
+import type { Batch, ColumnSchema } from '../../src/data/batch.js';
+import { TRIAL_SCHEMA } from '../../src/kinds/trial/generate.js';
 
 /** The trial generator's own schema, so sink tests and benchmarks write exactly that shape. */
 export const VITALS_SCHEMA: ColumnSchema[] = [...TRIAL_SCHEMA];

@@ -1,0 +1,64 @@
+import { promisify } from 'node:util';
+import { createGzip, gzip as gzipCb, type Gzip } from 'node:zlib';
+import { compress as zstdCompress } from '@mongodb-js/zstd';
+import SnappyJS from 'snappyjs';
+import type { ByteOut, Compression } from './types.js';
+
+const gzipAsync = promisify(gzipCb);
+
+/** Default levels: zstd 3 (zstd's own default), gzip 1 (level 6 is ~4x slower for ~20% smaller files). */
+export const DEFAULT_LEVEL: Record<'zstd' | 'gzip', number> = { zstd: 3, gzip: 1 };
+
+/** Compresses one Parquet page body with the given codec. zstd and gzip run off the JS thread. */
+export async function compressPage(codec: Compression, data: Buffer, level?: number): Promise<Buffer> {
+  switch (codec) {
+    case 'none':
+      return data;
+    case 'zstd':
+      return zstdCompress(data, level ?? DEFAULT_LEVEL.zstd);
+    case 'gzip':
+      return gzipAsync(data, { level: level ?? DEFAULT_LEVEL.gzip });
+    case 'snappy': {
+      const out = SnappyJS.compress(data) as Uint8Array;
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    }
+  }
+}
+
+/** A streaming gzip member in front of another ByteOut; memory stays bounded to one chunk. */
+export class GzipOut implements ByteOut {
+  private readonly gz: Gzip;
+  private chain: Promise<void> = Promise.resolve();
+  private error: Error | undefined;
+
+  constructor(private readonly out: ByteOut, level: number) {
+    this.gz = createGzip({ level, chunkSize: 1 << 20 });
+    this.gz.on('data', (c: Buffer) => {
+      this.chain = this.chain.then(() => this.out.write(c));
+      this.chain.catch((e: Error) => (this.error ??= e));
+    });
+    this.gz.on('error', (e: Error) => (this.error ??= e));
+  }
+
+  /** The chunk must not be modified afterwards (it is consumed asynchronously). */
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.error) throw this.error;
+    await new Promise<void>((resolve, reject) => this.gz.write(chunk, (e) => (e ? reject(e) : resolve())));
+    await this.chain;
+    if (this.error) throw this.error;
+  }
+
+  async end(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.gz.once('end', resolve);
+      this.gz.once('error', reject);
+      this.gz.end();
+    });
+    await this.chain;
+    if (this.error) throw this.error;
+  }
+
+  destroy(): void {
+    this.gz.destroy();
+  }
+}
