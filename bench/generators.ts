@@ -5,7 +5,7 @@
  *     npx tsx bench/generators.ts [rows=4000000] [batchRows=65536]
  */
 import { TableDigest } from '../src/data/digest.js';
-import { createTrialTable, resolveTrialSpec, rulesModel, type TrialMethod } from '../src/kinds/trial/index.js';
+import { createTrialTable, resolveTrialSpec, rulesModel, type TrialMethod } from '../src/kinds/trial/lib.js';
 import { loadPilotModel } from '../src/kinds/trial/pilot.js';
 import type { Batch, TableGenerator } from '../src/data/batch.js';
 

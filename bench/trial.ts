@@ -36,6 +36,7 @@ import { startApiServer } from '../src/api/server.js';
 import { connectTemporal } from '../src/api/temporal.js';
 import { collectOutput, delay, exitOf, pickFreePorts, stopChild, trackChild, type OutputTail } from '../src/dev/process.js';
 import { startStack, type Stack } from '../src/dev/stack.js';
+import { builtInKinds } from '../src/kinds/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VISITS = 4; // pilot-vitals (and the rules default): Baseline, Week 4, Week 8, Week 12
@@ -449,7 +450,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config, 'bench-api');
   const db = createDb(config.database.url!, { max: 4, applicationName: 'shardflow-bench-api' });
   const temporal = await connectTemporal(config, logger, 30_000);
-  const server = await startApiServer(config, { config, db, temporal, logger }, { handleSignals: false, gracePeriodMs: 1000 });
+  const server = await startApiServer(config, { config, db, kinds: builtInKinds, temporal, logger }, { handleSignals: false, gracePeriodMs: 1000 });
   logLine(`API at ${server.url} (auth off)`);
 
   const workerEnv: NodeJS.ProcessEnv = {

@@ -141,6 +141,7 @@ const BAD_INPUT: Array<{ name: string; body: unknown; status: number; path: stri
   { name: 'nPerArm missing', body: { kind: 'trial', spec: { method: 'mvn', seed: 1 } }, status: 400, path: 'spec.nPerArm' },
   { name: 'spec missing', body: { kind: 'trial' }, status: 400, path: 'spec' },
   { name: 'unknown method', body: trial({ method: 'gan' }), status: 400, path: 'spec.method' },
+  { name: 'method missing (no silent default)', body: { kind: 'trial', spec: { nPerArm: 5, seed: 1 } }, status: 400, path: 'spec.method' },
   { name: 'unknown model', body: trial({ model: 'no-such-model' }), status: 400, path: 'spec.model' },
   { name: 'wrong visit name', body: trial({ visits: ['Baseline', 'Week 5'] }), status: 400, path: 'spec.visits.1' },
   { name: 'wrong arm name', body: trial({ arms: ['Active', 'Sham'] }), status: 400, path: 'spec.arms.1' },
@@ -323,12 +324,25 @@ test('POST /v1/jobs: 202 with id job-…, status running, the row estimate and e
   assert.deepEqual(d.searchAttributes.ShardflowRowsTotal, [400]);
 
   // Chosen visits change the estimate; a random seed is chosen and recorded when none is given.
-  const two = await postJob(tenant.idle, { kind: 'trial', spec: { nPerArm: 50, visits: ['Baseline', 'Week 12'] } });
+  const two = await postJob(tenant.idle, { kind: 'trial', spec: { method: 'mvn', nPerArm: 50, visits: ['Baseline', 'Week 12'] } });
   assert.equal(two.status, 202, JSON.stringify(two.body));
   idleJobs.push(two.body.id);
   assert.equal(two.body.estimate.rows, 2 * 50 * 2);
   assert.ok(Number.isSafeInteger(two.body.spec.seed), JSON.stringify(two.body.spec));
   assert.notEqual(two.body.id, job.id);
+
+  // The stored spec holds what the method uses: rules has no model, only bootstrap has jitter.
+  assert.equal(job.spec.model, 'pilot-vitals');
+  assert.equal('jitter' in job.spec, false);
+  const rules = await postJob(tenant.idle, { kind: 'trial', spec: { method: 'rules', nPerArm: 5, seed: 1 } });
+  assert.equal(rules.status, 202, JSON.stringify(rules.body));
+  idleJobs.push(rules.body.id);
+  assert.equal('model' in rules.body.spec, false);
+  assert.equal('jitter' in rules.body.spec, false);
+  const boot = await postJob(tenant.idle, { kind: 'trial', spec: { method: 'bootstrap', nPerArm: 5, seed: 1 } });
+  assert.equal(boot.status, 202, JSON.stringify(boot.body));
+  idleJobs.push(boot.body.id);
+  assert.equal(boot.body.spec.jitter, 0.05);
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -436,7 +450,7 @@ test('a completed job: progress at 100 %, result and files as in the manifest; t
     assert.equal(bytes.length, f.bytes, f.name);
     assert.equal(sha256(bytes), f.sha256, f.name);
   }
-  const data = await readJobRows(dataDir, job.id);
+  const data = (await readJobRows(dataDir, job.id)).vitals!;
   assert.equal(data.length, rows);
   assert.deepEqual(Object.keys(data[0]!), COLUMNS);
 

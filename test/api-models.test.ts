@@ -223,7 +223,7 @@ test('a bootstrap trial job on a fitted model completes with 2 × nPerArm × vis
   assert.equal(manifest.spec.method, 'bootstrap');
   assert.equal(manifest.rows, rows);
 
-  const data = await readJobRows(dataDir, job.id);
+  const data = (await readJobRows(dataDir, job.id)).vitals!;
   assert.equal(data.length, rows);
   const count = (key: string) => {
     const m = new Map<unknown, number>();

@@ -1,10 +1,12 @@
 /**
- * History stays bounded: a job of 5,200 tiny shards continues as new every 1,000 shards, each
- * run's history stays small, and the output is that of a one-shard run.
+ * Shared engine suite, for every kind — history stays bounded: a job of 5,200 tiny shards
+ * continues as new every 1,000 shards, each run's history stays small, and the output is that
+ * of a one-shard-per-table run.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApi, type TestApi } from './support/api.js';
+import { digestsOf, engineCases } from './support/engine-cases.js';
 import { isDone, postJob, readManifest, tempDataDir, waitForJob } from './support/jobs.js';
 import { uniqueTaskQueue } from './support/stack.js';
 import { startTestWorker, type TestWorker } from './support/worker.js';
@@ -24,30 +26,37 @@ before(async () => {
   });
 });
 after(async () => {
+  for (const c of engineCases) await c.cleanup?.(api);
   await worker?.stop();
   await api?.close();
 });
 
-test('5,200 shards: continue-as-new keeps each run small; same digest as one shard', async () => {
-  const spec = { method: 'rules', nPerArm: 6500, seed: 5 }; // 52,000 rows
-  const { status, body } = await postJob(api, { kind: 'trial', spec, partitioning: { shardRows: 10, maxParallelShards: 32 } });
-  assert.equal(status, 202, JSON.stringify(body));
-  const done = await waitForJob(api, body.id, isDone, 600_000);
-  assert.equal(done.status, 'completed', JSON.stringify(done.error));
-  assert.equal(done.result.rows, 52_000);
-  assert.equal(done.progress.shards.total, 5_200);
-  assert.equal(done.progress.shards.completed, 5_200);
+const UNITS = 52_000;
 
-  const client = api.deps.temporal.client;
-  const runs: string[] = [];
-  for await (const w of client.workflow.list({ query: `WorkflowId = '${body.id}'` })) runs.push(w.status.name);
-  assert.equal(runs.filter((s) => s === 'CONTINUED_AS_NEW').length, 5, JSON.stringify(runs));
-  assert.equal(runs.filter((s) => s === 'COMPLETED').length, 1);
-  const last = await client.workflow.getHandle(body.id).fetchHistory();
-  assert.ok(last.events!.length < 10_000, `last run has ${last.events!.length} events`);
+for (const c of engineCases) {
+  describe(`kind ${c.kind}`, () => {
+    test('5,200 shards: continue-as-new keeps each run small; same digests as one shard per table', async () => {
+      const { body: spec, tables } = await c.job(api, UNITS, { seed: 5, multipleOf: 10 });
+      const { status, body } = await postJob(api, { ...spec, partitioning: { shardRows: 10, maxParallelShards: 32 } });
+      assert.equal(status, 202, JSON.stringify(body));
+      const done = await waitForJob(api, body.id, isDone, 600_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.error));
+      assert.equal(done.result.rows, UNITS);
+      assert.equal(done.progress.shards.total, 5_200);
+      assert.equal(done.progress.shards.completed, 5_200);
 
-  const one = await postJob(api, { kind: 'trial', spec, partitioning: { shardRows: 52_000 } });
-  const ref = await waitForJob(api, one.body.id, isDone);
-  assert.equal(ref.status, 'completed');
-  assert.equal((await readManifest(dataDir, body.id)).tables[0].digest, (await readManifest(dataDir, ref.id)).tables[0].digest);
-});
+      const client = api.deps.temporal.client;
+      const runs: string[] = [];
+      for await (const w of client.workflow.list({ query: `WorkflowId = '${body.id}'` })) runs.push(w.status.name);
+      assert.equal(runs.filter((s) => s === 'CONTINUED_AS_NEW').length, 5, JSON.stringify(runs));
+      assert.equal(runs.filter((s) => s === 'COMPLETED').length, 1);
+      const last = await client.workflow.getHandle(body.id).fetchHistory();
+      assert.ok(last.events!.length < 10_000, `last run has ${last.events!.length} events`);
+
+      const one = await postJob(api, { ...spec, partitioning: { shardRows: Math.max(...tables.map((t) => t.rows)) } });
+      const ref = await waitForJob(api, one.body.id, isDone);
+      assert.equal(ref.status, 'completed');
+      assert.deepEqual(digestsOf(await readManifest(dataDir, body.id)), digestsOf(await readManifest(dataDir, ref.id)));
+    });
+  });
+}

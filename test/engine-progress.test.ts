@@ -1,10 +1,12 @@
 /**
- * Progress: counts rows inside running shards (from heartbeats), never goes backwards between two
- * reads, and streams as server-sent events (`progress` at least once a second, then one `status`).
+ * Shared engine suite, for every kind — progress: counts rows inside running shards (from
+ * heartbeats), never goes backwards between two reads, and streams as server-sent events
+ * (`progress` at least once a second, then one `status`).
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApi, type TestApi } from './support/api.js';
+import { engineCases, type EngineCase } from './support/engine-cases.js';
 import { getJob, isDone, postJob, tempDataDir, waitForJob } from './support/jobs.js';
 import { uniqueTaskQueue } from './support/stack.js';
 import { startTestWorker, type TestWorker } from './support/worker.js';
@@ -19,63 +21,73 @@ before(async () => {
   worker = await startTestWorker({ taskQueue, dataDir, env: { SHARDFLOW_PART_ROWS: '250000', WORKER_THREADS: '2' } });
 });
 after(async () => {
+  for (const c of engineCases) await c.cleanup?.(api);
   await worker?.stop();
   await api?.close();
 });
 
-// One shard of 24 parts: progress inside it can only come from its heartbeats.
-const job = { kind: 'trial', spec: { method: 'bootstrap', nPerArm: 750_000, seed: 3 }, output: { format: 'csv', compression: 'gzip' }, partitioning: { shardRows: 6_000_000, maxParallelShards: 1 } };
-
-test('progress moves inside a running shard and never goes backwards', async () => {
-  const { body } = await postJob(api, job);
-  const seen: number[] = [];
-  let inside = false;
-  let last: any;
-  for (;;) {
-    last = await getJob(api, body.id);
-    seen.push(last.progress.done);
-    if (last.status === 'running' && last.progress.shards.completed === 0 && last.progress.done > 0) inside = true;
-    if (isDone(last)) break;
-  }
-  assert.equal(last.status, 'completed');
-  assert.ok(inside, `never saw rows of a running shard: ${seen.join(',')}`);
-  for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! >= seen[i - 1]!, `went backwards at read ${i}: ${seen[i - 1]} -> ${seen[i]}`);
-  assert.equal(seen.at(-1), 6_000_000);
-  assert.equal(last.progress.fraction, 1);
-  assert.ok(last.progress.ratePerSecond > 0);
+// One shard per table, in parts of 250,000: progress inside a shard can only come from its heartbeats.
+const UNITS = 6_000_000;
+const jobOf = async (c: EngineCase) => ({
+  ...(await c.job(api, UNITS, { seed: 3, multipleOf: 100_000, output: { format: 'csv', compression: 'gzip' } })).body,
+  partitioning: { shardRows: UNITS, maxParallelShards: 1 },
 });
 
-test('events: progress at least once a second while running, then one status', async () => {
-  const { body } = await postJob(api, job);
-  const res = await api.request(`/v1/jobs/${body.id}/events`);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-  const events: Array<{ event: string; data: any; at: number }> = [];
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let idx: number;
-    while ((idx = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, idx);
-      buffer = buffer.slice(idx + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-      const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null');
-      events.push({ event, data, at: Date.now() });
+for (const c of engineCases) describe(`kind ${c.kind}`, () => suite(c));
+
+function suite(c: EngineCase) {
+
+  test('progress moves inside a running shard and never goes backwards', async () => {
+    const { body } = await postJob(api, await jobOf(c));
+    const seen: number[] = [];
+    let inside = false;
+    let last: any;
+    for (;;) {
+      last = await getJob(api, body.id);
+      seen.push(last.progress.done);
+      if (last.status === 'running' && last.progress.shards.completed === 0 && last.progress.done > 0) inside = true;
+      if (isDone(last)) break;
     }
-  }
-  const progress = events.filter((e) => e.event === 'progress');
-  const status = events.filter((e) => e.event === 'status');
-  assert.ok(progress.length >= 1, 'no progress events');
-  assert.equal(status.length, 1);
-  assert.equal(events.at(-1)!.event, 'status');
-  assert.equal(status[0]!.data.status, 'completed');
-  assert.equal(status[0]!.data.progress.done, 6_000_000);
-  for (let i = 1; i < progress.length; i++) {
-    assert.ok(progress[i]!.at - progress[i - 1]!.at <= 1000, 'a gap of more than a second between progress events');
-    assert.ok(progress[i]!.data.done >= progress[i - 1]!.data.done);
-  }
-  assert.equal((await waitForJob(api, body.id, isDone)).status, 'completed');
-});
+    assert.equal(last.status, 'completed');
+    assert.ok(inside, `never saw rows of a running shard: ${seen.join(',')}`);
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! >= seen[i - 1]!, `went backwards at read ${i}: ${seen[i - 1]} -> ${seen[i]}`);
+    assert.equal(seen.at(-1), UNITS);
+    assert.equal(last.progress.fraction, 1);
+    assert.ok(last.progress.ratePerSecond > 0);
+  });
+
+  test('events: progress at least once a second while running, then one status', async () => {
+    const { body } = await postJob(api, await jobOf(c));
+    const res = await api.request(`/v1/jobs/${body.id}/events`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+    const events: Array<{ event: string; data: any; at: number }> = [];
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let idx: number;
+      while ((idx = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, idx);
+        buffer = buffer.slice(idx + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+        const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null');
+        events.push({ event, data, at: Date.now() });
+      }
+    }
+    const progress = events.filter((e) => e.event === 'progress');
+    const status = events.filter((e) => e.event === 'status');
+    assert.ok(progress.length >= 1, 'no progress events');
+    assert.equal(status.length, 1);
+    assert.equal(events.at(-1)!.event, 'status');
+    assert.equal(status[0]!.data.status, 'completed');
+    assert.equal(status[0]!.data.progress.done, UNITS);
+    for (let i = 1; i < progress.length; i++) {
+      assert.ok(progress[i]!.at - progress[i - 1]!.at <= 1000, 'a gap of more than a second between progress events');
+      assert.ok(progress[i]!.data.done >= progress[i - 1]!.data.done);
+    }
+    assert.equal((await waitForJob(api, body.id, isDone)).status, 'completed');
+  });
+}

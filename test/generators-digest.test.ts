@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TableDigest, digestRange } from '../src/data/digest.js';
-import { createTrialTable, resolveTrialSpec, rulesModel } from '../src/kinds/trial/index.js';
+import { createTrialTable, resolveTrialSpec, rulesModel } from '../src/kinds/trial/lib.js';
 import type { Batch, ColumnSchema } from '../src/data/batch.js';
 
 function rulesGen(seed: number, nPerArm = 1000) {

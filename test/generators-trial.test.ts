@@ -20,7 +20,7 @@ import {
   trialShifts,
   type ResolvedTrialSpec,
   type TrialModel,
-} from '../src/kinds/trial/index.js';
+} from '../src/kinds/trial/lib.js';
 import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/kinds/trial/pilot.js';
 import type { Batch, StringColumn, TableGenerator } from '../src/data/batch.js';
 
@@ -99,7 +99,7 @@ test('defaults, spec checks and row counts', () => {
   );
   assert.equal(gen.rows, 2 * 10 * 4);
   const bad = checkTrialSpec(resolveTrialSpec({ visits: ['Baseline', 'Week 99'], nPerArm: 0, seed: -1 }), pilot);
-  assert.deepEqual(bad.map((i) => i.path).sort(), ['nPerArm', 'seed', 'visits[1]']);
+  assert.deepEqual(bad.map((i) => i.path).sort(), ['nPerArm', 'seed', 'visits.1']);
   assert.throws(() => createTrialTable(resolveTrialSpec({ arms: ['Drug', 'Placebo'] }), pilot), /no arm "Drug"/);
   // A user model's own visit names become the defaults when the spec gives none.
   assert.deepEqual(resolveTrialSpec({ method: 'mvn' }, { visits: ['V1', 'V2'], arms: ['Drug', 'Control'] }).visits, ['V1', 'V2']);

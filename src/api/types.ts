@@ -1,11 +1,14 @@
 import type { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
+import type { KindRegistry } from '../engine/kind.js';
 import type { Logger } from '../log.js';
 
 export interface ApiDeps {
   config: Config;
   db: Db;
+  /** The kinds this API accepts (src/kinds: builtInKinds). */
+  kinds: KindRegistry;
   temporal: { client: Client; connection: Connection };
   logger: Logger;
 }

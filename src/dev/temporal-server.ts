@@ -7,15 +7,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_KEYS } from '../engine/search-attributes.js';
 import { collectOutput, delay, describeExit, exitOf, isRunning, stopChild, trackChild, type ExitInfo } from './process.js';
 
-/** Registered on the namespace at start (the names in shared/API.md). */
-export const SEARCH_ATTRIBUTES = {
-  ShardflowKind: 'Keyword',
-  ShardflowTenant: 'Keyword',
-  ShardflowRowsTotal: 'Int',
-  ShardflowRowsDone: 'Int',
-} as const;
+/** Registered on the namespace at start (docs/API.md): name → the CLI's type name (`Keyword`, `Int`). */
+export const SEARCH_ATTRIBUTES: Record<string, string> = Object.fromEntries(
+  SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, k.type.charAt(0) + k.type.slice(1).toLowerCase()]),
+);
 
 /**
  * Dynamic config for the dev server. `matching.longPollExpirationInterval` bounds how long an

@@ -1,102 +1,142 @@
 /**
- * Activities of the job workflow, built by a factory that receives their dependencies
- * (data folder, database, thread pool, model store). `JobActivities` is what workflows import, as a type.
+ * The job workflow's activities, built by a factory that receives their dependencies (kinds,
+ * data folder, database, thread pool). `JobActivities` is what workflows import, as a type.
  */
 import os from 'node:os';
-import path from 'node:path';
-import { promises as fs } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
-import type postgres from 'postgres';
 import { TableDigest } from '../data/digest.js';
-import { buildTables } from './shard-work.js';
-import type { JobInput, JobPlan, JobResultSummary, JobStatus } from './types.js';
-import { addToRanges } from './types.js';
-import { jobDir, readShardRecord, removeTempFiles, verifiedParts, writeJsonAtomic } from './job-files.js';
-import { kindPlugin } from '../kinds/index.js';
-import { UnknownModelError, type ModelStore } from '../kinds/trial/models.js';
+import { SpecError } from './kind.js';
+import { filesIntact, jobDir, planPath, readShardRecord, readStoredPlan, removeTempFiles, writeJsonAtomic, type StoredPlan } from './job-files.js';
+import { fileEntry, MANIFEST_VERSION, writeManifest, type Manifest, type ManifestTable } from './manifest.js';
+import { shardCount } from './plan.js';
+import { addToRanges, type Ranges } from './ranges.js';
 import { createRunShard, type ShardDeps } from './shard-activity.js';
+import type { FileRecord, JobInput, JobPlan, JobResultSummary, JobStatus, PlanSegment } from './types.js';
 
 export interface ActivityDeps extends ShardDeps {
-  sql?: postgres.Sql;
-  models: ModelStore;
   shardsPerRun: number;
-  /** A part file holds at most this many rows: the unit of checkpointing inside a shard. */
+  /** Default rows per part (the checkpoint unit inside a shard), when the kind sets none. Fixed per job at its first plan. */
   partRows: number;
+}
+
+
+function addTotals(into: Record<string, number>, add: Record<string, number> | undefined): void {
+  for (const [k, v] of Object.entries(add ?? {})) into[k] = (into[k] ?? 0) + v;
 }
 
 export function createActivities(deps: ActivityDeps) {
   const runShard = createRunShard(deps);
+  const kindContext = (input: JobInput) => ({ tenantId: input.tenantId, sql: deps.sql });
 
-  async function planJob(input: JobInput): Promise<JobPlan> {
-    const plugin = kindPlugin(input.kind);
+  async function gridFor(input: JobInput): Promise<StoredPlan> {
+    const file = planPath(deps.dataDir, input.jobId);
+    const stored = await readStoredPlan(deps.dataDir, input.jobId);
+    if (stored) {
+      if (stored.kind !== input.kind) throw ApplicationFailure.nonRetryable(`${file} belongs to a ${stored.kind} job`, 'PlanMismatch');
+      return stored;
+    }
+    const kind = deps.kinds.get(input.kind);
+    let planned;
     try {
-      await plugin.prepare(input, deps); // fail fast on an unknown model
+      planned = await kind.plan(input, kindContext(input));
     } catch (err) {
-      if (err instanceof UnknownModelError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidSpec');
+      if (err instanceof SpecError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidSpec');
       throw err;
     }
-    const totalRows = plugin.tables(input).reduce((n, t) => n + t.rows, 0);
-    const shardRows = input.partitioning.shardRows;
-    const shardCount = Math.max(1, Math.ceil(totalRows / shardRows));
-    const dir = jobDir(deps.dataDir, input.jobId);
-    let completed: Array<[number, number]> = [];
-    let completedRows = 0;
-    // A resumed job (after failure or cancel) keeps every shard whose files are all still there.
-    for (let i = 0; i < shardCount; i++) {
-      const record = await readShardRecord(deps.dataDir, input.jobId, i);
-      if (!record?.complete) continue;
-      const parts = await verifiedParts(dir, record.parts);
-      if (parts.length !== record.parts.length) continue;
-      completed = addToRanges(completed, i);
-      completedRows += record.rowsCommitted;
-    }
-    return {
-      unit: plugin.unit,
-      totalRows,
-      shardRows,
-      shardCount,
-      partRows: Math.min(shardRows, deps.partRows),
-      completed,
-      completedRows,
-      shardsPerRun: deps.shardsPerRun,
+    const segments: PlanSegment[] = planned.segments.map((s) => {
+      const shardSize = s.shardSize ?? input.partitioning.shardRows;
+      return { ...s, shardSize, partSize: s.partSize ?? Math.min(shardSize, deps.partRows) };
+    });
+    const grid: StoredPlan = {
+      kind: input.kind,
+      unit: kind.unit,
+      total: segments.reduce((n, s) => n + s.units, 0),
+      shardCount: shardCount(segments),
+      segments,
+      tables: planned.tables,
     };
+    await writeJsonAtomic(file, grid);
+    return grid;
+  }
+
+  async function planJob(input: JobInput): Promise<JobPlan> {
+    const grid = await gridFor(input);
+    const dir = jobDir(deps.dataDir, input.jobId);
+    let completed: Ranges = [];
+    let completedUnits = 0;
+    const totals: Record<string, number> = {};
+    // A resumed job (after failure or cancel) keeps every shard whose files are all still there.
+    for (let i = 0; i < grid.shardCount; i++) {
+      const record = await readShardRecord(deps.dataDir, input.jobId, i);
+      if (!record?.complete || !(await filesIntact(dir, record.files))) continue;
+      completed = addToRanges(completed, i);
+      completedUnits += record.unitsCommitted;
+      addTotals(totals, record.totals);
+    }
+    const { kind: _kind, ...plan } = grid;
+    return { ...plan, completed, completedUnits, totals, shardsPerRun: deps.shardsPerRun };
   }
 
   async function finalizeJob(input: JobInput, plan: JobPlan): Promise<JobResultSummary> {
     const dir = jobDir(deps.dataDir, input.jobId);
-    const payload = await kindPlugin(input.kind).prepare(input, deps);
-    const [table] = buildTables(payload);
-    if (!table) throw new Error('no table');
-    const digest = new TableDigest();
-    const files: Array<{ name: string; rows: number; bytes: number; sha256: string }> = [];
-    let rows = 0;
+    const byTable = new Map<string, { files: FileRecord[]; digest: TableDigest; digested: boolean }>(
+      plan.tables.map((t) => [t.name, { files: [], digest: new TableDigest(), digested: false }]),
+    );
+    let units = 0;
+    const totals: Record<string, number> = {};
     for (let i = 0; i < plan.shardCount; i++) {
       const record = await readShardRecord(deps.dataDir, input.jobId, i);
       if (!record?.complete) throw new Error(`shard ${i} has no completion record`);
-      for (const part of record.parts) {
-        files.push({ name: part.name, rows: part.rows, bytes: part.bytes, sha256: part.sha256 });
-        digest.merge(part.digest);
-        rows += part.rows;
+      units += record.unitsCommitted;
+      addTotals(totals, record.totals);
+      for (const f of record.files) {
+        const t = byTable.get(f.table);
+        if (!t) throw new Error(`shard ${i} wrote ${f.name} for table ${f.table}, which the plan does not have`);
+        t.files.push(f);
+        if (f.digest) t.digest.merge(f.digest), (t.digested = true);
       }
     }
-    if (rows !== plan.totalRows) throw new Error(`finalize: ${rows} rows on disk, ${plan.totalRows} planned`);
-    const bytes = files.reduce((n, f) => n + f.bytes, 0);
-    const spec = payload.spec as Record<string, unknown>;
-    const manifest = {
-      manifestVersion: 1,
+    const tables: ManifestTable[] = plan.tables.map((t) => {
+      const e = byTable.get(t.name)!;
+      const rows = e.files.reduce((n, f) => n + f.rows, 0);
+      if (e.files.length > 0 && rows !== t.rows) throw new Error(`finalize: table ${t.name} has ${rows} rows on disk, ${t.rows} planned`);
+      return { name: t.name, columns: t.columns, rows, digest: e.digested ? e.digest.toString() : null, files: e.files.map(fileEntry) };
+    });
+    const finalized = await deps.kinds.get(input.kind).finalize?.(input, plan, { ...kindContext(input), jobDir: dir });
+    const extra = (finalized?.files ?? []).map(fileEntry);
+    const rows = tables.reduce((n, t) => n + t.rows, 0);
+    const bytes = [...tables.flatMap((t) => t.files), ...extra].reduce((n, f) => n + f.bytes, 0);
+    const seed = typeof input.spec.seed === 'number' ? input.spec.seed : null;
+    const manifest: Manifest = {
+      manifestVersion: MANIFEST_VERSION,
       jobId: input.jobId,
       kind: input.kind,
-      spec,
-      seed: spec.seed,
+      spec: input.spec,
+      seed,
       output: input.output,
       partitioning: input.partitioning,
+      unit: plan.unit,
+      units,
       rows,
       bytes,
-      tables: [{ name: table.table, columns: table.schema, rows, digest: digest.toString(), files }],
+      shards: plan.shardCount,
+      tables,
+      files: extra,
+      ...(Object.keys(totals).length ? { totals } : {}),
+      ...(finalized?.result ? { kindResult: finalized.result } : {}),
     };
     await removeTempFiles(dir);
-    await writeJsonAtomic(path.join(dir, 'manifest.json'), manifest);
-    const result: JobResultSummary = { rows, shards: plan.shardCount, files: files.length, bytes, manifest: 'manifest.json', digest: digest.toString() };
+    await writeManifest(deps.dataDir, manifest);
+    const result: JobResultSummary = {
+      rows,
+      shards: plan.shardCount,
+      files: tables.reduce((n, t) => n + t.files.length, 0) + extra.length,
+      bytes,
+      manifest: 'manifest.json',
+      ...(tables.length === 1 && tables[0]!.digest ? { digest: tables[0]!.digest } : {}),
+      tables: tables.map((t) => ({ name: t.name, rows: t.rows, ...(t.digest ? { digest: t.digest } : {}) })),
+      ...(manifest.totals ? { totals: manifest.totals } : {}),
+    };
     await recordStatus(input.jobId, 'completed', undefined, result);
     return result;
   }
@@ -125,8 +165,3 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type JobActivities = ReturnType<typeof createActivities>;
-
-/** Exposed for the files API: a job folder exists. */
-export async function jobFolderExists(dataDir: string, jobId: string): Promise<boolean> {
-  return fs.stat(jobDir(dataDir, jobId)).then(() => true, () => false);
-}

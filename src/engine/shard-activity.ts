@@ -1,34 +1,63 @@
 /**
- * The `runShard` activity: runs one shard on a worker thread, heartbeating its checkpoint at
- * least every second. A retry resumes from the last heartbeat's checkpoint; a shard started
- * again after a pause or a job resume resumes from the shard record on disk.
+ * The `runShard` activity: runs one shard on a worker thread and heartbeats its state (the
+ * checkpoint) at least every second. A retry resumes from the newer of the last heartbeat and the
+ * shard record on disk; a shard started again after a pause or a job resume, from the record.
  */
 import { activityInfo, Context } from '@temporalio/activity';
-import { CancelledFailure } from '@temporalio/common';
-import type { ShardCheckpoint, ShardResult, ShardTask, PartRecord } from './types.js';
-import { shardRowRange } from './types.js';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { SpecError, type KindContext, type KindRegistry } from './kind.js';
+import { filesIntact, jobDir, readShardRecord, readStoredPlan } from './job-files.js';
 import type { ThreadPool } from './thread-pool.js';
-import { jobDir, readShardRecord, verifiedParts } from './job-files.js';
-import { kindPlugin, type KindDeps, type ShardPayload } from '../kinds/index.js';
+import type { ShardResult, ShardState, ShardTask } from './types.js';
 
-export interface ShardDeps extends KindDeps {
+export interface ShardDeps {
+  kinds: KindRegistry;
   dataDir: string;
   pool: ThreadPool;
+  sql?: KindContext['sql'];
   /** Test and chaos hook: called before a shard starts work; may throw to fail it. */
   faults?: { beforeShard?(task: ShardTask, attempt: number, cancelled: AbortSignal): void | Promise<void> };
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
+/** Prepared payloads kept per worker (one per recent job). */
+const PAYLOAD_CACHE = 64;
+
+/** The state to resume from: the one with more committed work, if its files are all intact. */
+export async function resumeState(dir: string, a: ShardState | undefined, b: ShardState | undefined): Promise<ShardState | undefined> {
+  const pick = !a ? b : !b ? a : b.unitsCommitted > a.unitsCommitted || (b.complete && !a.complete) ? b : a;
+  if (!pick || pick.unitsCommitted === 0) return undefined;
+  return (await filesIntact(dir, pick.files)) ? pick : undefined;
+}
+
+const summary = (s: ShardState, resumedUnits: number): ShardResult => ({
+  shardIndex: s.shardIndex,
+  units: s.unitsCommitted,
+  bytes: s.files.reduce((n, f) => n + f.bytes, 0),
+  files: s.files.length,
+  resumedUnits,
+  ...(s.totals ? { totals: s.totals } : {}),
+});
 
 export function createRunShard(deps: ShardDeps) {
-  const payloads = new Map<string, Promise<ShardPayload>>();
-  const payloadFor = (task: ShardTask) => {
+  const payloads = new Map<string, Promise<unknown>>();
+  const payloadFor = (task: ShardTask): Promise<unknown> => {
+    const kind = deps.kinds.get(task.input.kind);
+    if (!kind.prepare) return Promise.resolve(undefined);
     let p = payloads.get(task.input.jobId);
     if (!p) {
-      p = kindPlugin(task.input.kind).prepare(task.input, deps);
+      const prepare = kind.prepare.bind(kind);
+      p = readStoredPlan(deps.dataDir, task.input.jobId)
+        .then((plan) => {
+          if (!plan) throw new Error(`job ${task.input.jobId} has no plan in its folder`);
+          return prepare(task.input, { tenantId: task.input.tenantId, sql: deps.sql }, plan);
+        })
+        .catch((err) => {
+          throw err instanceof SpecError ? ApplicationFailure.nonRetryable(err.message, 'InvalidSpec') : err;
+        });
       p.catch(() => payloads.delete(task.input.jobId));
       payloads.set(task.input.jobId, p);
-      if (payloads.size > 64) payloads.delete(payloads.keys().next().value!);
+      if (payloads.size > PAYLOAD_CACHE) payloads.delete(payloads.keys().next().value!);
     }
     return p;
   };
@@ -36,63 +65,38 @@ export function createRunShard(deps: ShardDeps) {
   return async function runShard(task: ShardTask): Promise<ShardResult> {
     const ctx = Context.current();
     const info = activityInfo();
+    const kind = deps.kinds.get(task.input.kind);
     const { jobId } = task.input;
     const dir = jobDir(deps.dataDir, jobId);
-    const [rowStart, rowEnd] = shardRowRange(task.plan, task.shardIndex);
+    const record = await readShardRecord(deps.dataDir, jobId, task.shard.index);
+    const resume = await resumeState(dir, info.heartbeatDetails as ShardState | undefined, record);
+    const resumedUnits = resume?.unitsCommitted ?? 0;
+    if (resume?.complete) return summary(resume, resumedUnits);
 
-    // Where to resume from: the newest of the heartbeat checkpoint and the shard record on disk.
-    const record = await readShardRecord(deps.dataDir, jobId, task.shardIndex);
-    const fromHeartbeat = (info.heartbeatDetails as ShardCheckpoint | undefined)?.parts ?? [];
-    const candidate: PartRecord[] = record && record.parts.length > fromHeartbeat.length ? record.parts : fromHeartbeat;
-    const resume = await verifiedParts(dir, candidate);
-    const rowsIn = (parts: PartRecord[]) => parts.reduce((n, p) => n + p.rows, 0);
-    const summary = (parts: PartRecord[]): ShardResult => ({
-      shardIndex: task.shardIndex,
-      rows: rowsIn(parts),
-      bytes: parts.reduce((n, p) => n + p.bytes, 0),
-      parts: parts.length,
-      resumedParts: resume.length,
-    });
-    if (record?.complete && resume.length === record.parts.length) return { ...summary(resume), resumedParts: resume.length };
-
-    let last: ShardCheckpoint = {
-      shardIndex: task.shardIndex,
-      rowsCommitted: rowsIn(resume),
-      rowsWritten: rowsIn(resume),
-      parts: resume,
-    };
+    let last: ShardState = resume ?? { shardIndex: task.shard.index, complete: false, unitsCommitted: 0, unitsDone: 0, files: [], checkpoint: null };
     ctx.heartbeat(last);
     const beat = setInterval(() => ctx.heartbeat(last), HEARTBEAT_EVERY_MS);
     try {
       await deps.faults?.beforeShard?.(task, info.attempt, ctx.cancellationSignal);
       const payload = await payloadFor(task);
       const handle = await deps.pool.run(
+        { module: kind.shardModule.href, dataDir: deps.dataDir, input: task.input, shard: task.shard, payload, resume },
         {
-          dataDir: deps.dataDir,
-          jobId,
-          format: task.input.output.format,
-          compression: task.input.output.compression,
-          payload,
-          shardIndex: task.shardIndex,
-          rowStart,
-          rowEnd,
-          partRows: task.plan.partRows,
-          partsPerShard: Math.ceil(task.plan.shardRows / task.plan.partRows),
-          resume,
-        },
-        (cp) => {
-          last = cp;
-          ctx.heartbeat(cp);
+          progress: (unitsDone) => (last = { ...last, unitsDone }),
+          commit: (state) => {
+            last = state;
+            ctx.heartbeat(last);
+          },
         },
         ctx.cancellationSignal,
       );
       ctx.cancellationSignal.addEventListener('abort', () => handle.stop(), { once: true });
       if (ctx.cancellationSignal.aborted) handle.stop();
       const outcome = await handle.result;
-      last = outcome.checkpoint;
+      last = outcome.state;
       ctx.heartbeat(last);
-      if (outcome.stopped) throw new CancelledFailure(`shard ${task.shardIndex} stopped after ${outcome.checkpoint.parts.length} parts`);
-      return summary(outcome.checkpoint.parts);
+      if (outcome.stopped) throw new CancelledFailure(`shard ${task.shard.index} stopped after ${last.unitsCommitted} units`);
+      return summary(last, resumedUnits);
     } catch (err) {
       if (ctx.cancellationSignal.aborted && !(err instanceof CancelledFailure)) {
         throw new CancelledFailure(String(ctx.cancellationSignal.reason ?? 'cancelled'));

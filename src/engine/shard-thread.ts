@@ -1,27 +1,94 @@
-/** Worker-thread entry: runs shard work off the main event loop so heartbeats keep flowing. */
+/**
+ * Worker-thread entry: runs shards off the main event loop, so heartbeats keep flowing. A shard
+ * names the kind's shard module (Kind.shardModule), imported here once per thread.
+ */
 import { parentPort } from 'node:worker_threads';
-import { runShardWork, type ShardJob } from './shard-work.js';
+import type { ShardIO, ShardRunner } from './kind.js';
+import { jobDir, shardRecordPath, writeJsonAtomic } from './job-files.js';
+import type { JobInput, ShardRef, ShardState } from './types.js';
 
-export type ToThread = { type: 'run'; id: number; job: ShardJob; stop: SharedArrayBuffer };
+export interface ShardThreadJob {
+  /** URL of the kind's shard module. */
+  module: string;
+  dataDir: string;
+  input: JobInput;
+  shard: ShardRef;
+  payload: unknown;
+  resume: ShardState | undefined;
+}
+
+export interface ShardOutcome {
+  state: ShardState;
+  /** True when stopped on request (pause, cancel) before the shard was complete. */
+  stopped: boolean;
+}
+
+export type ToThread = { type: 'run'; id: number; job: ShardThreadJob; stop: SharedArrayBuffer };
 export type FromThread =
-  | { type: 'progress'; id: number; checkpoint: import('./types.js').ShardCheckpoint }
-  | { type: 'done'; id: number; outcome: import('./shard-work.js').ShardOutcome }
+  | { type: 'progress'; id: number; unitsDone: number }
+  | { type: 'commit'; id: number; state: ShardState }
+  | { type: 'done'; id: number; outcome: ShardOutcome }
   | { type: 'error'; id: number; name: string; message: string; stack?: string };
 
-if (!parentPort) throw new Error('shard-thread must run in a worker thread');
-const port = parentPort;
+const runners = new Map<string, Promise<ShardRunner>>();
 
-port.on('message', async (msg: ToThread) => {
-  if (msg.type !== 'run') return;
-  const stop = new Int32Array(msg.stop);
-  try {
-    const outcome = await runShardWork(
-      msg.job,
-      () => Atomics.load(stop, 0) === 1,
-      (checkpoint) => port.postMessage({ type: 'progress', id: msg.id, checkpoint } satisfies FromThread),
-    );
-    port.postMessage({ type: 'done', id: msg.id, outcome } satisfies FromThread);
-  } catch (err: any) {
-    port.postMessage({ type: 'error', id: msg.id, name: err?.name ?? 'Error', message: String(err?.message ?? err), stack: err?.stack } satisfies FromThread);
+function runnerOf(module: string): Promise<ShardRunner> {
+  let r = runners.get(module);
+  if (!r) {
+    r = import(module).then((m: { runShard?: ShardRunner }) => {
+      if (typeof m.runShard !== 'function') throw new Error(`${module} does not export runShard`);
+      return m.runShard;
+    });
+    runners.set(module, r);
   }
-});
+  return r;
+}
+
+/** Runs one shard: the kind's runner does the work, the engine records its commits. */
+export async function runShardJob(job: ShardThreadJob, shouldStop: () => boolean, post: (msg: FromThread) => void, id: number): Promise<ShardOutcome> {
+  const runShard = await runnerOf(job.module);
+  const recordPath = shardRecordPath(job.dataDir, job.input.jobId, job.shard.index);
+  const state: ShardState = job.resume
+    ? { ...job.resume, files: [...job.resume.files], unitsDone: job.resume.unitsCommitted }
+    : { shardIndex: job.shard.index, complete: false, unitsCommitted: 0, unitsDone: 0, files: [], checkpoint: null };
+  const snapshot = (): ShardState => ({ ...state, files: [...state.files] });
+  const io: ShardIO = {
+    dataDir: job.dataDir,
+    jobDir: jobDir(job.dataDir, job.input.jobId),
+    shouldStop,
+    progress(unitsDone) {
+      state.unitsDone = unitsDone;
+      post({ type: 'progress', id, unitsDone });
+    },
+    async commit(c) {
+      state.checkpoint = c.checkpoint;
+      if (c.files) state.files.push(...c.files);
+      state.unitsCommitted = c.units;
+      state.unitsDone = c.units;
+      if (c.totals) state.totals = c.totals;
+      await writeJsonAtomic(recordPath, state);
+      post({ type: 'commit', id, state: snapshot() });
+    },
+  };
+  const { stopped } = await runShard({ input: job.input, shard: job.shard, payload: job.payload, resume: job.resume, io });
+  if (!stopped) {
+    state.complete = true;
+    await writeJsonAtomic(recordPath, state);
+  }
+  return { state: snapshot(), stopped };
+}
+
+if (parentPort) {
+  const port = parentPort;
+  port.on('message', async (msg: ToThread) => {
+    if (msg.type !== 'run') return;
+    const stop = new Int32Array(msg.stop);
+    const post = (m: FromThread) => port.postMessage(m);
+    try {
+      const outcome = await runShardJob(msg.job, () => Atomics.load(stop, 0) === 1, post, msg.id);
+      post({ type: 'done', id: msg.id, outcome });
+    } catch (err: any) {
+      post({ type: 'error', id: msg.id, name: err?.name ?? 'Error', message: String(err?.message ?? err), stack: err?.stack });
+    }
+  });
+}

@@ -1,29 +1,40 @@
 /**
  * A fixed pool of worker threads for shard work. Each thread runs one shard at a time; a task
- * waits for a free thread. A thread that dies is replaced and its task fails (and is retried by
- * Temporal from its checkpoint).
+ * waits for a free thread. A thread that dies is replaced and its task fails (Temporal retries it
+ * from its checkpoint).
  */
 import { Worker } from 'node:worker_threads';
-import type { ShardCheckpoint } from './types.js';
-import type { FromThread, ToThread } from './shard-thread.js';
-import type { ShardJob, ShardOutcome } from './shard-work.js';
+import type { FromThread, ShardOutcome, ShardThreadJob, ToThread } from './shard-thread.js';
+import type { ShardState } from './types.js';
 
-interface Running {
+export interface ShardListener {
+  /** Units done so far inside the shard (live progress). */
+  progress(unitsDone: number): void;
+  /** The shard committed: its new durable state. */
+  commit(state: ShardState): void;
+}
+
+interface Running extends ShardListener {
+  id: number;
   resolve(o: ShardOutcome): void;
   reject(e: Error): void;
-  onProgress(cp: ShardCheckpoint): void;
 }
 
 interface Slot {
   worker: Worker;
-  task?: { id: number } & Running;
+  task?: Running;
 }
 
 export interface ShardHandle {
   result: Promise<ShardOutcome>;
-  /** Asks the thread to stop after its current part. */
+  /** Asks the shard to stop after its current unit of work. */
   stop(): void;
 }
+
+/** Under tsx a thread registers tsx's loader first (threads do not inherit hooks); compiled code starts directly. */
+const THREAD_ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./shard-thread-boot.mjs', import.meta.url)
+  : new URL('./shard-thread.js', import.meta.url);
 
 export class ThreadPool {
   private slots: Slot[] = [];
@@ -40,12 +51,13 @@ export class ThreadPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./shard-thread-boot.mjs', import.meta.url));
+    const worker = new Worker(THREAD_ENTRY);
     const slot: Slot = { worker };
     worker.on('message', (msg: FromThread) => {
       const task = slot.task;
       if (!task || task.id !== msg.id) return;
-      if (msg.type === 'progress') task.onProgress(msg.checkpoint);
+      if (msg.type === 'progress') task.progress(msg.unitsDone);
+      else if (msg.type === 'commit') task.commit(msg.state);
       else if (msg.type === 'done') this.finish(slot, () => task.resolve(msg.outcome));
       else {
         const err = new Error(msg.message);
@@ -80,7 +92,7 @@ export class ThreadPool {
   }
 
   /** Takes a free thread, reserving it before anything else can run: two callers never share one. */
-  private async acquire(task: Slot['task'] & object, signal?: AbortSignal): Promise<Slot> {
+  private async acquire(task: Running, signal?: AbortSignal): Promise<Slot> {
     for (;;) {
       if (this.closed) throw new Error('thread pool is closed');
       signal?.throwIfAborted();
@@ -97,13 +109,13 @@ export class ThreadPool {
   }
 
   /** Runs a shard on the next free thread. `signal` aborts only the wait for a thread. */
-  async run(job: ShardJob, onProgress: (cp: ShardCheckpoint) => void, signal?: AbortSignal): Promise<ShardHandle> {
+  async run(job: ShardThreadJob, listener: ShardListener, signal?: AbortSignal): Promise<ShardHandle> {
     const stopBuffer = new SharedArrayBuffer(4);
     const stopFlag = new Int32Array(stopBuffer);
     const id = this.nextId++;
     let settle!: Pick<Running, 'resolve' | 'reject'>;
     const result = new Promise<ShardOutcome>((resolve, reject) => (settle = { resolve, reject }));
-    const slot = await this.acquire({ id, ...settle, onProgress }, signal);
+    const slot = await this.acquire({ id, ...settle, progress: (u) => listener.progress(u), commit: (s) => listener.commit(s) }, signal);
     slot.worker.postMessage({ type: 'run', id, job, stop: stopBuffer } satisfies ToThread);
     return { result, stop: () => Atomics.store(stopFlag, 0, 1) };
   }

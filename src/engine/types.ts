@@ -1,11 +1,17 @@
 /**
- * Shapes shared by the job workflow, its activities and the API. Types and pure helpers only:
- * this file is bundled into the deterministic workflow sandbox.
+ * Shapes shared by the job workflow, the engine's activities, the kinds and the API. Types only
+ * (and nothing that does I/O): this file is bundled into the deterministic workflow sandbox.
  */
+import type { ColumnSchema } from '../data/batch.js';
 import type { Compression, OutputFormat } from '../encoders/types.js';
+import type { Ranges } from './ranges.js';
 
-export type JobKind = 'trial' | 'relational' | 'patients' | 'emissions';
-export type JobStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+/** A registered kind's name (`trial`, …): the engine knows kinds only through the registry. */
+export type JobKind = string;
+/** `cancelling`: a cancel was asked for and running shards are stopping (then `cancelled`). */
+export type JobStatus = 'running' | 'paused' | 'cancelling' | 'completed' | 'failed' | 'cancelled';
+export const JOB_STATUSES: readonly JobStatus[] = ['running', 'paused', 'cancelling', 'completed', 'failed', 'cancelled'];
+export type ProgressUnit = 'rows' | 'activities' | 'patients';
 
 export interface JobOutput {
   format: OutputFormat;
@@ -14,6 +20,7 @@ export interface JobOutput {
 }
 
 export interface JobPartitioning {
+  /** Index units (rows, keys) per shard. */
   shardRows: number;
   maxParallelShards: number;
 }
@@ -28,53 +35,99 @@ export interface JobInput {
   partitioning: JobPartitioning;
 }
 
-/** What `planJob` decides: the shard grid, and which shards a previous run already finished. */
+/**
+ * One stretch of a plan: an index range of one table (row indexes of a generated table, or keys
+ * of rows a kind reads from a database), cut into equal shards, each cut into equal parts (the
+ * checkpoint unit inside a shard). Fixed when the job is first planned.
+ */
+export interface PlanSegment {
+  table: string;
+  /** [start, end) in the segment's index space. */
+  start: number;
+  end: number;
+  /** Index units per shard and per part. */
+  shardSize: number;
+  partSize: number;
+  /** Work units in the segment (what progress counts): end − start for generated rows. */
+  units: number;
+}
+
+/** A table the job writes: its columns, for the manifest. */
+export interface TablePlan {
+  name: string;
+  rows: number;
+  columns: ColumnSchema[];
+}
+
+/** What `planJob` decides: the shard grid (fixed at the first plan), and what is already done. */
 export interface JobPlan {
-  unit: 'rows' | 'activities' | 'patients';
-  totalRows: number;
-  shardRows: number;
+  unit: ProgressUnit;
+  /** Work units of the whole job. */
+  total: number;
   shardCount: number;
-  /** Rows per part file inside a shard; a part is the unit of checkpointing. */
-  partRows: number;
-  /** Shards already complete on disk, as inclusive [first, last] ranges. */
-  completed: Array<[number, number]>;
-  completedRows: number;
+  segments: PlanSegment[];
+  tables: TablePlan[];
+  /** Shards already complete, as inclusive ranges. */
+  completed: Ranges;
+  completedUnits: number;
+  /** Sums that shard results carry (e.g. emissions by scope), added up as shards complete. */
+  totals: Record<string, number>;
   /** Shards one run may complete before it continues as new (bounds history). */
   shardsPerRun: number;
 }
 
-export interface ShardTask {
-  input: JobInput;
-  plan: Pick<JobPlan, 'totalRows' | 'shardRows' | 'partRows' | 'shardCount'>;
-  shardIndex: number;
+/** One shard, resolved from the plan: an index range of one table. */
+export interface ShardRef {
+  index: number;
+  table: string;
+  start: number;
+  end: number;
+  partSize: number;
+  /** Number of the shard's first part within its table (part names sort in index order). */
+  firstPart: number;
 }
 
-/** One closed part file, as recorded in checkpoints and shard records. */
-export interface PartRecord {
+export interface ShardTask {
+  input: JobInput;
+  shard: ShardRef;
+}
+
+/** A file a shard closed (complete, renamed into place). */
+export interface FileRecord {
+  /** Path inside the job folder, e.g. `vitals/part-00003.parquet`. */
   name: string;
+  table: string;
   rows: number;
   bytes: number;
   sha256: string;
-  digest: string;
+  /** Content digest of the rows in the file (src/data/digest.ts), when the kind computes one. */
+  digest?: string;
 }
 
-/** Heartbeat details of a running shard: the checkpoint a retry resumes from. */
-export interface ShardCheckpoint {
+/**
+ * A shard's durable state: kept in `.state/shard-NNNNN.json` and sent as the heartbeat details,
+ * so a retry on any worker resumes from it. `checkpoint` is the kind's own (JSON).
+ */
+export interface ShardState<C = unknown> {
   shardIndex: number;
-  /** Rows of this shard in closed parts; a retry continues after them. */
-  rowsCommitted: number;
-  /** Rows written so far, closed parts plus the open one: what progress shows. */
-  rowsWritten: number;
-  parts: PartRecord[];
+  complete: boolean;
+  /** Units done in committed work (closed parts, committed transactions). */
+  unitsCommitted: number;
+  /** Units done so far including work in flight: what progress shows. */
+  unitsDone: number;
+  files: FileRecord[];
+  checkpoint: C | null;
+  totals?: Record<string, number>;
 }
 
 export interface ShardResult {
   shardIndex: number;
-  rows: number;
+  units: number;
   bytes: number;
-  parts: number;
-  /** Parts reused from an earlier attempt's checkpoint rather than written again. */
-  resumedParts: number;
+  files: number;
+  /** Units reused from an earlier attempt's checkpoint rather than done again. */
+  resumedUnits: number;
+  totals?: Record<string, number>;
 }
 
 export interface JobResultSummary {
@@ -83,7 +136,10 @@ export interface JobResultSummary {
   files: number;
   bytes: number;
   manifest: string;
-  digest: string;
+  /** The content digest, when the job has one table; per table in `tables`. */
+  digest?: string;
+  tables: Array<{ name: string; rows: number; digest?: string }>;
+  totals?: Record<string, number>;
 }
 
 export interface ShardCounts {
@@ -92,15 +148,21 @@ export interface ShardCounts {
   running: number;
 }
 
-/** The `progress` query's answer (API.md); the API adds running shards' heartbeats and rate/ETA. */
+/**
+ * The `progress` query's answer: the API's progress object (docs/API.md) as the workflow alone
+ * knows it — `done` counts completed shards only, and rate/ETA are null (the API adds running
+ * shards' heartbeats and the rate) — plus what the workflow knows beyond it.
+ */
 export interface JobProgress {
-  unit: JobPlan['unit'];
+  unit: ProgressUnit;
   done: number;
   total: number;
   fraction: number;
-  paused: boolean;
-  phase: 'planning' | 'running' | 'finalizing' | 'done';
+  ratePerSecond: number | null;
+  etaSeconds: number | null;
   shards: ShardCounts;
+  paused: boolean;
+  phase: 'planning' | 'running' | 'finalizing' | 'cancelling' | 'done';
   /** Shards running now, so a reader can match heartbeats to them. */
   runningShards: number[];
   /** How many times this job continued as new (history stays bounded). */
@@ -112,63 +174,4 @@ export interface CarriedState {
   plan: JobPlan;
   paused: boolean;
   runs: number;
-}
-
-export const SEARCH_ATTRIBUTES = {
-  kind: 'ShardflowKind',
-  tenant: 'ShardflowTenant',
-  rowsTotal: 'ShardflowRowsTotal',
-  rowsDone: 'ShardflowRowsDone',
-} as const;
-
-/** Adds shard i to a sorted list of inclusive ranges, merging neighbours. */
-export function addToRanges(ranges: Array<[number, number]>, i: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  let placed = false;
-  for (const [a, b] of ranges) {
-    if (placed || b < i - 1) {
-      out.push([a, b]);
-      continue;
-    }
-    if (a > i + 1) {
-      out.push([i, i], [a, b]);
-      placed = true;
-      continue;
-    }
-    // overlaps or touches: absorb i, then maybe merge with the next range below
-    const merged: [number, number] = [Math.min(a, i), Math.max(b, i)];
-    placed = true;
-    const last = out[out.length - 1];
-    if (last && last[1] >= merged[0] - 1) last[1] = Math.max(last[1], merged[1]);
-    else out.push(merged);
-  }
-  if (!placed) {
-    const last = out[out.length - 1];
-    if (last && last[1] === i - 1) last[1] = i;
-    else out.push([i, i]);
-  }
-  // a range may now touch its successor
-  const merged: Array<[number, number]> = [];
-  for (const r of out) {
-    const last = merged[merged.length - 1];
-    if (last && last[1] >= r[0] - 1) last[1] = Math.max(last[1], r[1]);
-    else merged.push([r[0], r[1]]);
-  }
-  return merged;
-}
-
-export function inRanges(ranges: Array<[number, number]>, i: number): boolean {
-  for (const [a, b] of ranges) if (i >= a && i <= b) return true;
-  return false;
-}
-
-export function countRanges(ranges: Array<[number, number]>): number {
-  let n = 0;
-  for (const [a, b] of ranges) n += b - a + 1;
-  return n;
-}
-
-export function shardRowRange(plan: Pick<JobPlan, 'totalRows' | 'shardRows'>, shardIndex: number): [number, number] {
-  const start = shardIndex * plan.shardRows;
-  return [start, Math.min(plan.totalRows, start + plan.shardRows)];
 }

@@ -6,14 +6,17 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Config } from '../config.js';
 import { createActivities, type ActivityDeps } from '../engine/activities.js';
-import { createModelStore } from '../kinds/trial/models.js';
+import type { KindRegistry } from '../engine/kind.js';
 import { ThreadPool } from '../engine/thread-pool.js';
 import type postgres from 'postgres';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** The workflow bundle's entry (TypeScript under tsx, JavaScript when compiled). */
+export const workflowsPath = fileURLToPath(new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 export interface ShardflowWorkerOptions {
   config: Config;
+  /** The kinds this worker runs (src/kinds: builtInKinds). */
+  kinds: KindRegistry;
   connection: NativeConnection;
   sql?: postgres.Sql;
   /** A prebuilt workflow bundle (tests build one and share it); otherwise bundled at start. */
@@ -34,10 +37,10 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
   const { config } = opts;
   const pool = new ThreadPool(config.worker.threads);
   const activities = createActivities({
+    kinds: opts.kinds,
     dataDir: config.dataDir,
     pool,
     sql: opts.sql,
-    models: createModelStore(opts.sql),
     shardsPerRun: config.worker.shardsPerRun,
     partRows: config.worker.partRows,
     faults: opts.faults,

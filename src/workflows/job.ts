@@ -22,26 +22,16 @@ import {
   workflowInfo,
   allHandlersFinished,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { JobActivities } from '../engine/activities.js';
-import {
-  addToRanges,
-  countRanges,
-  inRanges,
-  SEARCH_ATTRIBUTES,
-  type CarriedState,
-  type JobInput,
-  type JobPlan,
-  type JobProgress,
-  type JobResultSummary,
-} from '../engine/types.js';
+import { shardAt } from '../engine/plan.js';
+import { addToRanges, countRanges, inRanges } from '../engine/ranges.js';
+import { rowsDoneKey, rowsTotalKey } from '../engine/search-attributes.js';
+import type { CarriedState, JobInput, JobPlan, JobProgress, JobResultSummary } from '../engine/types.js';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const progressQuery = defineQuery<JobProgress>('progress');
 
-export const rowsTotalKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.rowsTotal, SearchAttributeType.INT);
-export const rowsDoneKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.rowsDone, SearchAttributeType.INT);
 
 /** Shards: heartbeat within seconds, so a killed worker's shard is retried elsewhere quickly. */
 const shards = proxyActivities<Pick<JobActivities, 'runShard'>>({
@@ -69,13 +59,15 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
   let cursor = 0;
 
   setHandler(progressQuery, (): JobProgress => {
-    const total = plan?.totalRows ?? 0;
-    const done = plan?.completedRows ?? 0;
+    const total = plan?.total ?? 0;
+    const done = plan?.completedUnits ?? 0;
     return {
       unit: plan?.unit ?? 'rows',
       done,
       total,
       fraction: total > 0 ? done / total : 0,
+      ratePerSecond: null,
+      etaSeconds: null,
       paused,
       phase,
       shards: { total: plan?.shardCount ?? 0, completed: plan ? countRanges(plan.completed) : 0, running: running.size },
@@ -84,7 +76,7 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
     };
   });
   setHandler(pauseSignal, async () => {
-    if (paused || phase === 'finalizing' || phase === 'done') return;
+    if (paused || phase === 'finalizing' || phase === 'cancelling' || phase === 'done') return;
     paused = true;
     // Running shards close their current part, checkpoint and stop.
     for (const scope of running.values()) scope.cancel();
@@ -106,18 +98,14 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
     requeued.delete(shardIndex);
     const scope = new CancellationScope();
     running.set(shardIndex, scope);
-    const task = {
-      input,
-      plan: { totalRows: p.totalRows, shardRows: p.shardRows, partRows: p.partRows, shardCount: p.shardCount },
-      shardIndex,
-    };
     scope
-      .run(() => shards.runShard(task))
+      .run(() => shards.runShard({ input, shard: shardAt(p, shardIndex) }))
       .then((result) => {
         p.completed = addToRanges(p.completed, shardIndex);
-        p.completedRows += result.rows;
+        p.completedUnits += result.units;
+        for (const [k, v] of Object.entries(result.totals ?? {})) p.totals[k] = (p.totals[k] ?? 0) + v;
         completedThisRun++;
-        upsertSearchAttributes([{ key: rowsDoneKey, value: p.completedRows }]);
+        upsertSearchAttributes([{ key: rowsDoneKey, value: p.completedUnits }]);
       })
       .catch((err) => {
         if (isCancellation(err)) requeued.add(shardIndex);
@@ -132,8 +120,8 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
     if (!plan) {
       plan = await steps.planJob(input);
       upsertSearchAttributes([
-        { key: rowsTotalKey, value: plan.totalRows },
-        { key: rowsDoneKey, value: plan.completedRows },
+        { key: rowsTotalKey, value: plan.total },
+        { key: rowsDoneKey, value: plan.completedUnits },
       ]);
       phase = 'running';
     }
@@ -179,6 +167,10 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
     if (err instanceof ContinueAsNew) throw err;
     const cancelled = isCancellation(err);
     await CancellationScope.nonCancellable(async () => {
+      if (cancelled) {
+        phase = 'cancelling';
+        await steps.recordStatus(input.jobId, 'cancelling');
+      }
       await drain();
       if (cancelled) await steps.cleanupJob(input.jobId);
       await steps.recordStatus(input.jobId, cancelled ? 'cancelled' : 'failed', cancelled ? undefined : describe(err));

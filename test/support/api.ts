@@ -14,6 +14,7 @@ import { createLogger } from '../../src/log.js';
 import { createApp, type ApiDeps, type AppEnv } from '../../src/api/app.js';
 import { startApiServer } from '../../src/api/server.js';
 import { connectTemporal } from '../../src/api/temporal.js';
+import { testKinds } from './kinds/index.js';
 
 /** Why the API tests cannot run here, or false when they can. Use as `test(name, { skip: stackMissing }, …)`. */
 export const stackMissing: string | false =
@@ -55,7 +56,7 @@ export async function startTestApi(overrides: TestApiOptions = {}): Promise<Test
     await db.close();
     throw err;
   }
-  const deps: ApiDeps = { config, db, temporal, logger };
+  const deps: ApiDeps = { config, db, kinds: testKinds, temporal, logger };
   const app = createApp(deps);
   overrides.extend?.(app, deps);
   const server = await startApiServer(config, deps, { app, handleSignals: false, gracePeriodMs: 1000 });

@@ -9,8 +9,8 @@ export function shardGate(from: number) {
     started,
     open,
     beforeShard(task: ShardTask, _attempt: number, cancelled: AbortSignal): Promise<void> | void {
-      started.push(task.shardIndex);
-      if (task.shardIndex < from) return;
+      started.push(task.shard.index);
+      if (task.shard.index < from) return;
       return new Promise<void>((resolve) => {
         void opened.then(resolve);
         cancelled.addEventListener('abort', () => resolve(), { once: true });

@@ -43,12 +43,15 @@ export async function readManifest(dataDir: string, id: string): Promise<any> {
   return JSON.parse(await fs.readFile(path.join(dataDir, 'jobs', id, 'manifest.json'), 'utf8'));
 }
 
-/** Every row of a finished Parquet job, in file (= row) order. */
-export async function readJobRows(dataDir: string, id: string): Promise<Record<string, unknown>[]> {
+/** Every row of every table of a finished Parquet job, per table in file (= row) order. */
+export async function readJobRows(dataDir: string, id: string): Promise<Record<string, Record<string, unknown>[]>> {
   const manifest = await readManifest(dataDir, id);
-  const rows: Record<string, unknown>[] = [];
-  for (const f of manifest.tables[0].files) rows.push(...(await readParquetRows(path.join(dataDir, 'jobs', id, f.name))));
-  return rows;
+  const out: Record<string, Record<string, unknown>[]> = {};
+  for (const t of manifest.tables) {
+    const rows: Record<string, unknown>[] = (out[t.name] = []);
+    for (const f of t.files) rows.push(...(await readParquetRows(path.join(dataDir, 'jobs', id, f.name))));
+  }
+  return out;
 }
 
 /** Files under a job folder whose names mark them as temporary. */

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { createDb, type Db } from '../../src/db/client.js';
 import { createShardflowWorker, workflowsPath } from '../../src/worker/worker.js';
 import type { ActivityDeps } from '../../src/engine/activities.js';
+import { testKinds } from './kinds/index.js';
 
 let bundle: Promise<WorkflowBundle> | undefined;
 const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as any }));
@@ -33,7 +34,7 @@ export async function startTestWorker(opts: {
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const db: Db = createDb(config.database.url!, { max: 2, applicationName: 'shardflow-worker-test' });
-  const w = await createShardflowWorker({ config, connection, sql: db.sql, workflowBundle: await workflowBundle(), faults: opts.faults });
+  const w = await createShardflowWorker({ config, kinds: testKinds, connection, sql: db.sql, workflowBundle: await workflowBundle(), faults: opts.faults });
   const running = w.run();
   return {
     async stop() {
@@ -56,9 +57,9 @@ export interface WorkerProcess {
   output(): string;
 }
 
-/** `node --import tsx src/worker/main.ts`, resolved once it polls the task queue. */
+/** The worker process (src/worker/run.ts, with the test kinds: test/support/worker-main.ts), resolved once it polls the task queue. */
 export async function spawnWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-main.ts'], {
     cwd: root,
     env: { ...process.env, WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,38 +1,19 @@
 /**
- * The POST /v1/jobs body (API.md), as zod schemas that also document the API (OpenAPI).
- * Shape errors are 400s naming the field; semantic checks (model, visits, quotas) live in validate.ts.
+ * The POST /v1/jobs body (docs/API.md), as zod schemas that also document the API (OpenAPI). The
+ * union is built from the registered kinds, so the document advertises exactly what this server
+ * runs. Shape errors are 400s naming the field; each kind's semantics: its `normalize`.
  */
 import { z } from '@hono/zod-openapi';
-import { TRIAL_LIMITS, TRIAL_METHODS } from '../../kinds/trial/spec.js';
+import type { KindRegistry } from '../../engine/kind.js';
+import { JOB_STATUSES } from '../../engine/types.js';
 
-const name = z.string().min(1).max(TRIAL_LIMITS.nameMaxLength);
-
-export const TrialSpecSchema = z
-  .object({
-    method: z.enum(TRIAL_METHODS).default('mvn'),
-    nPerArm: z.number().int().min(TRIAL_LIMITS.nPerArmMin).max(TRIAL_LIMITS.nPerArmMax),
-    targetEffect: z.number().min(-TRIAL_LIMITS.targetEffectMaxAbs).max(TRIAL_LIMITS.targetEffectMaxAbs).default(-5),
-    seed: z.number().int().min(TRIAL_LIMITS.seedMin).max(TRIAL_LIMITS.seedMax).optional(),
-    model: name.default('pilot-vitals'),
-    visits: z
-      .array(name)
-      .min(TRIAL_LIMITS.visitsMin)
-      .max(TRIAL_LIMITS.visitsMax)
-      .refine((v) => new Set(v).size === v.length, 'visit names must be distinct')
-      .optional(),
-    arms: z
-      .tuple([name, name])
-      .refine(([a, b]) => a !== b, 'the two arms must differ')
-      .optional(),
-    jitter: z.number().min(TRIAL_LIMITS.jitterMin).max(TRIAL_LIMITS.jitterMax).optional(),
-  })
-  .strict()
-  .openapi('TrialSpec');
+/** Every kind the public contract names; one this server does not run is a 422, another name a 400. */
+export const CONTRACT_KINDS = ['trial', 'relational', 'patients', 'emissions'] as const;
 
 export const OutputSchema = z
   .object({
-    format: z.enum(['parquet', 'csv', 'ndjson', 'fhir']).default('parquet'),
-    compression: z.enum(['zstd', 'snappy', 'gzip', 'none']).optional(),
+    format: z.enum(['parquet', 'csv', 'ndjson', 'fhir', 'fhir-bulk']).optional().openapi({ description: 'default: the kind’s first format' }),
+    compression: z.enum(['zstd', 'snappy', 'gzip', 'none']).optional().openapi({ description: 'parquet: zstd (default), snappy, gzip, none; text formats: none (default), gzip' }),
     postgres: z.object({ schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier') }).strict().optional(),
   })
   .strict()
@@ -50,21 +31,23 @@ export const PartitioningSchema = z
   .strict()
   .openapi('JobPartitioning');
 
-const common = {
-  output: OutputSchema.optional(),
-  partitioning: PartitioningSchema.optional(),
-};
+export function createJobSchema(kinds: KindRegistry) {
+  const variants = kinds.list.map((k) =>
+    z.object({ kind: z.literal(k.name), spec: k.spec, output: OutputSchema.optional(), partitioning: PartitioningSchema.optional() }).strict(),
+  );
+  if (variants.length === 0) throw new Error('no kinds registered');
+  const first = kinds.list[0]!;
+  return z
+    .discriminatedUnion('kind', variants as unknown as [z.ZodObject, ...z.ZodObject[]])
+    .openapi('CreateJob', { example: { kind: first.name, spec: first.example, output: { format: first.formats[0] } } });
+}
 
-export const CreateJobSchema = z
-  .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('trial'), spec: TrialSpecSchema, ...common }).strict(),
-    z.object({ kind: z.literal('relational'), spec: z.record(z.string(), z.unknown()), ...common }).strict(),
-    z.object({ kind: z.literal('patients'), spec: z.record(z.string(), z.unknown()), ...common }).strict(),
-    z.object({ kind: z.literal('emissions'), spec: z.record(z.string(), z.unknown()), ...common }).strict(),
-  ])
-  .openapi('CreateJob');
-
-export type CreateJobBody = z.infer<typeof CreateJobSchema>;
+export interface CreateJobBody {
+  kind: string;
+  spec: unknown;
+  output?: z.infer<typeof OutputSchema>;
+  partitioning?: z.infer<typeof PartitioningSchema>;
+}
 
 const ProgressSchema = z
   .object({
@@ -78,31 +61,48 @@ const ProgressSchema = z
   })
   .openapi('JobProgress');
 
-export const JobSchema = z
-  .object({
-    id: z.string().openapi({ example: 'job-m3x0k2ab4q7r' }),
-    kind: z.enum(['trial', 'relational', 'patients', 'emissions']),
-    status: z.enum(['running', 'paused', 'completed', 'failed', 'cancelled']),
-    createdAt: z.string(),
-    startedAt: z.string().nullable(),
-    finishedAt: z.string().nullable(),
-    spec: z.record(z.string(), z.unknown()),
-    output: z.record(z.string(), z.unknown()),
-    partitioning: z.record(z.string(), z.unknown()),
-    estimate: z.object({ rows: z.number(), seconds: z.number() }).optional(),
-    progress: ProgressSchema.optional(),
-    result: z
-      .object({
-        rows: z.number(),
-        manifest: z.string(),
-        digest: z.string().optional(),
-        files: z.array(z.object({ name: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
-      })
-      .nullable()
-      .optional(),
-    error: z.object({ type: z.string(), message: z.string() }).nullable().optional(),
-    links: z.record(z.string(), z.string()),
-  })
-  .openapi('Job');
+export function jobSchema(kinds: KindRegistry) {
+  return z
+    .object({
+      id: z.string().openapi({ example: 'job-m3x0k2ab4q7r' }),
+      kind: z.enum(kinds.names as [string, ...string[]]),
+      status: z.enum(JOB_STATUSES as [string, ...string[]]).openapi({ description: '`cancelling`: cancel was asked for; running shards are stopping' }),
+      createdAt: z.string(),
+      startedAt: z.string().nullable(),
+      finishedAt: z.string().nullable(),
+      spec: z.record(z.string(), z.unknown()),
+      output: z.record(z.string(), z.unknown()),
+      partitioning: z.record(z.string(), z.unknown()),
+      estimate: z.object({ rows: z.number(), seconds: z.number() }).optional(),
+      progress: ProgressSchema.optional(),
+      result: z
+        .object({
+          rows: z.number(),
+          manifest: z.string(),
+          digest: z.string().optional(),
+          files: z.array(z.object({ name: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
+        })
+        .nullable()
+        .optional(),
+      error: z.object({ type: z.string(), message: z.string() }).nullable().optional(),
+      links: z.record(z.string(), z.string()),
+    })
+    .openapi('Job');
+}
 
-export type JobView = z.infer<typeof JobSchema>;
+export interface JobView {
+  id: string;
+  kind: string;
+  status: (typeof JOB_STATUSES)[number];
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  spec: Record<string, unknown>;
+  output: Record<string, unknown>;
+  partitioning: Record<string, unknown>;
+  estimate?: { rows: number; seconds: number };
+  progress?: z.infer<typeof ProgressSchema>;
+  result?: { rows: number; manifest: string; digest?: string; files: Array<{ name: string; rows: number; bytes: number; sha256: string }> } | null;
+  error?: { type: string; message: string } | null;
+  links: Record<string, string>;
+}

@@ -3,27 +3,25 @@
  * workflow in Temporal (the truth while it runs). The API talks to these two and nothing else.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
-import { defaultPayloadConverter, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { jobs, type JobRow } from '../../db/schema.js';
+import { manifestFiles, readManifest } from '../../engine/manifest.js';
+import { liveProgress } from '../../engine/progress.js';
+import { kindKey, rowsDoneKey, rowsTotalKey, tenantKey } from '../../engine/search-attributes.js';
+import type { JobInput, JobProgress, JobResultSummary, JobStatus, ShardState } from '../../engine/types.js';
 import { jobWorkflow, pauseSignal, progressQuery, resumeSignal } from '../../workflows/job.js';
-import { SEARCH_ATTRIBUTES, type JobInput, type JobProgress, type JobResultSummary, type JobStatus, type ShardCheckpoint } from '../../engine/types.js';
 import { ProblemError } from '../middleware/problem.js';
 import type { ApiDeps, Tenant } from '../types.js';
 import type { JobView } from './schema.js';
 import type { NormalizedJob } from './validate.js';
 
-const kindKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.kind, SearchAttributeType.KEYWORD);
-const tenantKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.tenant, SearchAttributeType.KEYWORD);
-const rowsTotalKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.rowsTotal, SearchAttributeType.INT);
-const rowsDoneKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.rowsDone, SearchAttributeType.INT);
-
 /** A rough planning figure for the estimate field; benchmarks give the real ones. */
-const ESTIMATED_ROWS_PER_SECOND = 2_000_000;
+const ESTIMATED_UNITS_PER_SECOND = 2_000_000;
 const TERMINAL: JobStatus[] = ['completed', 'failed', 'cancelled'];
+/** Statuses that count against a key's concurrent-jobs quota. */
+export const ACTIVE: JobStatus[] = ['running', 'paused', 'cancelling'];
 /** How long a GET waits for the workflow's `progress` query before answering from Postgres. */
 const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
 
@@ -42,7 +40,7 @@ export function rowView(row: JobRow): JobView {
   const result = row.result as JobResultSummary | null;
   return {
     id: row.id,
-    kind: row.kind as JobView['kind'],
+    kind: row.kind,
     status: row.status as JobStatus,
     createdAt: iso(row.createdAt)!,
     startedAt: iso(row.startedAt),
@@ -71,6 +69,18 @@ function statusOf(name: WorkflowExecutionDescription['status']['name']): JobStat
   }
 }
 
+/** Shard heartbeats (their ShardState) of a workflow's pending activities. */
+function heartbeatsOf(d: WorkflowExecutionDescription): Array<{ shardIndex: number; unitsDone: number }> {
+  const out: Array<{ shardIndex: number; unitsDone: number }> = [];
+  for (const a of d.raw.pendingActivities ?? []) {
+    const payload = a.heartbeatDetails?.payloads?.[0];
+    if (!payload) continue;
+    const s = defaultPayloadConverter.fromPayload<ShardState>(payload as any);
+    if (s && typeof s.shardIndex === 'number' && typeof s.unitsDone === 'number') out.push({ shardIndex: s.shardIndex, unitsDone: s.unitsDone });
+  }
+  return out;
+}
+
 export function createJobService(deps: ApiDeps) {
   const { db, temporal, config } = deps;
   const client = temporal.client;
@@ -81,7 +91,18 @@ export function createJobService(deps: ApiDeps) {
     return row;
   }
 
-  async function startWorkflow(input: JobInput, rows: number): Promise<void> {
+  function inputOf(row: JobRow): JobInput {
+    return {
+      jobId: row.id,
+      tenantId: row.tenantId,
+      kind: row.kind,
+      spec: row.spec as Record<string, unknown>,
+      output: row.output as JobInput['output'],
+      partitioning: row.partitioning as JobInput['partitioning'],
+    };
+  }
+
+  async function startWorkflow(input: JobInput, units: number): Promise<void> {
     await client.workflow.start(jobWorkflow, {
       taskQueue: config.temporal.taskQueue,
       workflowId: input.jobId,
@@ -90,7 +111,7 @@ export function createJobService(deps: ApiDeps) {
       typedSearchAttributes: [
         { key: kindKey, value: input.kind },
         { key: tenantKey, value: input.tenantId },
-        { key: rowsTotalKey, value: rows },
+        { key: rowsTotalKey, value: units },
         { key: rowsDoneKey, value: 0 },
       ],
     });
@@ -106,7 +127,7 @@ export function createJobService(deps: ApiDeps) {
         const [{ n }] = await tx
           .select({ n: dsql<number>`count(*)::int` })
           .from(jobs)
-          .where(and(eq(jobs.tenantId, tenant.tenantId), inArray(jobs.status, ['running', 'paused'])));
+          .where(and(eq(jobs.tenantId, tenant.tenantId), inArray(jobs.status, ACTIVE)));
         if (n! >= tenant.maxConcurrentJobs) {
           throw ProblemError.unprocessable(`this API key allows ${tenant.maxConcurrentJobs} concurrent jobs; ${n} are running or paused`);
         }
@@ -121,7 +142,7 @@ export function createJobService(deps: ApiDeps) {
           spec: input.spec,
           output: input.output,
           partitioning: input.partitioning,
-          rowsTotal: job.rows,
+          rowsTotal: job.units,
           idempotencyKey: idem.key,
           requestHash: idem.hash,
           startedAt: new Date(),
@@ -130,13 +151,13 @@ export function createJobService(deps: ApiDeps) {
       return inserted!;
     });
     try {
-      await startWorkflow(input, job.rows);
+      await startWorkflow(input, job.units);
     } catch (err) {
       // Nothing half-made stays behind: no workflow, no row.
       await db.db.delete(jobs).where(eq(jobs.id, id));
       throw new ProblemError({ status: 503, detail: `Temporal did not accept the job: ${(err as Error).message}` });
     }
-    return { ...rowView(row!), estimate: { rows: job.rows, seconds: Math.round((job.rows / ESTIMATED_ROWS_PER_SECOND) * 10) / 10 } };
+    return { ...rowView(row!), estimate: { rows: job.units, seconds: Math.round((job.units / ESTIMATED_UNITS_PER_SECOND) * 10) / 10 } };
   }
 
   async function describe(id: string): Promise<WorkflowExecutionDescription | undefined> {
@@ -148,32 +169,9 @@ export function createJobService(deps: ApiDeps) {
     }
   }
 
-  /** Rows inside running shards, from their last heartbeats. */
-  function runningRows(d: WorkflowExecutionDescription, running: number[]): number {
-    let rows = 0;
-    for (const a of d.raw.pendingActivities ?? []) {
-      const payload = a.heartbeatDetails?.payloads?.[0];
-      if (!payload) continue;
-      const cp = defaultPayloadConverter.fromPayload<ShardCheckpoint>(payload as any);
-      if (cp && running.includes(cp.shardIndex)) rows += cp.rowsWritten;
-    }
-    return rows;
-  }
-
   /** progress.done never goes backwards between two reads: a high-water mark kept in Postgres. */
-  async function highWater(id: string, done: number): Promise<number> {
-    const [r] = await db.sql<{ rows_done: string }[]>`
-      update jobs set rows_done = greatest(coalesce(rows_done, 0), ${done}) where id = ${id} returning rows_done`;
-    return Number(r?.rows_done ?? done);
-  }
-
-  async function readManifestFiles(id: string) {
-    try {
-      const manifest = JSON.parse(await readFile(path.join(config.dataDir, 'jobs', id, 'manifest.json'), 'utf8'));
-      return (manifest.tables as Array<{ files: JobViewFile[] }>).flatMap((t) => t.files);
-    } catch {
-      return [];
-    }
+  async function keepHighWater(id: string, done: number): Promise<void> {
+    await db.sql`update jobs set rows_done = greatest(coalesce(rows_done, 0), ${done}) where id = ${id}`;
   }
 
   async function view(tenant: Tenant, id: string): Promise<JobView> {
@@ -183,7 +181,7 @@ export function createJobService(deps: ApiDeps) {
     // read (and the high-water mark holds), never counted twice. A query needs a worker; with none
     // polling it would block until Temporal's own timeout, so it is bounded. A completed job needs none
     // (its result records the shards).
-    const progress: JobProgress | undefined =
+    const query: JobProgress | undefined =
       row.status === 'completed'
         ? undefined
         : await client
@@ -192,33 +190,30 @@ export function createJobService(deps: ApiDeps) {
     const d = await describe(id);
     if (!d) return base;
     let status = statusOf(d.status.name);
-    if (status === 'running' && (progress ? progress.paused : row.status === 'paused')) status = 'paused';
-    const total = Number(row.rowsTotal ?? progress?.total ?? 0);
-    let done = status === 'completed' ? total : (progress?.done ?? 0);
-    if (status === 'running' && progress) done += runningRows(d, progress.runningShards);
-    done = Math.min(total, await highWater(id, done));
-    const started = row.startedAt ? new Date(row.startedAt).getTime() : Date.now();
-    const end = status === 'running' || status === 'paused' ? Date.now() : new Date(row.finishedAt ?? d.closeTime ?? Date.now()).getTime();
-    const seconds = Math.max(0.001, (end - started) / 1000);
-    const rate = done > 0 ? done / seconds : null;
-    const out: JobView = {
-      ...base,
+    if (status === 'running') {
+      if (query?.phase === 'cancelling' || row.status === 'cancelling') status = 'cancelling';
+      else if (query ? query.paused : row.status === 'paused') status = 'paused';
+    }
+    const result = row.result as JobResultSummary | null;
+    const progress = liveProgress({
       status,
-      progress: {
-        unit: progress?.unit ?? 'rows',
-        done,
-        total,
-        fraction: total > 0 ? done / total : 0,
-        ratePerSecond: rate === null ? null : Math.round(rate),
-        etaSeconds: rate && status === 'running' ? Math.round(((total - done) / rate) * 10) / 10 : status === 'completed' ? 0 : null,
-        shards:
-          progress?.shards ??
-          (status === 'completed' && row.result
-            ? { total: (row.result as JobResultSummary).shards, completed: (row.result as JobResultSummary).shards, running: 0 }
-            : { total: 0, completed: 0, running: 0 }),
-      },
-    };
-    if (status === 'completed' && base.result) out.result = { ...base.result, files: await readManifestFiles(id) };
+      unit: deps.kinds.find(row.kind)?.unit ?? 'rows',
+      // The plan's total (a kind that reads the database may count differently than at submit time).
+      total: query?.total || Number(row.rowsTotal ?? 0),
+      query,
+      heartbeats: status === 'running' && query ? heartbeatsOf(d) : [],
+      highWater: Number(row.rowsDone ?? 0),
+      shards: status === 'completed' && result ? { total: result.shards, completed: result.shards, running: 0 } : undefined,
+      startedAt: row.startedAt ? new Date(row.startedAt).getTime() : Date.now(),
+      finishedAt: TERMINAL.includes(status) ? new Date(row.finishedAt ?? d.closeTime ?? Date.now()).getTime() : undefined,
+      now: Date.now(),
+    });
+    if (progress.done > Number(row.rowsDone ?? 0)) await keepHighWater(id, progress.done);
+    const out: JobView = { ...base, status, progress };
+    if (status === 'completed' && base.result) {
+      const manifest = await readManifest(config.dataDir, id).catch(() => undefined);
+      out.result = { ...base.result, files: manifest ? manifestFiles(manifest) : [] };
+    }
     if (status === 'failed' && !out.error) out.error = { type: d.status.name, message: `workflow ${d.status.name.toLowerCase()}` };
     if (status !== row.status && TERMINAL.includes(status)) {
       await db.db.update(jobs).set({ status, finishedAt: row.finishedAt ?? new Date() }).where(eq(jobs.id, id));
@@ -251,21 +246,15 @@ export function createJobService(deps: ApiDeps) {
   async function resume(tenant: Tenant, id: string): Promise<JobView> {
     const v = await view(tenant, id);
     if (v.status === 'running') return v;
-    if (v.status === 'completed') throw ProblemError.conflict(`job ${id} is completed; there is nothing to resume`);
+    if (v.status === 'completed' || v.status === 'cancelling') {
+      throw ProblemError.conflict(`job ${id} is ${v.status}; there is nothing to resume${v.status === 'cancelling' ? ' until it is cancelled' : ''}`);
+    }
     if (v.status === 'paused') {
       await client.workflow.getHandle(id).signal(resumeSignal);
     } else {
       // failed or cancelled: a new run of the same workflow id; planJob reuses every completed shard.
       const row = await findRow(tenant, id);
-      const input: JobInput = {
-        jobId: id,
-        tenantId: row.tenantId,
-        kind: row.kind as JobInput['kind'],
-        spec: row.spec as Record<string, unknown>,
-        output: row.output as JobInput['output'],
-        partitioning: row.partitioning as JobInput['partitioning'],
-      };
-      await startWorkflow(input, Number(row.rowsTotal ?? 0));
+      await startWorkflow(inputOf(row), Number(row.rowsTotal ?? 0));
       await db.db.update(jobs).set({ finishedAt: null, error: null }).where(eq(jobs.id, id));
     }
     await db.db.update(jobs).set({ status: 'running' }).where(eq(jobs.id, id));
@@ -274,13 +263,15 @@ export function createJobService(deps: ApiDeps) {
 
   async function cancel(tenant: Tenant, id: string): Promise<JobView> {
     const v = await view(tenant, id);
+    if (v.status === 'cancelling') return v;
     if (TERMINAL.includes(v.status)) throw ProblemError.conflict(`job ${id} is ${v.status}; it cannot be cancelled`);
     await client.workflow.getHandle(id).cancel();
-    return v;
+    // Unless the workflow has already recorded the end of the cancel.
+    await db.db.update(jobs).set({ status: 'cancelling' }).where(and(eq(jobs.id, id), inArray(jobs.status, ['running', 'paused'])));
+    return { ...v, status: 'cancelling' };
   }
 
   return { create, view, list, pause, resume, cancel, findRow };
 }
 
-type JobViewFile = { name: string; rows: number; bytes: number; sha256: string };
 export type JobService = ReturnType<typeof createJobService>;

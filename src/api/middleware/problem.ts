@@ -15,11 +15,9 @@ import { STATUS_CODES } from 'node:http';
 import { z } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
 
-export interface FieldError {
-  /** Dotted path into the request part that failed: `spec.nPerArm`, `spec.visits.2`, `limit`. */
-  path: string;
-  message: string;
-}
+import type { FieldError } from '../../engine/kind.js';
+
+export type { FieldError };
 
 export interface ProblemInit {
   status: number;
@@ -121,7 +119,7 @@ const TARGET_NAMES: Record<string, string> = {
 };
 
 /** OpenAPIHono `defaultHook`: any failed validation becomes a 400 problem. */
-export function validationHook(result: { target: string } & ({ success: true } | { success: false; error: ZodError })): void {
+export function validationHook(result: { target: string } & ({ success: true } | { success: false; error: ZodError })): undefined {
   if (!result.success) {
     throw new ProblemError({
       status: 400,

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ProblemError, problemResponses } from '../middleware/problem.js';
+import { jobDir } from '../../engine/job-files.js';
+import { manifestFiles as allManifestFiles, readManifest } from '../../engine/manifest.js';
 import { createJobService } from '../jobs/service.js';
 import type { ApiDeps, AppEnv } from '../types.js';
 
@@ -73,17 +75,12 @@ function noneMatch(header: string | undefined, etag: string): boolean {
 
 export function registerFileRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
   const service = createJobService(deps);
-  const dirOf = (id: string) => path.resolve(deps.config.dataDir, 'jobs', id);
+  const dirOf = (id: string) => jobDir(deps.config.dataDir, id);
 
+  /** The manifest's files by name (none before the job completes). */
   async function manifestFiles(id: string): Promise<Map<string, { rows: number; sha256: string }>> {
-    const out = new Map<string, { rows: number; sha256: string }>();
-    try {
-      const m = JSON.parse(await fs.readFile(path.join(dirOf(id), 'manifest.json'), 'utf8'));
-      for (const t of m.tables ?? []) for (const f of t.files ?? []) out.set(f.name, { rows: f.rows, sha256: f.sha256 });
-    } catch {
-      /* not finished yet */
-    }
-    return out;
+    const m = await readManifest(deps.config.dataDir, id).catch(() => undefined);
+    return new Map((m ? allManifestFiles(m) : []).map((f) => [f.name, { rows: f.rows, sha256: f.sha256 }]));
   }
 
   async function walk(dir: string, prefix = ''): Promise<string[]> {

@@ -1,12 +1,12 @@
 /** /v1/jobs: create, list, read, pause, resume, cancel, and the progress event stream. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { createModelStore } from '../../kinds/trial/models.js';
 import { jobs } from '../../db/schema.js';
 import { findIdempotentJob, isUniqueViolation, readIdempotencyKey, requestHash } from '../idempotency.js';
-import { problemResponses } from '../middleware/problem.js';
+import { ProblemError, problemResponses, validationHook } from '../middleware/problem.js';
+import { JOB_STATUSES } from '../../engine/types.js';
 import { olderThan, PageSchema, PaginationQuery, decodeCursor, toPage } from '../pagination.js';
-import { CreateJobSchema, JobSchema } from '../jobs/schema.js';
+import { CONTRACT_KINDS, createJobSchema, jobSchema, type CreateJobBody } from '../jobs/schema.js';
 import { createJobService, rowView } from '../jobs/service.js';
 import { normalizeJob } from '../jobs/validate.js';
 import type { ApiDeps, AppEnv } from '../types.js';
@@ -15,86 +15,109 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
 const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'job-m3x0k2ab4q7r' }) });
 const tags = ['jobs'];
 
-const createJob = createRoute({
-  method: 'post',
-  path: '/v1/jobs',
-  tags,
-  summary: 'Start a job (one workflow)',
-  request: {
-    body: { content: { 'application/json': { schema: CreateJobSchema } }, required: true },
-    headers: z.object({ 'idempotency-key': z.string().optional() }),
-  },
-  responses: { 202: json(JobSchema, 'started'), 200: json(JobSchema, 'the job this Idempotency-Key already created'), ...problemResponses(400, 401, 409, 422, 503) },
-});
-
-const listJobs = createRoute({
-  method: 'get',
-  path: '/v1/jobs',
-  tags,
-  summary: 'Jobs, newest first (last known status)',
-  request: {
-    query: PaginationQuery.extend({
-      kind: z.enum(['trial', 'relational', 'patients', 'emissions']).optional(),
-      status: z.enum(['running', 'paused', 'completed', 'failed', 'cancelled']).optional(),
-    }),
-  },
-  responses: { 200: json(PageSchema(JobSchema), 'a page of jobs'), ...problemResponses(400, 401) },
-});
-
-const getJob = createRoute({
-  method: 'get',
-  path: '/v1/jobs/{id}',
-  tags,
-  summary: 'A job with live progress',
-  request: { params: IdParam },
-  responses: { 200: json(JobSchema, 'the job'), ...problemResponses(401, 404) },
-});
-
-const transition = (action: 'pause' | 'resume' | 'cancel', summary: string) =>
-  createRoute({
+/** The jobs routes for the registered kinds (their specs are part of the documented body). */
+function jobRoutes(deps: ApiDeps) {
+  const JobSchema = jobSchema(deps.kinds);
+  const createJob = createRoute({
     method: 'post',
-    path: `/v1/jobs/{id}/${action}`,
+    path: '/v1/jobs',
     tags,
-    summary,
-    request: { params: IdParam },
-    responses: { 202: json(JobSchema, 'accepted'), ...problemResponses(401, 404, 409) },
+    summary: 'Start a job (one workflow)',
+    request: {
+      body: { content: { 'application/json': { schema: createJobSchema(deps.kinds) } }, required: true },
+      headers: z.object({ 'idempotency-key': z.string().optional() }),
+    },
+    responses: { 202: json(JobSchema, 'started'), 200: json(JobSchema, 'the job this Idempotency-Key already created'), ...problemResponses(400, 401, 409, 422, 503) },
   });
 
-const events = createRoute({
-  method: 'get',
-  path: '/v1/jobs/{id}/events',
-  tags,
-  summary: 'Server-sent events: `progress` at least once a second while running, then one `status`',
-  request: { params: IdParam },
-  responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(401, 404) },
-});
+  const listJobs = createRoute({
+    method: 'get',
+    path: '/v1/jobs',
+    tags,
+    summary: 'Jobs, newest first (last known status)',
+    request: {
+      query: PaginationQuery.extend({
+        kind: z.enum([...new Set([...deps.kinds.names, ...CONTRACT_KINDS])] as [string, ...string[]]).optional(),
+        status: z.enum(JOB_STATUSES as [string, ...string[]]).optional(),
+      }),
+    },
+    responses: { 200: json(PageSchema(JobSchema), 'a page of jobs'), ...problemResponses(400, 401) },
+  });
+
+  const getJob = createRoute({
+    method: 'get',
+    path: '/v1/jobs/{id}',
+    tags,
+    summary: 'A job with live progress',
+    request: { params: IdParam },
+    responses: { 200: json(JobSchema, 'the job'), ...problemResponses(401, 404) },
+  });
+
+  const transition = (action: 'pause' | 'resume' | 'cancel', summary: string) =>
+    createRoute({
+      method: 'post',
+      path: `/v1/jobs/{id}/${action}`,
+      tags,
+      summary,
+      request: { params: IdParam },
+      responses: { 202: json(JobSchema, 'accepted'), ...problemResponses(401, 404, 409) },
+    });
+
+  const events = createRoute({
+    method: 'get',
+    path: '/v1/jobs/{id}/events',
+    tags,
+    summary: 'Server-sent events: `progress` at least once a second while running, then one `status`',
+    request: { params: IdParam },
+    responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(401, 404) },
+  });
+
+  return { createJob, listJobs, getJob, transition, events };
+}
 
 export const SSE_INTERVAL_MS = 500;
 
+/** A kind the contract names but this server does not run is well-formed but not allowed: 422, not 400. */
+function unavailableKind(body: unknown, kinds: ApiDeps['kinds']): ProblemError | undefined {
+  const kind = (body as { kind?: unknown } | null)?.kind;
+  if (typeof kind !== 'string' || kinds.find(kind) || !(CONTRACT_KINDS as readonly string[]).includes(kind)) return undefined;
+  const message = `${kind} jobs are not available on this server (it runs: ${kinds.names.join(', ')})`;
+  return ProblemError.unprocessable(message, [{ path: 'kind', message }]);
+}
+
 export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
   const service = createJobService(deps);
-  const models = createModelStore(deps.db.sql);
+  const { createJob, listJobs, getJob, transition, events } = jobRoutes(deps);
 
-  app.openapi(createJob, async (c) => {
-    const tenant = c.get('tenant');
-    const body = c.req.valid('json');
-    const key = readIdempotencyKey(c);
-    const hash = requestHash(body);
-    if (key) {
-      const existing = await findIdempotentJob(deps.db.db, tenant.tenantId, key, hash);
-      if (existing) return c.json(await service.view(tenant, existing.id), 200);
-    }
-    const job = await normalizeJob(body, tenant, models);
-    try {
-      return c.json(await service.create(tenant, job, { key, hash }), 202);
-    } catch (err) {
-      if (key && isUniqueViolation(err)) {
-        const row = await findIdempotentJob(deps.db.db, tenant.tenantId, key, hash);
-        if (row) return c.json(await service.view(tenant, row.id), 200);
+  app.openapi(
+    createJob,
+    async (c) => {
+      const tenant = c.get('tenant');
+      const body = c.req.valid('json') as unknown as CreateJobBody;
+      const key = readIdempotencyKey(c);
+      const hash = requestHash(body);
+      if (key) {
+        const existing = await findIdempotentJob(deps.db.db, tenant.tenantId, key, hash);
+        if (existing) return c.json(await service.view(tenant, existing.id), 200);
       }
-      throw err;
-    }
-  });
+      const job = await normalizeJob(body, tenant, deps.kinds, deps.db.sql);
+      try {
+        return c.json(await service.create(tenant, job, { key, hash }), 202);
+      } catch (err) {
+        if (key && isUniqueViolation(err)) {
+          const row = await findIdempotentJob(deps.db.db, tenant.tenantId, key, hash);
+          if (row) return c.json(await service.view(tenant, row.id), 200);
+        }
+        throw err;
+      }
+    },
+    // The default hook, but a contract kind this server does not run is a 422 (zod receives the raw body as `data`).
+    ((result: Parameters<typeof validationHook>[0] & { data?: unknown }) => {
+      const refused = result.success ? undefined : unavailableKind(result.data, deps.kinds);
+      if (refused) throw refused;
+      return validationHook(result);
+    }) as never,
+  );
 
   app.openapi(listJobs, async (c) => {
     const q = c.req.valid('query');

@@ -1,22 +1,44 @@
 /**
- * Pure parts of the trial generator (safe for any context). The file-reading pilot loader is in
- * ./pilot.js, imported separately by activities.
+ * The `trial` kind: clinical-trial vitals, one table (`vitals`) of 2 × nPerArm × visits rows,
+ * sampled from a model fitted to pilot data (mvn, bootstrap) or from population norms (rules).
  */
-export * from './spec.js';
-export * from './model.js';
-export * from './generate.js';
+import { siblingModule, SpecError, type Kind, type KindContext } from '../../engine/kind.js';
+import { TRIAL_SCHEMA } from './generate.js';
+import { createModelStore, UnknownModelError } from './models.js';
+import { normalizeTrial } from './normalize.js';
+import { TrialSpecSchema, type TrialSpecBody } from './schema.js';
+import type { TrialPayload } from './shard.js';
+import { resolveTrialSpec, TRIAL_TABLE, trialRowCount, type TrialSpec } from './spec.js';
 
-import { createTrialTable } from './generate.js';
-import { rulesModel, type TrialModel } from './model.js';
-import type { ResolvedTrialSpec } from './spec.js';
-import type { TableGenerator } from '../../data/batch.js';
+const specOf = (input: { spec: Record<string, unknown> }) => resolveTrialSpec(input.spec as Partial<TrialSpec>);
 
-/**
- * Convenience: the generator for a resolved spec. `model` is the model the spec names (the pilot
- * or a user's); it is ignored for method 'rules', which uses rulesModel(spec.visits, spec.arms).
- */
-export function trialGenerator(spec: ResolvedTrialSpec, model?: TrialModel): TableGenerator {
-  if (spec.method === 'rules') return createTrialTable(spec, rulesModel(spec.visits, spec.arms));
-  if (!model) throw new Error(`method "${spec.method}" needs a model`);
-  return createTrialTable(spec, model);
+/** The job's model; a model removed since the job was submitted fails the job (no retries). */
+async function payloadOf(input: { tenantId: string; spec: Record<string, unknown> }, ctx: KindContext): Promise<TrialPayload> {
+  const spec = specOf(input);
+  try {
+    return { spec, model: await createModelStore(ctx.sql).trialModel(input.tenantId, spec) };
+  } catch (err) {
+    if (err instanceof UnknownModelError) throw new SpecError(400, [{ path: 'spec.model', message: err.message }]);
+    throw err;
+  }
 }
+
+export const trial: Kind<TrialPayload> = {
+  name: 'trial',
+  unit: 'rows',
+  spec: TrialSpecSchema,
+  formats: ['parquet', 'csv', 'ndjson'],
+  sizePath: 'spec.nPerArm',
+  example: { method: 'mvn', nPerArm: 125000, targetEffect: -5, seed: 123 },
+  normalize: (spec, ctx) => normalizeTrial(spec as TrialSpecBody, ctx),
+  async plan(input, ctx) {
+    await payloadOf(input, ctx); // fail fast on a model that is gone
+    const rows = trialRowCount(specOf(input));
+    return {
+      tables: [{ name: TRIAL_TABLE, rows, columns: TRIAL_SCHEMA.map((c) => ({ ...c })) }],
+      segments: [{ table: TRIAL_TABLE, start: 0, end: rows, units: rows }],
+    };
+  },
+  prepare: payloadOf,
+  shardModule: siblingModule(import.meta.url, './shard'),
+};

@@ -86,7 +86,7 @@ export function resolveTrialSpec(partial: Partial<TrialSpec>, model?: ModelNames
 }
 
 export interface SpecIssue {
-  /** Path relative to the spec, e.g. "visits[2]"; the API prefixes "spec.". */
+  /** Dotted path inside the spec, e.g. "visits.2" (the API names it "spec.visits.2"). */
   path: string;
   message: string;
 }
@@ -110,23 +110,23 @@ export function checkTrialSpec(spec: ResolvedTrialSpec, model?: ModelNames): Spe
     issues.push({ path: 'visits', message: `must have ${L.visitsMin} to ${L.visitsMax} entries` });
   const seen = new Set<string>();
   spec.visits.forEach((v, i) => {
-    if (typeof v !== 'string' || v.length === 0 || v.length > L.nameMaxLength) issues.push({ path: `visits[${i}]`, message: `must be a non-empty string of at most ${L.nameMaxLength} characters` });
-    else if (seen.has(v)) issues.push({ path: `visits[${i}]`, message: `duplicate visit "${v}"` });
+    if (typeof v !== 'string' || v.length === 0 || v.length > L.nameMaxLength) issues.push({ path: `visits.${i}`, message: `must be a non-empty string of at most ${L.nameMaxLength} characters` });
+    else if (seen.has(v)) issues.push({ path: `visits.${i}`, message: `duplicate visit "${v}"` });
     seen.add(v);
   });
   if (spec.arms.length !== 2) issues.push({ path: 'arms', message: 'must have exactly 2 entries (active first)' });
   spec.arms.forEach((a, i) => {
-    if (typeof a !== 'string' || a.length === 0 || a.length > L.nameMaxLength) issues.push({ path: `arms[${i}]`, message: `must be a non-empty string of at most ${L.nameMaxLength} characters` });
+    if (typeof a !== 'string' || a.length === 0 || a.length > L.nameMaxLength) issues.push({ path: `arms.${i}`, message: `must be a non-empty string of at most ${L.nameMaxLength} characters` });
   });
-  if (spec.arms[0] === spec.arms[1]) issues.push({ path: 'arms[1]', message: 'the two arms must differ' });
+  if (spec.arms[0] === spec.arms[1]) issues.push({ path: 'arms.1', message: 'the two arms must differ' });
   if (Number.isInteger(spec.nPerArm) && !Number.isSafeInteger(2 * spec.nPerArm * spec.visits.length))
     issues.push({ path: 'nPerArm', message: 'too many rows' });
   if (model && spec.method !== 'rules') {
     spec.visits.forEach((v, i) => {
-      if (!model.visits.includes(v)) issues.push({ path: `visits[${i}]`, message: `model "${spec.model}" has no visit "${v}" (it has: ${model.visits.join(', ')})` });
+      if (!model.visits.includes(v)) issues.push({ path: `visits.${i}`, message: `model "${spec.model}" has no visit "${v}" (it has: ${model.visits.join(', ')})` });
     });
     spec.arms.forEach((a, i) => {
-      if (!model.arms.includes(a)) issues.push({ path: `arms[${i}]`, message: `model "${spec.model}" has no arm "${a}" (it has: ${model.arms.join(', ')})` });
+      if (!model.arms.includes(a)) issues.push({ path: `arms.${i}`, message: `model "${spec.model}" has no arm "${a}" (it has: ${model.arms.join(', ')})` });
     });
   }
   return issues;
@@ -138,3 +138,9 @@ export function trialRowCount(spec: Pick<TrialSpec, 'nPerArm' | 'visits'>): numb
 }
 
 export const TRIAL_TABLE = 'vitals';
+
+/** The spec as stored with a job: what the method uses, nothing it ignores (rules: no model; only bootstrap has jitter). */
+export function storedTrialSpec(spec: ResolvedTrialSpec): Partial<ResolvedTrialSpec> {
+  const { model, jitter, ...rest } = spec;
+  return { ...rest, ...(spec.method === 'rules' ? {} : { model }), ...(spec.method === 'bootstrap' ? { jitter } : {}) };
+}

@@ -1,0 +1,95 @@
+/**
+ * The shared engine suite runs against every registered kind, as drizzle runs one suite against
+ * every driver: each kind gives a case that makes a job of a given size. The suite's tests
+ * (test/engine-*.test.ts) loop over `engineCases`; a new kind adds its case here.
+ */
+import { digestRange } from '../../src/data/digest.js';
+import { createTrialTable } from '../../src/kinds/trial/generate.js';
+import { loadPilotModel } from '../../src/kinds/trial/pilot.js';
+import { resolveTrialSpec, type TrialSpec } from '../../src/kinds/trial/spec.js';
+import type { TestApi } from './api.js';
+import { ledgerTables } from './kinds/ledger/tables.js';
+
+export interface CaseJob {
+  /** POST /v1/jobs body without `partitioning`. */
+  body: { kind: string; spec: Record<string, unknown>; output?: Record<string, unknown> };
+  /** The tables the job writes, with their rows, in plan order. */
+  tables: Array<{ name: string; rows: number }>;
+}
+
+export interface EngineCase {
+  kind: string;
+  /**
+   * A job of `units` rows in all; every table's rows are a multiple of `multipleOf`, so shards of
+   * that size are all full (the suite's arithmetic stays the same for every kind).
+   */
+  job(api: TestApi, units: number, opts: { seed: number; multipleOf: number; output?: Record<string, unknown> }): Promise<CaseJob>;
+  /** The manifest's digests are the generator's own (kinds with a pure generator in reach of the test). */
+  expectedDigests?(manifest: any): Promise<Record<string, string>>;
+  /** Drops what `job` created outside the job (source tables). */
+  cleanup?(api: TestApi): Promise<void>;
+}
+
+function divide(units: number, parts: number, multipleOf: number, what: string): number {
+  const n = units / parts;
+  if (!Number.isInteger(n) || n % multipleOf !== 0) throw new Error(`${what}: ${units} units do not split into ${parts} × a multiple of ${multipleOf}`);
+  return n;
+}
+
+const trialCase: EngineCase = {
+  kind: 'trial',
+  async job(_api, units, { seed, multipleOf, output }) {
+    const rows = divide(units, 1, multipleOf, 'trial');
+    return {
+      body: { kind: 'trial', spec: { method: 'mvn', nPerArm: rows / 8, seed, targetEffect: -5 }, ...(output ? { output } : {}) },
+      tables: [{ name: 'vitals', rows }],
+    };
+  },
+  async expectedDigests(manifest) {
+    const spec = resolveTrialSpec(manifest.spec as Partial<TrialSpec>);
+    const gen = createTrialTable(spec, await loadPilotModel());
+    return { vitals: digestRange(gen, 0, gen.rows).toString() };
+  },
+};
+
+const ledgerSources: string[] = [];
+const ENTRIES_PER_ACCOUNT = 4;
+
+const ledgerCase: EngineCase = {
+  kind: 'ledger',
+  async job(api, units, { seed, multipleOf, output }) {
+    const accounts = divide(units, 1 + ENTRIES_PER_ACCOUNT, multipleOf, 'ledger');
+    const source = `ledger_src_${ledgerSources.length}_${process.pid}`;
+    ledgerSources.push(source);
+    const sql = api.deps.db.sql;
+    await sql`create table ${sql(source)} (id integer primary key)`;
+    await sql`insert into ${sql(source)} select generate_series(1, ${accounts}::int)`;
+    return {
+      body: { kind: 'ledger', spec: { seed, source, entriesPerAccount: ENTRIES_PER_ACCOUNT }, ...(output ? { output } : {}) },
+      tables: [
+        { name: 'accounts', rows: accounts },
+        { name: 'entries', rows: accounts * ENTRIES_PER_ACCOUNT },
+      ],
+    };
+  },
+  async expectedDigests(manifest) {
+    const accounts = manifest.tables.find((t: any) => t.name === 'accounts').rows;
+    const t = ledgerTables(manifest.spec, accounts);
+    return { accounts: digestRange(t.accounts, 0, t.accounts.rows).toString(), entries: digestRange(t.entries, 0, t.entries.rows).toString() };
+  },
+  async cleanup(api) {
+    const sql = api.deps.db.sql;
+    for (const s of ledgerSources.splice(0)) await sql`drop table if exists ${sql(s)}`;
+  },
+};
+
+export const engineCases: EngineCase[] = [trialCase, ledgerCase];
+
+/** Files a table of `rows` makes in shards of `shardRows` and parts of `partRows`. */
+export function expectedParts(rows: number, shardRows: number, partRows: number): number {
+  let n = 0;
+  for (let s = 0; s < rows; s += shardRows) n += Math.ceil(Math.min(shardRows, rows - s) / Math.min(partRows, shardRows));
+  return n;
+}
+
+export const digestsOf = (manifest: any): Record<string, string> => Object.fromEntries(manifest.tables.map((t: any) => [t.name, t.digest]));
