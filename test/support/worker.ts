@@ -12,7 +12,7 @@ import type { ActivityDeps } from '../../src/engine/activities.js';
 import { testKinds } from './kinds/index.js';
 
 let bundle: Promise<WorkflowBundle> | undefined;
-const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as any }));
+export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as any }));
 
 export interface TestWorker {
   stop(): Promise<void>;
