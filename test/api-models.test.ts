@@ -250,6 +250,22 @@ test('POST /v1/models honours Idempotency-Key (API.md: every creating POST)', { 
   assert.equal(again.status, 200, 'the same key and body must return the original model (200), not fit a new one');
   assert.equal(((await again.json()) as any).id, ((await first.json()) as any).id);
   const other = await postCsv(t, ownCsv.split('\n').slice(0, 301).join('\n') + '\n', '?name=idem', 'text/csv', { 'Idempotency-Key': key });
-  await assertProblem(other, 409);
+  await assertProblem(other, 409, ['Idempotency-Key']);
   assert.equal((await listModels(t)).length, 2);
+});
+
+/** 300 lines of the tenant's own data: fits in a moment. */
+const subsetCsv = () => ownCsv.split('\n').slice(0, 301).join('\n') + '\n';
+
+test('Idempotency-Key: concurrent POSTs with one key and body make one model; the others answer it with 200', { skip: stackMissing }, async () => {
+  const t = await newTenant();
+  const key = `idem-race-${randomUUID()}`;
+  const answers = await Promise.all(Array.from({ length: 6 }, () => postCsv(t, subsetCsv(), '?name=twin', 'text/csv', { 'Idempotency-Key': key })));
+  const bodies = await Promise.all(answers.map(async (r) => ({ status: r.status, body: (await r.json()) as any })));
+  assert.deepEqual(bodies.map((b) => b.status).sort(), [200, 200, 200, 200, 200, 201], JSON.stringify(bodies));
+  assert.equal(new Set(bodies.map((b) => b.body.id)).size, 1);
+  assert.equal(bodies[0]!.body.name, 'twin');
+  assert.equal((await listModels(t)).length, 2);
+  // The key with another body (here another name) is a 409 naming the header.
+  await assertProblem(await postCsv(t, subsetCsv(), '?name=twin-2', 'text/csv', { 'Idempotency-Key': key }), 409, ['Idempotency-Key']);
 });

@@ -53,8 +53,11 @@ test('request hash ignores key order, not values', () => {
   assert.match(requestHash({}), /^[0-9a-f]{64}$/);
 });
 
-test('isUniqueViolation sees through wrapping errors', () => {
+test('isUniqueViolation sees through wrapping errors, and can ask for one index', () => {
   assert.equal(isUniqueViolation(Object.assign(new Error('x'), { code: '23505' })), true);
+  const named = new Error('wrapped', { cause: Object.assign(new Error('x'), { code: '23505', constraint_name: 'models_tenant_name_uq' }) });
+  assert.equal(isUniqueViolation(named, 'models_tenant_name_uq'), true);
+  assert.equal(isUniqueViolation(named, 'models_tenant_idempotency_key_uq'), false);
   assert.equal(isUniqueViolation(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: '23505' }) })), true);
   assert.equal(isUniqueViolation(Object.assign(new Error('x'), { code: '23503' })), false);
 });

@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { createModelStore } from '../../kinds/trial/models.js';
 import { jobs } from '../../db/schema.js';
-import { findIdempotentJob, isUniqueViolation, readIdempotencyKey, requestHash } from '../idempotency.js';
+import { idempotentCreate } from '../idempotency.js';
 import { problemResponses } from '../middleware/problem.js';
 import { olderThan, PageSchema, PaginationQuery, decodeCursor, toPage } from '../pagination.js';
 import { CreateJobSchema, JobSchema } from '../jobs/schema.js';
@@ -78,22 +78,11 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
   app.openapi(createJob, async (c) => {
     const tenant = c.get('tenant');
     const body = c.req.valid('json');
-    const key = readIdempotencyKey(c);
-    const hash = requestHash(body);
-    if (key) {
-      const existing = await findIdempotentJob(deps.db.db, tenant.tenantId, key, hash);
-      if (existing) return c.json(await service.view(tenant, existing.id), 200);
-    }
-    const job = await normalizeJob(body, tenant, models);
-    try {
-      return c.json(await service.create(tenant, job, { key, hash }), 202);
-    } catch (err) {
-      if (key && isUniqueViolation(err)) {
-        const row = await findIdempotentJob(deps.db.db, tenant.tenantId, key, hash);
-        if (row) return c.json(await service.view(tenant, row.id), 200);
-      }
-      throw err;
-    }
+    const out = await idempotentCreate(c, { db: deps.db.db, table: jobs, tenantId: tenant.tenantId, request: body }, async (stamp) =>
+      service.create(tenant, await normalizeJob(body, tenant, models), stamp),
+    );
+    if (out.replayed) return c.json(await service.view(tenant, out.row.id), 200);
+    return c.json(out.created, 202);
   });
 
   app.openapi(listJobs, async (c) => {

@@ -5,7 +5,7 @@ import { and, desc, eq, isNull, or } from 'drizzle-orm';
 import { models, type ModelRow } from '../../db/schema.js';
 import { fitModel, ModelFitError, parseVitalsCsv, stripRows, type TrialModel } from '../../kinds/trial/model.js';
 import { loadPilotModel, PILOT_MODEL_ID } from '../../kinds/trial/pilot.js';
-import { assertSameRequest, isUniqueViolation, readIdempotencyKey, requestHash } from '../idempotency.js';
+import { idempotentCreate } from '../idempotency.js';
 import { ProblemError, problemResponses } from '../middleware/problem.js';
 import type { ApiDeps, AppEnv } from '../types.js';
 
@@ -53,6 +53,7 @@ const fit = createRoute({
   request: {
     query: z.object({ groupBy: z.string().default(SUPPORTED_GROUP_BY), name: z.string().min(1).max(64).optional() }),
     body: { content: { 'text/csv': { schema: z.string() } }, required: true },
+    headers: z.object({ 'idempotency-key': z.string().optional() }),
   },
   responses: {
     201: { description: 'fitted', content: { 'application/json': { schema: ModelSchema } } },
@@ -81,13 +82,9 @@ const get = createRoute({
 export function registerModelRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
   const own = (tenantId: string) => or(eq(models.tenantId, tenantId), isNull(models.tenantId));
 
-  const byKey = async (tenantId: string, key: string) =>
-    (await deps.db.db.select().from(models).where(and(eq(models.tenantId, tenantId), eq(models.idempotencyKey, key))))[0];
-
   app.openapi(fit, async (c) => {
     const q = c.req.valid('query');
     const tenantId = c.get('tenant').tenantId;
-    const key = readIdempotencyKey(c);
     if (q.groupBy.replace(/\s/g, '') !== SUPPORTED_GROUP_BY) {
       throw ProblemError.badRequest('unsupported groupBy', [{ path: 'groupBy', message: `only ${SUPPORTED_GROUP_BY} is supported` }]);
     }
@@ -95,43 +92,31 @@ export function registerModelRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): vo
     if (!/^text\/csv\b/i.test(type)) throw new ProblemError({ status: 415, detail: 'send the data as text/csv' });
     const text = await c.req.text();
     if (Buffer.byteLength(text) > MAX_MODEL_CSV_BYTES) throw new ProblemError({ status: 413, detail: `at most ${MAX_MODEL_CSV_BYTES} bytes` });
-    const hash = requestHash({ groupBy: q.groupBy, name: q.name ?? null, csv: text });
-    const replay = async () => {
-      const row = key ? await byKey(tenantId, key) : undefined;
-      if (!row) return undefined;
-      assertSameRequest(row, hash, key!);
-      return c.json(modelView(row.id, row.name, row.params as TrialModel, row.createdAt, true), 200);
-    };
-    const earlier = await replay();
-    if (earlier) return earlier;
-    const parsed = parseVitalsCsv(text);
-    if (parsed.errors.length) {
-      throw ProblemError.badRequest(
-        `${parsed.errors.length} bad line(s) in the CSV`,
-        parsed.errors.slice(0, 100).map((e) => ({ path: `body.line.${e.line}`, message: e.message })),
-      );
-    }
-    let model: TrialModel;
-    try {
-      model = fitModel(parsed.rows, { keepRows: true });
-    } catch (err) {
-      if (err instanceof ModelFitError) throw ProblemError.badRequest('the data cannot be fitted', err.errors.map((e) => ({ path: `body.${e.path}`, message: e.message })));
-      throw err;
-    }
-    const id = `model-${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
-    const name = q.name ?? id;
-    try {
+    const request = { groupBy: q.groupBy, name: q.name ?? null, csv: text };
+    const out = await idempotentCreate(c, { db: deps.db.db, table: models, tenantId, request }, async (stamp) => {
+      const parsed = parseVitalsCsv(text);
+      if (parsed.errors.length) {
+        throw ProblemError.badRequest(
+          `${parsed.errors.length} bad line(s) in the CSV`,
+          parsed.errors.slice(0, 100).map((e) => ({ path: `body.line.${e.line}`, message: e.message })),
+        );
+      }
+      let model: TrialModel;
+      try {
+        model = fitModel(parsed.rows, { keepRows: true });
+      } catch (err) {
+        if (err instanceof ModelFitError) throw ProblemError.badRequest('the data cannot be fitted', err.errors.map((e) => ({ path: `body.${e.path}`, message: e.message })));
+        throw err;
+      }
+      const id = `model-${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
       const [row] = await deps.db.db
         .insert(models)
-        .values({ id, tenantId, name, groupBy: ['VisitName', 'TreatmentArm'], params: model, sourceRows: parsed.rows.length, idempotencyKey: key, requestHash: hash })
+        .values({ id, tenantId, name: q.name ?? id, groupBy: ['VisitName', 'TreatmentArm'], params: model, sourceRows: parsed.rows.length, idempotencyKey: stamp.key, requestHash: stamp.hash })
         .returning();
-      return c.json(modelView(id, name, model, row!.createdAt, true), 201);
-    } catch (err) {
-      // a concurrent request with the same key won: answer as the second one
-      const winner = key && isUniqueViolation(err) ? await replay() : undefined;
-      if (winner) return winner;
-      throw err;
-    }
+      return row!;
+    });
+    const row = out.replayed ? out.row : out.created;
+    return c.json(modelView(row.id, row.name, row.params as TrialModel, row.createdAt, true), out.replayed ? 200 : 201);
   });
 
   app.openapi(list, async (c) => {
