@@ -396,8 +396,22 @@ test('GET /v1/jobs: newest first, limit + cursor pages, kind/status filters, bad
   await assertProblem(await tenant.api.request('/v1/jobs?limit=501'), 400, ['limit']);
   await assertProblem(await tenant.api.request('/v1/jobs?limit=abc'), 400, ['limit']);
   await assertProblem(await tenant.api.request('/v1/jobs?cursor=not-a-cursor'), 400, ['cursor']);
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+  for (const cursor of [
+    b64(JSON.stringify({ createdAt: '+275760-09-13T00:00:00.000Z', id: 'job-x' })), // a JS date Postgres cannot hold
+    b64(JSON.stringify({ createdAt: '2025-03-01T12:34:56.789Z', id: 'job-\u0000' })), // NUL: Postgres text refuses it
+    b64(JSON.stringify({ name: 'manifest.json' })), // a files cursor
+    b64('"just a string"'),
+  ]) {
+    await assertProblem(await tenant.api.request(`/v1/jobs?cursor=${cursor}`), 400, ['cursor']);
+  }
+  await assertProblem(await tenant.api.request('/v1/jobs?cursor=%00'), 400, ['cursor']);
   await assertProblem(await tenant.api.request('/v1/jobs?status=done'), 400, ['status']);
   await assertProblem(await tenant.api.request('/v1/jobs?kind=weather'), 400, ['kind']);
+  // A NUL in a job id is a 400 naming it, not a 500.
+  await assertProblem(await tenant.api.request('/v1/jobs/%00'), 400, ['id']);
+  await assertProblem(await tenant.api.request('/v1/jobs/job-%00/pause', { method: 'POST' }), 400, ['id']);
+  await assertProblem(await tenant.api.request('/v1/jobs/%00/events'), 400, ['id']);
 
   // Another tenant sees none of them.
   const other = await newTenant();

@@ -1,6 +1,6 @@
 /**
- * /v1/models: fit a model to the user's own CSV, list and read models per tenant, refuse bad CSV /
- * content types / groupings, and run a bootstrap trial job on a fitted model.
+ * /v1/models: fit a model to the user's own CSV, list (paginated) and read models per tenant, refuse
+ * bad CSV / content types / groupings, Idempotency-Key, and run a bootstrap trial job on a fitted model.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -254,8 +254,89 @@ test('POST /v1/models honours Idempotency-Key (API.md: every creating POST)', { 
   assert.equal((await listModels(t)).length, 2);
 });
 
+// ------------------------------------------------------------------------------------------------
+// pagination
+
 /** 300 lines of the tenant's own data: fits in a moment. */
 const subsetCsv = () => ownCsv.split('\n').slice(0, 301).join('\n') + '\n';
+
+async function createModel(t: TestApi, query = '', headers: Record<string, string> = {}): Promise<any> {
+  const res = await postCsv(t, subsetCsv(), query, 'text/csv', headers);
+  assert.equal(res.status, 201, await res.clone().text());
+  return res.json();
+}
+
+async function page(t: TestApi, query: string): Promise<{ items: any[]; nextCursor: string | null }> {
+  const res = await t.request(`/v1/models${query}`);
+  assert.equal(res.status, 200, await res.clone().text());
+  return (await res.json()) as { items: any[]; nextCursor: string | null };
+}
+
+/** Follows nextCursor from the first page to the last; every page but the last is full. */
+async function walkModels(t: TestApi, limit: number): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  for (let pages = 0; ; pages++) {
+    assert.ok(pages < 50, 'too many pages');
+    const p = await page(t, `?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    assert.ok(p.items.length <= limit, `a page of ${p.items.length} with limit ${limit}`);
+    ids.push(...p.items.map((m) => m.id));
+    if (p.nextCursor === null) return ids;
+    assert.equal(p.items.length, limit, 'only the last page may be short');
+    assert.match(p.nextCursor, /^[A-Za-z0-9_-]+$/);
+    cursor = p.nextCursor;
+  }
+}
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+
+test('GET /v1/models pages with limit and cursor: pilot-vitals first, then the tenant’s models newest first, each once', { skip: stackMissing }, async () => {
+  const t = await newTenant();
+  const made: any[] = [];
+  for (let i = 1; i <= 5; i++) made.push(await createModel(t, `?name=paged-${i}`));
+  const newestFirst = [...made]
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .map((m) => m.id);
+  const expected = ['pilot-vitals', ...newestFirst];
+
+  const all = await page(t, '');
+  assert.deepEqual(all.items.map((m) => m.id), expected);
+  assert.equal(all.nextCursor, null);
+  for (const limit of [1, 2, 3, 5, 6, 7, 500]) assert.deepEqual(await walkModels(t, limit), expected, `limit ${limit}`);
+
+  // The built-in model alone on the first page; the next page starts at the tenant's newest.
+  const first = await page(t, '?limit=1');
+  assert.deepEqual(first.items.map((m) => m.id), ['pilot-vitals']);
+  const second = await page(t, `?limit=2&cursor=${first.nextCursor}`);
+  assert.deepEqual(second.items.map((m) => m.id), newestFirst.slice(0, 2));
+  assert.equal(second.items[0].name, made.find((m) => m.id === newestFirst[0]).name);
+  assert.equal(second.items[0].groups, undefined, 'the list carries no per-group detail');
+
+  // Another tenant's pages hold only the built-in model.
+  assert.deepEqual(await walkModels(await newTenant(), 1), ['pilot-vitals']);
+});
+
+test('GET /v1/models: a bad cursor or limit is a 400 problem naming it, never a 500', { skip: stackMissing }, async () => {
+  const t = await newTenant();
+  await createModel(t);
+  const at = '2025-03-01T12:34:56.789Z';
+  const badCursors = [
+    'garbage!',
+    '%00',
+    'e30', // {}
+    b64('not json'),
+    b64(JSON.stringify({ createdAt: '+275760-09-13T00:00:00.000Z', id: 'model-x' })), // year 275760
+    b64(JSON.stringify({ createdAt: at, id: 'model-\u0000' })), // NUL in the id
+    b64(JSON.stringify({ createdAt: at, id: 'model-x', more: 1 })),
+    b64(JSON.stringify({ builtIn: 'something-else' })),
+    b64(JSON.stringify({ name: 'manifest.json' })), // a files cursor
+  ];
+  for (const cursor of badCursors) {
+    const query = cursor === '%00' ? '?cursor=%00' : `?cursor=${encodeURIComponent(cursor)}`;
+    await assertProblem(await t.request(`/v1/models${query}`), 400, ['cursor']);
+  }
+  for (const limit of ['0', '501', 'abc', '1e2', '']) await assertProblem(await t.request(`/v1/models?limit=${limit}`), 400, ['limit']);
+});
 
 test('Idempotency-Key: concurrent POSTs with one key and body make one model; the others answer it with 200', { skip: stackMissing }, async () => {
   const t = await newTenant();

@@ -5,6 +5,7 @@ import { createModelStore } from '../../kinds/trial/models.js';
 import { jobs } from '../../db/schema.js';
 import { idempotentCreate } from '../idempotency.js';
 import { problemResponses } from '../middleware/problem.js';
+import { IdParam } from '../params.js';
 import { olderThan, PageSchema, PaginationQuery, decodeCursor, toPage } from '../pagination.js';
 import { CreateJobSchema, JobSchema } from '../jobs/schema.js';
 import { createJobService, rowView } from '../jobs/service.js';
@@ -12,7 +13,6 @@ import { normalizeJob } from '../jobs/validate.js';
 import type { ApiDeps, AppEnv } from '../types.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'job-m3x0k2ab4q7r' }) });
 const tags = ['jobs'];
 
 const createJob = createRoute({
@@ -47,7 +47,7 @@ const getJob = createRoute({
   tags,
   summary: 'A job with live progress',
   request: { params: IdParam },
-  responses: { 200: json(JobSchema, 'the job'), ...problemResponses(401, 404) },
+  responses: { 200: json(JobSchema, 'the job'), ...problemResponses(400, 401, 404) },
 });
 
 const transition = (action: 'pause' | 'resume' | 'cancel', summary: string) =>
@@ -57,7 +57,7 @@ const transition = (action: 'pause' | 'resume' | 'cancel', summary: string) =>
     tags,
     summary,
     request: { params: IdParam },
-    responses: { 202: json(JobSchema, 'accepted'), ...problemResponses(401, 404, 409) },
+    responses: { 202: json(JobSchema, 'accepted'), ...problemResponses(400, 401, 404, 409) },
   });
 
 const events = createRoute({
@@ -66,7 +66,7 @@ const events = createRoute({
   tags,
   summary: 'Server-sent events: `progress` at least once a second while running, then one `status`',
   request: { params: IdParam },
-  responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(401, 404) },
+  responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(400, 401, 404) },
 });
 
 export const SSE_INTERVAL_MS = 500;

@@ -7,6 +7,7 @@ import { fitModel, ModelFitError, parseVitalsCsv, stripRows, type TrialModel } f
 import { loadPilotModel, PILOT_MODEL_ID } from '../../kinds/trial/pilot.js';
 import { idempotentCreate } from '../idempotency.js';
 import { ProblemError, problemResponses } from '../middleware/problem.js';
+import { decodeCursor, KeysetPosition, type CursorValue, olderThan, PageSchema, PaginationQuery, toPage } from '../pagination.js';
 import type { ApiDeps, AppEnv } from '../types.js';
 
 const ModelSchema = z
@@ -45,6 +46,9 @@ function modelView(id: string, name: string, m: TrialModel, createdAt: Date | nu
   };
 }
 
+/** The list's order: the built-in model first, then the tenant's newest first. */
+const ModelPosition = z.union([KeysetPosition, z.object({ builtIn: z.literal(PILOT_MODEL_ID) }).strict()]);
+
 const fit = createRoute({
   method: 'post',
   path: '/v1/models',
@@ -66,8 +70,9 @@ const list = createRoute({
   method: 'get',
   path: '/v1/models',
   tags: ['models'],
-  summary: 'Models this key can use',
-  responses: { 200: { description: 'models', content: { 'application/json': { schema: z.object({ items: z.array(ModelSchema), nextCursor: z.null() }) } } } },
+  summary: 'Models this key can use: pilot-vitals first, then your own, newest first',
+  request: { query: PaginationQuery },
+  responses: { 200: { description: 'a page of models', content: { 'application/json': { schema: PageSchema(ModelSchema) } } }, ...problemResponses(400, 401) },
 });
 
 const get = createRoute({
@@ -80,7 +85,9 @@ const get = createRoute({
 });
 
 export function registerModelRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
+  const db = deps.db.db;
   const own = (tenantId: string) => or(eq(models.tenantId, tenantId), isNull(models.tenantId));
+  const rowView = (r: ModelRow, detail = false) => modelView(r.id, r.name, r.params as TrialModel, r.createdAt, detail);
 
   app.openapi(fit, async (c) => {
     const q = c.req.valid('query');
@@ -93,7 +100,7 @@ export function registerModelRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): vo
     const text = await c.req.text();
     if (Buffer.byteLength(text) > MAX_MODEL_CSV_BYTES) throw new ProblemError({ status: 413, detail: `at most ${MAX_MODEL_CSV_BYTES} bytes` });
     const request = { groupBy: q.groupBy, name: q.name ?? null, csv: text };
-    const out = await idempotentCreate(c, { db: deps.db.db, table: models, tenantId, request }, async (stamp) => {
+    const out = await idempotentCreate(c, { db, table: models, tenantId, request }, async (stamp) => {
       const parsed = parseVitalsCsv(text);
       if (parsed.errors.length) {
         throw ProblemError.badRequest(
@@ -109,27 +116,44 @@ export function registerModelRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): vo
         throw err;
       }
       const id = `model-${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
-      const [row] = await deps.db.db
+      const [row] = await db
         .insert(models)
         .values({ id, tenantId, name: q.name ?? id, groupBy: ['VisitName', 'TreatmentArm'], params: model, sourceRows: parsed.rows.length, idempotencyKey: stamp.key, requestHash: stamp.hash })
         .returning();
       return row!;
     });
-    const row = out.replayed ? out.row : out.created;
-    return c.json(modelView(row.id, row.name, row.params as TrialModel, row.createdAt, true), out.replayed ? 200 : 201);
+    if (out.replayed) return c.json(rowView(out.row, true), 200);
+    return c.json(rowView(out.created, true), 201);
   });
 
   app.openapi(list, async (c) => {
-    const rows: ModelRow[] = await deps.db.db.select().from(models).where(own(c.get('tenant').tenantId)).orderBy(desc(models.createdAt)).limit(500);
-    const pilot = await loadPilotModel();
-    return c.json({ items: [modelView(PILOT_MODEL_ID, PILOT_MODEL_ID, stripRows(pilot), null), ...rows.map((r) => modelView(r.id, r.name, r.params as TrialModel, r.createdAt))], nextCursor: null }, 200);
+    const q = c.req.valid('query');
+    const tenantId = c.get('tenant').tenantId;
+    const cursor = q.cursor ? decodeCursor(q.cursor, ModelPosition) : null;
+    type Entry = { builtIn: true; model: TrialModel } | { builtIn: false; row: ModelRow };
+    const entries: Entry[] = cursor ? [] : [{ builtIn: true, model: stripRows(await loadPilotModel()) }];
+    const after = cursor && 'createdAt' in cursor ? cursor : null;
+    const rows = await db
+      .select()
+      .from(models)
+      .where(and(own(tenantId), olderThan(models.createdAt, models.id, after)))
+      .orderBy(desc(models.createdAt), desc(models.id))
+      .limit(q.limit + 1 - entries.length);
+    entries.push(...rows.map((row): Entry => ({ builtIn: false, row })));
+    const page = toPage(
+      entries,
+      q.limit,
+      (e): Record<string, CursorValue> => (e.builtIn ? { builtIn: PILOT_MODEL_ID } : { createdAt: e.row.createdAt, id: e.row.id }),
+      (e) => (e.builtIn ? modelView(PILOT_MODEL_ID, PILOT_MODEL_ID, e.model, null) : rowView(e.row)),
+    );
+    return c.json(page, 200);
   });
 
   app.openapi(get, async (c) => {
     const { id } = c.req.valid('param');
     if (id === PILOT_MODEL_ID) return c.json(modelView(id, id, await loadPilotModel(), null, true), 200);
-    const [row] = await deps.db.db.select().from(models).where(and(eq(models.id, id), own(c.get('tenant').tenantId)));
+    const [row] = await db.select().from(models).where(and(eq(models.id, id), own(c.get('tenant').tenantId)));
     if (!row) throw ProblemError.notFound(`no model ${id}`);
-    return c.json(modelView(row.id, row.name, row.params as TrialModel, row.createdAt, true), 200);
+    return c.json(rowView(row, true), 200);
   });
 }
