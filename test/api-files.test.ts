@@ -1,5 +1,5 @@
 /**
- * GET /v1/jobs/{id}/files and /files/{name} on completed jobs: listing, bytes and sha256 against
+ * GET /v1/jobs/{id}/files and /files/{name} on completed jobs: listing (paginated), bytes and sha256 against
  * the manifest, ETag / If-None-Match, Range, names outside the job's folder, and the CSV / NDJSON /
  * gzip outputs read back.
  */
@@ -69,11 +69,12 @@ async function getFile(id: string, name: string, headers: Record<string, string>
   return { res, body: Buffer.from(await res.arrayBuffer()) };
 }
 
-async function assertProblem(res: Response, status: number) {
+async function assertProblem(res: Response, status: number, paths: string[] = []) {
   assert.equal(res.status, status, await res.clone().text());
   assert.equal(res.headers.get('content-type'), 'application/problem+json');
-  const body = (await res.json()) as { status: number };
+  const body = (await res.json()) as { status: number; errors?: { path: string }[] };
   assert.equal(body.status, status);
+  for (const p of paths) assert.ok((body.errors ?? []).some((e) => e.path === p), `expected an error naming ${p}; got ${JSON.stringify(body)}`);
 }
 
 /** A request whose path goes to the server exactly as written (fetch would normalise `..` away). */
@@ -113,6 +114,44 @@ test('GET /files lists manifest.json first and every part with rows, bytes and s
   assert.equal(parts.reduce((n, p) => n + p.rows, 0), parquet.rows);
   assert.ok(!list.items.some((f) => f.name.split('/').some((s) => s.startsWith('.'))));
   await assertProblem(await api.request('/v1/jobs/job-nosuchjob/files'), 404);
+});
+
+test('GET /files pages with limit and cursor: manifest.json first, then by name, every file once', { skip: stackMissing }, async () => {
+  const { parquet } = await jobs;
+  const full = (await (await api.request(`/v1/jobs/${parquet.id}/files?limit=500`)).json()) as { items: any[]; nextCursor: string | null };
+  assert.equal(full.nextCursor, null);
+  const names = full.items.map((f) => f.name);
+  assert.equal(names[0], 'manifest.json');
+  assert.deepEqual(names.slice(1), [...names.slice(1)].sort());
+  assert.ok(names.length >= 4, JSON.stringify(names));
+
+  for (const limit of [1, 2, 3, names.length - 1, names.length, names.length + 1]) {
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; ; pages++) {
+      assert.ok(pages <= names.length, 'too many pages');
+      const res = await api.request(`/v1/jobs/${parquet.id}/files?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assert.equal(res.status, 200, await res.clone().text());
+      const p = (await res.json()) as { items: any[]; nextCursor: string | null };
+      assert.ok(p.items.length <= limit);
+      seen.push(...p.items);
+      if (p.nextCursor === null) break;
+      assert.equal(p.items.length, limit, 'only the last page may be short');
+      cursor = p.nextCursor;
+    }
+    assert.deepEqual(seen, full.items, `limit ${limit}: every file once, in order, with the same entry`);
+  }
+
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+  const at = '2025-03-01T12:34:56.789Z';
+  for (const cursor of ['garbage!', 'e30', b64('[]'), b64('{"name":"a\u0000b"}'), b64('{"name":""}'), b64(JSON.stringify({ createdAt: at, id: 'job-x' }))]) {
+    await assertProblem(await api.request(`/v1/jobs/${parquet.id}/files?cursor=${encodeURIComponent(cursor)}`), 400, ['cursor']);
+  }
+  await assertProblem(await api.request(`/v1/jobs/${parquet.id}/files?cursor=%00`), 400, ['cursor']);
+  for (const limit of ['0', '501', 'x']) await assertProblem(await api.request(`/v1/jobs/${parquet.id}/files?limit=${limit}`), 400, ['limit']);
+  // A NUL in the job id is a problem too, not a 500.
+  await assertProblem(await api.request('/v1/jobs/%00/files'), 400, ['id']);
+  await assertProblem(await api.request('/v1/jobs/%00/files/manifest.json'), 404);
 });
 
 test('GET a part: the bytes hash to the manifest sha256; ETag, If-None-Match → 304', { skip: stackMissing }, async () => {

@@ -268,7 +268,7 @@ test('Idempotency-Key: same key and body → 200 with the same job; another body
   assert.equal(again.body.kind, 'trial');
 
   const other = await postRaw(tenant.api, trial({ nPerArm: 31, seed: 11 }), { 'Idempotency-Key': key });
-  await assertProblem(other, 409);
+  await assertProblem(other, 409, ['Idempotency-Key']);
 
   // A malformed key is a 400 naming the header.
   await assertProblem(await postRaw(tenant.api, body, { 'Idempotency-Key': ' ' }), 400, ['Idempotency-Key']);
@@ -284,6 +284,25 @@ test('Idempotency-Key: same key and body → 200 with the same job; another body
   assert.notEqual(theirs.body.id, first.body.id);
   await waitForJob(tenant.api, first.body.id, isDone);
   await waitForJob(stranger.api, theirs.body.id, isDone);
+});
+
+test('Idempotency-Key: of six POSTs with one key and body sent at the same moment, one starts a job and five answer it with 200', { skip: stackMissing }, async () => {
+  const tenant = await newTenant();
+  const key = `idem-race-${randomUUID()}`;
+  const body = trial({ nPerArm: 12, seed: 5 });
+  const answers = await Promise.all(Array.from({ length: 6 }, () => postJob(tenant.api, body, { 'Idempotency-Key': key })));
+  assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 200, 200, 202], JSON.stringify(answers));
+  const ids = new Set(answers.map((a) => a.body.id));
+  assert.equal(ids.size, 1);
+  const rows = await jobRowsOf(tenant.tenantId);
+  assert.deepEqual(rows.map((r) => r.id), [...ids]);
+  assert.equal(await settledWorkflowCount(tenant.tenantId, 1), 1);
+  await waitForJob(tenant.api, rows[0]!.id, isDone);
+  // Later, the same key and body still answer the same job, now completed.
+  const later = await postJob(tenant.api, body, { 'Idempotency-Key': key });
+  assert.equal(later.status, 200);
+  assert.equal(later.body.id, rows[0]!.id);
+  assert.equal(later.body.status, 'completed');
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -391,8 +410,22 @@ test('GET /v1/jobs: newest first, limit + cursor pages, kind/status filters, bad
   await assertProblem(await tenant.api.request('/v1/jobs?limit=501'), 400, ['limit']);
   await assertProblem(await tenant.api.request('/v1/jobs?limit=abc'), 400, ['limit']);
   await assertProblem(await tenant.api.request('/v1/jobs?cursor=not-a-cursor'), 400, ['cursor']);
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+  for (const cursor of [
+    b64(JSON.stringify({ createdAt: '+275760-09-13T00:00:00.000Z', id: 'job-x' })), // a JS date Postgres cannot hold
+    b64(JSON.stringify({ createdAt: '2025-03-01T12:34:56.789Z', id: 'job-\u0000' })), // NUL: Postgres text refuses it
+    b64(JSON.stringify({ name: 'manifest.json' })), // a files cursor
+    b64('"just a string"'),
+  ]) {
+    await assertProblem(await tenant.api.request(`/v1/jobs?cursor=${cursor}`), 400, ['cursor']);
+  }
+  await assertProblem(await tenant.api.request('/v1/jobs?cursor=%00'), 400, ['cursor']);
   await assertProblem(await tenant.api.request('/v1/jobs?status=done'), 400, ['status']);
   await assertProblem(await tenant.api.request('/v1/jobs?kind=weather'), 400, ['kind']);
+  // A NUL in a job id is a 400 naming it, not a 500.
+  await assertProblem(await tenant.api.request('/v1/jobs/%00'), 400, ['id']);
+  await assertProblem(await tenant.api.request('/v1/jobs/job-%00/pause', { method: 'POST' }), 400, ['id']);
+  await assertProblem(await tenant.api.request('/v1/jobs/%00/events'), 400, ['id']);
 
   // Another tenant sees none of them.
   const other = await newTenant();

@@ -1,6 +1,7 @@
 /**
- * /v1/models: fit a model to the user's own CSV, list and read models per tenant, refuse bad CSV /
- * content types / groupings, and run a bootstrap trial job on a fitted model.
+ * /v1/models: fit a model to the user's own CSV, list (paginated) and read models per tenant, by id
+ * or by name, refuse bad CSV / content types / groupings / names, Idempotency-Key, and run trial
+ * jobs on a fitted model.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -250,6 +251,191 @@ test('POST /v1/models honours Idempotency-Key (API.md: every creating POST)', { 
   assert.equal(again.status, 200, 'the same key and body must return the original model (200), not fit a new one');
   assert.equal(((await again.json()) as any).id, ((await first.json()) as any).id);
   const other = await postCsv(t, ownCsv.split('\n').slice(0, 301).join('\n') + '\n', '?name=idem', 'text/csv', { 'Idempotency-Key': key });
-  await assertProblem(other, 409);
+  await assertProblem(other, 409, ['Idempotency-Key']);
   assert.equal((await listModels(t)).length, 2);
+});
+
+// ------------------------------------------------------------------------------------------------
+// pagination, names, and what must never be a 500
+
+/** 300 lines of the tenant's own data: fits in a moment. */
+const subsetCsv = () => ownCsv.split('\n').slice(0, 301).join('\n') + '\n';
+
+async function createModel(t: TestApi, query = '', headers: Record<string, string> = {}): Promise<any> {
+  const res = await postCsv(t, subsetCsv(), query, 'text/csv', headers);
+  assert.equal(res.status, 201, await res.clone().text());
+  return res.json();
+}
+
+async function page(t: TestApi, query: string): Promise<{ items: any[]; nextCursor: string | null }> {
+  const res = await t.request(`/v1/models${query}`);
+  assert.equal(res.status, 200, await res.clone().text());
+  return (await res.json()) as { items: any[]; nextCursor: string | null };
+}
+
+/** Follows nextCursor from the first page to the last; every page but the last is full. */
+async function walkModels(t: TestApi, limit: number): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  for (let pages = 0; ; pages++) {
+    assert.ok(pages < 50, 'too many pages');
+    const p = await page(t, `?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    assert.ok(p.items.length <= limit, `a page of ${p.items.length} with limit ${limit}`);
+    ids.push(...p.items.map((m) => m.id));
+    if (p.nextCursor === null) return ids;
+    assert.equal(p.items.length, limit, 'only the last page may be short');
+    assert.match(p.nextCursor, /^[A-Za-z0-9_-]+$/);
+    cursor = p.nextCursor;
+  }
+}
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+
+test('GET /v1/models pages with limit and cursor: pilot-vitals first, then the tenant’s models newest first, each once', { skip: stackMissing }, async () => {
+  const t = await newTenant();
+  const made: any[] = [];
+  for (let i = 1; i <= 5; i++) made.push(await createModel(t, `?name=paged-${i}`));
+  const newestFirst = [...made]
+    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .map((m) => m.id);
+  const expected = ['pilot-vitals', ...newestFirst];
+
+  const all = await page(t, '');
+  assert.deepEqual(all.items.map((m) => m.id), expected);
+  assert.equal(all.nextCursor, null);
+  for (const limit of [1, 2, 3, 5, 6, 7, 500]) assert.deepEqual(await walkModels(t, limit), expected, `limit ${limit}`);
+
+  // The built-in model alone on the first page; the next page starts at the tenant's newest.
+  const first = await page(t, '?limit=1');
+  assert.deepEqual(first.items.map((m) => m.id), ['pilot-vitals']);
+  const second = await page(t, `?limit=2&cursor=${first.nextCursor}`);
+  assert.deepEqual(second.items.map((m) => m.id), newestFirst.slice(0, 2));
+  assert.equal(second.items[0].name, made.find((m) => m.id === newestFirst[0]).name);
+  assert.equal(second.items[0].groups, undefined, 'the list carries no per-group detail');
+
+  // Another tenant's pages hold only the built-in model.
+  assert.deepEqual(await walkModels(await newTenant(), 1), ['pilot-vitals']);
+});
+
+test('GET /v1/models: a bad cursor or limit is a 400 problem naming it, never a 500', { skip: stackMissing }, async () => {
+  const t = await newTenant();
+  await createModel(t);
+  const at = '2025-03-01T12:34:56.789Z';
+  const badCursors = [
+    'garbage!',
+    '%00',
+    'e30', // {}
+    b64('not json'),
+    b64(JSON.stringify({ createdAt: '+275760-09-13T00:00:00.000Z', id: 'model-x' })), // year 275760
+    b64(JSON.stringify({ createdAt: at, id: 'model-\u0000' })), // NUL in the id
+    b64(JSON.stringify({ createdAt: at, id: 'model-x', more: 1 })),
+    b64(JSON.stringify({ builtIn: 'something-else' })),
+    b64(JSON.stringify({ name: 'manifest.json' })), // a files cursor
+  ];
+  for (const cursor of badCursors) {
+    const query = cursor === '%00' ? '?cursor=%00' : `?cursor=${encodeURIComponent(cursor)}`;
+    await assertProblem(await t.request(`/v1/models${query}`), 400, ['cursor']);
+  }
+  for (const limit of ['0', '501', 'abc', '1e2', '']) await assertProblem(await t.request(`/v1/models?limit=${limit}`), 400, ['limit']);
+});
+
+test('a model is referenced by its name: GET /v1/models/{name}, and "model": "<name>" in a job spec (the job completes)', { skip: stackMissing }, async () => {
+  const t = await newTenant();
+  const model = await createModel(t, '?name=my-trial');
+  assert.equal(model.name, 'my-trial');
+
+  const byName = await t.request('/v1/models/my-trial');
+  assert.equal(byName.status, 200);
+  const detail = (await byName.json()) as any;
+  assert.equal(detail.id, model.id);
+  assert.equal(detail.name, 'my-trial');
+  assert.equal(detail.createdAt, model.createdAt);
+  assert.equal(detail.groups.length, VISITS.length * ARMS.length);
+  assert.equal(((await (await t.request(`/v1/models/${model.id}`)).json()) as any).name, 'my-trial');
+
+  // Any characters but control ones, in the path percent-encoded.
+  const odd = await createModel(t, `?name=${encodeURIComponent('Étude 2/β ♥')}`);
+  const oddRes = await t.request(`/v1/models/${encodeURIComponent('Étude 2/β ♥')}`);
+  assert.equal(oddRes.status, 200, await oddRes.clone().text());
+  assert.equal(((await oddRes.json()) as any).id, odd.id);
+
+  const nPerArm = 60;
+  const posted = await postJob(t, { kind: 'trial', spec: { method: 'bootstrap', nPerArm, seed: 9, model: 'my-trial' } });
+  assert.equal(posted.status, 202, JSON.stringify(posted.body));
+  assert.deepEqual(posted.body.spec.visits, VISITS, 'the named model’s visits');
+  assert.deepEqual(posted.body.spec.arms, ARMS);
+  const job = await waitForJob(t, posted.body.id, isDone, 60_000);
+  assert.equal(job.status, 'completed', JSON.stringify(job));
+  const rows = 2 * nPerArm * VISITS.length;
+  assert.equal(job.result.rows, rows);
+  const data = (await readJobRows(dataDir, job.id)).vitals!;
+  assert.equal(data.length, rows);
+  assert.deepEqual([...new Set(data.map((r) => r.VisitName))].sort(), [...VISITS].sort());
+  assert.deepEqual([...new Set(data.map((r) => r.TreatmentArm))].sort(), [...ARMS].sort());
+  // mvn by name too (validation only: it runs the same way).
+  const mvn = await postJob(t, { kind: 'trial', spec: { method: 'mvn', nPerArm: 5, seed: 1, model: 'my-trial' } });
+  assert.equal(mvn.status, 202, JSON.stringify(mvn.body));
+  await waitForJob(t, mvn.body.id, isDone, 60_000);
+
+  // Names are the tenant's own: a stranger neither sees nor uses it, and may take the same name.
+  const stranger = await newTenant();
+  await assertProblem(await stranger.request('/v1/models/my-trial'), 404);
+  const theirsJob = await stranger.request('/v1/jobs', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'trial', spec: { method: 'bootstrap', nPerArm: 10, model: 'my-trial' } }),
+  });
+  await assertProblem(theirsJob, 400, ['spec.model']);
+  const theirs = await createModel(stranger, '?name=my-trial');
+  assert.notEqual(theirs.id, model.id);
+  assert.equal(((await (await stranger.request('/v1/models/my-trial')).json()) as any).id, theirs.id);
+  assert.equal(((await (await t.request('/v1/models/my-trial')).json()) as any).id, model.id);
+});
+
+test('model names: a duplicate is a 409 naming name; an id-like, empty, too long or control-character name a 400 naming name', { skip: stackMissing }, async () => {
+  const t = await newTenant();
+  const dup = await createModel(t, '?name=dup');
+  await assertProblem(await postCsv(t, subsetCsv(), '?name=dup'), 409, ['name']);
+  // Another Idempotency-Key does not make it another name.
+  await assertProblem(await postCsv(t, ownCsv, '?name=dup', 'text/csv', { 'Idempotency-Key': `k-${randomUUID()}` }), 409, ['name']);
+  // Names are case-sensitive: "Dup" is another name.
+  const other = await createModel(t, '?name=Dup');
+
+  const refused = ['model-1', 'MODEL-abc', 'pilot-vitals', 'Pilot-Vitals', '', 'x'.repeat(65), 'a\u0000b', 'tab\there', 'new\nline', 'del\u007f', 'c1\u0085'];
+  for (const name of refused) {
+    await assertProblem(await postCsv(t, subsetCsv(), `?name=${encodeURIComponent(name)}`), 400, ['name']);
+  }
+  const longest = await createModel(t, `?name=${'n'.repeat(64)}`);
+  assert.equal(longest.name, 'n'.repeat(64));
+
+  const ids = (await listModels(t)).map((m) => m.id).sort();
+  assert.deepEqual(ids, ['pilot-vitals', dup.id, other.id, longest.id].sort(), 'nothing else was stored');
+});
+
+test('NUL bytes in a model id, a name or a spec: a 4xx problem, never a 500', { skip: stackMissing }, async () => {
+  const t = await newTenant();
+  await assertProblem(await t.request('/v1/models/%00'), 404);
+  await assertProblem(await t.request('/v1/models/model-%00'), 404);
+  await assertProblem(await t.request('/v1/models/a%00b'), 404);
+  await assertProblem(await postCsv(t, subsetCsv(), '?name=a%00b'), 400, ['name']);
+  const job = await t.request('/v1/jobs', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'trial', spec: { method: 'bootstrap', nPerArm: 10, model: 'a\u0000b' } }),
+  });
+  await assertProblem(job, 400, ['spec.model']);
+  assert.deepEqual((await listModels(t)).map((m) => m.id), ['pilot-vitals']);
+});
+
+test('Idempotency-Key: concurrent POSTs with one key and body make one model; the others answer it with 200', { skip: stackMissing }, async () => {
+  const t = await newTenant();
+  const key = `idem-race-${randomUUID()}`;
+  const answers = await Promise.all(Array.from({ length: 6 }, () => postCsv(t, subsetCsv(), '?name=twin', 'text/csv', { 'Idempotency-Key': key })));
+  const bodies = await Promise.all(answers.map(async (r) => ({ status: r.status, body: (await r.json()) as any })));
+  assert.deepEqual(bodies.map((b) => b.status).sort(), [200, 200, 200, 200, 200, 201], JSON.stringify(bodies));
+  assert.equal(new Set(bodies.map((b) => b.body.id)).size, 1);
+  assert.equal(bodies[0]!.body.name, 'twin');
+  assert.equal((await listModels(t)).length, 2);
+  // The key with another body (here another name) is a 409 naming the header.
+  await assertProblem(await postCsv(t, subsetCsv(), '?name=twin-2', 'text/csv', { 'Idempotency-Key': key }), 409, ['Idempotency-Key']);
 });

@@ -27,9 +27,9 @@ after(async () => {
   await env?.teardown();
 });
 
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
 }
 

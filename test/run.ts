@@ -7,6 +7,8 @@
  * with the test runner's code. The runner's summary (`# tests`, `# pass`, `# fail`, …) is
  * repeated at the very end.
  *
+ * The tests' TMPDIR is a folder inside the session's temp folder, and the session removes that
+ * folder when it ends, so a run leaves nothing in the system temp folder.
  * SHARDFLOW_KEEP_TEST_DATA=1 keeps the temp folder (Temporal/Postgres logs, job files).
  */
 import { spawn } from 'node:child_process';
@@ -78,10 +80,14 @@ async function main(): Promise<number> {
       ...files.map((f) => path.relative(root, f)),
     ];
     log(`node ${nodeArgs.join(' ')}`);
+    // Whatever a test puts in the system temp folder (os.tmpdir(), mkdtemp) lands in this run's own
+    // temp root, which stop() removes: nothing stays behind, even from a test that forgets to clean up.
+    const tmpDir = path.join(testStack.tmpRoot, 'tmp');
+    fs.mkdirSync(tmpDir, { recursive: true });
     const child = spawn(process.execPath, nodeArgs, {
       cwd: root,
       stdio: 'inherit',
-      env: { ...process.env, ...testStack.env },
+      env: { ...process.env, ...testStack.env, TMPDIR: tmpDir, TMP: tmpDir, TEMP: tmpDir },
     });
     const code = await new Promise<number>((resolve) => {
       child.on('error', (err) => {

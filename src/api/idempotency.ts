@@ -1,32 +1,30 @@
 /**
- * `Idempotency-Key` for every POST that creates something.
+ * `Idempotency-Key` for every POST that creates something, written once for any resource.
  *
  * Contract (per tenant): the first request with a key creates the resource and stores the key and
- * `requestHash(body)` with it. A later request with the same key and
- *   - the same body (same canonical JSON)  → 200 with the original resource, nothing new is started;
- *   - another body                          → 409 problem.
+ * `requestHash(request)` in its row. A later request with the same key and
+ *   - the same request (same canonical JSON)  → 200 with the original resource, nothing new is made;
+ *   - another request                         → 409 problem naming `Idempotency-Key`.
  * Keys are 1–255 printable ASCII characters; anything else is a 400 naming `Idempotency-Key`.
  *
- * Typical use in a create route:
+ * Any drizzle table with `tenantId`, `idempotencyKey` and `requestHash` columns (and a unique index
+ * on (tenant_id, idempotency_key)) works. A create route:
  *
- *   const key = readIdempotencyKey(c);                       // string | null
- *   const hash = requestHash(body);
- *   if (key) {
- *     const existing = await findIdempotentJob(db, tenant.tenantId, key, hash);  // throws 409 on another body
- *     if (existing) return c.json(toJobView(existing), 200);
- *   }
- *   try { insert row with idempotencyKey: key, requestHash: hash … }
- *   catch (err) {
- *     // a concurrent request with the same key won the race: answer as if we came second
- *     if (key && isUniqueViolation(err)) { const row = await findIdempotentJob(db, …); if (row) return c.json(…, 200); }
- *     throw err;
- *   }
+ *   const out = await idempotentCreate(c, { db, table: models, tenantId, request: { query, csv } }, async (stamp) => {
+ *     … validate, then insert a row with idempotencyKey: stamp.key, requestHash: stamp.hash …
+ *     return created;
+ *   });
+ *   if (out.replayed) return c.json(view(out.row), 200);
+ *   return c.json(out.created, 201);
+ *
+ * `create` runs only when no row has the key. If it throws a unique violation because a concurrent
+ * request with the same key inserted first, the winner's row is answered instead (or the 409).
  */
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, type InferSelectModel } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client.js';
-import { jobs, type JobRow } from '../db/schema.js';
 import { ProblemError } from './middleware/problem.js';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -59,32 +57,82 @@ export function readIdempotencyKey(c: Context): string | null {
   return raw;
 }
 
-/** Throws the 409 problem when a stored request hash differs from this request's. */
-export function assertSameRequest(stored: { requestHash: string | null }, hash: string, key: string): void {
-  if (stored.requestHash !== hash) {
-    throw new ProblemError({
-      status: 409,
-      detail: `Idempotency-Key ${JSON.stringify(key)} was already used with a different request body`,
-    });
-  }
+/** A table a create route can make idempotent. */
+export type IdempotentTable = PgTable & {
+  tenantId: PgColumn;
+  idempotencyKey: PgColumn;
+  requestHash: PgColumn;
+};
+
+/** What `create` stores in the new row. */
+export interface IdempotencyStamp {
+  /** null when the request had no Idempotency-Key. */
+  key: string | null;
+  hash: string;
 }
 
-/** The tenant's job created with this key, or null; throws 409 if it was created from another body. */
-export async function findIdempotentJob(db: Database, tenantId: string, key: string, hash: string): Promise<JobRow | null> {
-  const [row] = await db
+export type IdempotentOutcome<R, Row> = { replayed: false; created: R } | { replayed: true; row: Row };
+
+function conflict(key: string): ProblemError {
+  const detail = `Idempotency-Key ${JSON.stringify(key)} was already used with a different request`;
+  return new ProblemError({ status: 409, detail, errors: [{ path: IDEMPOTENCY_HEADER, message: detail }] });
+}
+
+/** The tenant's row created with this key, or null; a 409 problem if it was created from another request. */
+export async function findIdempotent<T extends IdempotentTable>(
+  db: Database,
+  table: T,
+  tenantId: string,
+  key: string,
+  hash: string,
+): Promise<InferSelectModel<T> | null> {
+  const rows = (await db
     .select()
-    .from(jobs)
-    .where(and(eq(jobs.tenantId, tenantId), eq(jobs.idempotencyKey, key)))
-    .limit(1);
+    .from(table as PgTable)
+    .where(and(eq(table.tenantId, tenantId), eq(table.idempotencyKey, key)))
+    .limit(1)) as InferSelectModel<T>[];
+  const row = rows[0];
   if (!row) return null;
-  assertSameRequest(row, hash, key);
+  if ((row as { requestHash: string | null }).requestHash !== hash) throw conflict(key);
   return row;
 }
 
-/** True for a Postgres unique violation (23505), also when wrapped by drizzle's DrizzleQueryError. */
-export function isUniqueViolation(err: unknown): boolean {
+/**
+ * Runs `create` unless the request's Idempotency-Key already made a row (then that row is the
+ * answer). `request` is what makes two requests "the same": the validated body, plus whatever
+ * query parameters shape the resource.
+ */
+export async function idempotentCreate<T extends IdempotentTable, R>(
+  c: Context,
+  opts: { db: Database; table: T; tenantId: string; request: unknown },
+  create: (stamp: IdempotencyStamp) => Promise<R>,
+): Promise<IdempotentOutcome<R, InferSelectModel<T>>> {
+  const key = readIdempotencyKey(c);
+  const hash = requestHash(opts.request);
+  const earlier = () => (key ? findIdempotent(opts.db, opts.table, opts.tenantId, key, hash) : Promise.resolve(null));
+  const found = await earlier();
+  if (found) return { replayed: true, row: found };
+  try {
+    return { replayed: false, created: await create({ key, hash }) };
+  } catch (err) {
+    // A concurrent request with the same key won the race: answer as the second one. A unique
+    // violation of anything else (no row has the key) is the route's to report.
+    if (key && isUniqueViolation(err)) {
+      const winner = await earlier();
+      if (winner) return { replayed: true, row: winner };
+    }
+    throw err;
+  }
+}
+
+/**
+ * True for a Postgres unique violation (23505), also when wrapped by drizzle's DrizzleQueryError;
+ * with `constraint`, only a violation of that index.
+ */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { code?: unknown }).code === '23505') return true;
+    const pg = e as { code?: unknown; constraint_name?: unknown };
+    if (pg.code === '23505') return constraint === undefined || pg.constraint_name === constraint;
   }
   return false;
 }

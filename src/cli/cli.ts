@@ -5,24 +5,8 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { createDb, type Db } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
+import { stdio, UsageError, type CliIo } from './io.js';
 import { runKeys, KEYS_USAGE } from './keys.js';
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const stdio: CliIo = {
-  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
-};
 
 export const USAGE = `usage: shardflow <command>
 

@@ -2,8 +2,7 @@
 import { parseArgs } from 'node:util';
 import { createApiKey, listApiKeys, revokeApiKey } from '../db/api-keys.js';
 import type { Db } from '../db/client.js';
-import type { CliIo } from './cli.js';
-import { UsageError } from './cli.js';
+import { UsageError, type CliIo } from './io.js';
 
 export const KEYS_USAGE = `  keys create --name <name> [--tenant <id>] [--max-rows <n>] [--max-concurrent-jobs <n>] [--json]
       create an API key; prints its secret once (tenant defaults to "local")

@@ -56,7 +56,7 @@ export const jobs = pgTable(
   ],
 );
 
-/** Fitted generative models. tenant_id null = built in (e.g. pilot-vitals), visible to all. */
+/** Fitted generative models. tenant_id null = built in (e.g. pilot-vitals), visible to all. A model is found by id, else by its tenant's name. */
 export const models = pgTable(
   'models',
   {
@@ -76,6 +76,8 @@ export const models = pgTable(
   (t) => [
     index('models_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
     uniqueIndex('models_tenant_idempotency_key_uq').on(t.tenantId, t.idempotencyKey),
+    /** A model is referenced by its name as well as its id: names are unique per tenant. */
+    uniqueIndex('models_tenant_name_uq').on(t.tenantId, t.name),
   ],
 );
 

@@ -1,12 +1,32 @@
 /** Helpers for job tests: start jobs over HTTP, wait for states, read files back. */
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readParquetRows } from './parquet.js';
 import type { TestApi } from './api.js';
 
+const created: string[] = [];
+
+/**
+ * Removes every folder tempDataDir made, when the test file's process exits: after its own `after`
+ * hooks have stopped the workers and APIs writing there. (node:test's `after` cannot be used here:
+ * called from a `before` hook it runs right after that hook.) SHARDFLOW_KEEP_TEST_DATA=1 keeps them.
+ */
+function removeOnExit(dir: string): void {
+  if (created.length === 0) {
+    process.once('exit', () => {
+      if (process.env.SHARDFLOW_KEEP_TEST_DATA === '1') return;
+      for (const d of created) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  created.push(dir);
+}
+
+/** A fresh SHARDFLOW_DATA_DIR for one test file; removed when that file's process exits. */
 export async function tempDataDir(prefix = 'shardflow-test-'): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  removeOnExit(dir);
+  return dir;
 }
 
 export async function postJob(api: TestApi, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {

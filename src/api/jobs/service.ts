@@ -19,7 +19,7 @@ import type { NormalizedJob } from './validate.js';
 
 /** A rough planning figure for the estimate field; benchmarks give the real ones. */
 const ESTIMATED_UNITS_PER_SECOND = 2_000_000;
-const TERMINAL: JobStatus[] = ['completed', 'failed', 'cancelled'];
+export const TERMINAL: JobStatus[] = ['completed', 'failed', 'cancelled'];
 /** Statuses that count against a key's concurrent-jobs quota. */
 export const ACTIVE: JobStatus[] = ['running', 'paused', 'cancelling'];
 /** How long a GET waits for the workflow's `progress` query before answering from Postgres. */

@@ -6,6 +6,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ProblemError, problemResponses } from '../middleware/problem.js';
 import { jobDir } from '../../engine/job-files.js';
 import { manifestFiles as allManifestFiles, readManifest } from '../../engine/manifest.js';
+import { IdParam } from '../params.js';
+import { CursorText, decodeCursor, PageSchema, PaginationQuery, toPage } from '../pagination.js';
 import { createJobService } from '../jobs/service.js';
 import type { ApiDeps, AppEnv } from '../types.js';
 
@@ -25,10 +27,22 @@ const listFiles = createRoute({
   method: 'get',
   path: '/v1/jobs/{id}/files',
   tags: ['files'],
-  summary: "The job's files (manifest first)",
-  request: { params: z.object({ id: z.string() }) },
-  responses: { 200: { description: 'files', content: { 'application/json': { schema: z.object({ items: z.array(FileSchema), nextCursor: z.null() }) } } }, ...problemResponses(401, 404) },
+  summary: "The job's files: manifest.json first, then by name",
+  request: { params: IdParam, query: PaginationQuery },
+  responses: { 200: { description: 'a page of files', content: { 'application/json': { schema: PageSchema(FileSchema) } } }, ...problemResponses(400, 401, 404) },
 });
+
+const MANIFEST = 'manifest.json';
+/** Where a page of files starts: after the last name of the previous one. */
+const FilePosition = z.object({ name: CursorText }).strict();
+
+/** The list's order: manifest.json first, then by name (UTF-16 code units: stable, locale-free). */
+export function compareFileNames(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === MANIFEST) return -1;
+  if (b === MANIFEST) return 1;
+  return a < b ? -1 : 1;
+}
 
 /** Only visible, regular files inside the job's own folder; anything else is a 404. */
 export function resolveJobFile(jobDirectory: string, name: string): string {
@@ -91,25 +105,34 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): voi
       if (e.isDirectory()) names.push(...(await walk(path.join(dir, e.name), `${prefix}${e.name}/`)));
       else if (e.isFile()) names.push(prefix + e.name);
     }
-    return names.sort((a, b) => (a === 'manifest.json' ? -1 : b === 'manifest.json' ? 1 : a.localeCompare(b)));
+    return names;
   }
 
   app.openapi(listFiles, async (c) => {
     const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    const cursor = q.cursor ? decodeCursor(q.cursor, FilePosition) : null;
     await service.findRow(c.get('tenant'), id);
+    const names = (await walk(dirOf(id))).sort(compareFileNames);
+    const from = cursor ? names.findIndex((n) => compareFileNames(n, cursor.name) > 0) : 0;
     const known = await manifestFiles(id);
     const items: FileEntry[] = [];
-    for (const name of await walk(dirOf(id))) {
-      const st = await fs.stat(path.join(dirOf(id), name));
+    // limit + 1 entries: the extra one only says there is a next page.
+    for (let i = from < 0 ? names.length : from; i < names.length && items.length <= q.limit; i++) {
+      const name = names[i]!;
+      // A file can vanish between the walk and the stat (a job being removed): leave it out.
+      const st = await fs.stat(path.join(dirOf(id), name)).catch(() => undefined);
+      if (!st) continue;
       const k = known.get(name);
       items.push({ name, rows: k?.rows ?? null, bytes: st.size, sha256: k?.sha256 ?? null, url: `/v1/jobs/${id}/files/${name}` });
     }
-    return c.json({ items, nextCursor: null }, 200);
+    return c.json(toPage(items, q.limit, (f) => ({ name: f.name })), 200);
   });
 
   // Not in the OpenAPI router: the name spans slashes (vitals/part-00000.parquet).
   app.get('/v1/jobs/:id/files/:name{.+}', async (c) => {
     const id = c.req.param('id');
+    if (!IdParam.safeParse({ id }).success) throw ProblemError.notFound(`no job ${JSON.stringify(id)}`);
     await service.findRow(c.get('tenant'), id);
     const name = c.req.param('name');
     const file = resolveJobFile(dirOf(id), name);

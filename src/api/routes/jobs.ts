@@ -2,17 +2,17 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { jobs } from '../../db/schema.js';
-import { findIdempotentJob, isUniqueViolation, readIdempotencyKey, requestHash } from '../idempotency.js';
-import { ProblemError, problemResponses, validationHook } from '../middleware/problem.js';
 import { JOB_STATUSES } from '../../engine/types.js';
+import { idempotentCreate } from '../idempotency.js';
+import { ProblemError, problemResponses, validationHook } from '../middleware/problem.js';
+import { IdParam } from '../params.js';
 import { olderThan, PageSchema, PaginationQuery, decodeCursor, toPage } from '../pagination.js';
 import { CONTRACT_KINDS, createJobSchema, jobSchema, type CreateJobBody } from '../jobs/schema.js';
-import { createJobService, rowView } from '../jobs/service.js';
+import { createJobService, rowView, TERMINAL } from '../jobs/service.js';
 import { normalizeJob } from '../jobs/validate.js';
 import type { ApiDeps, AppEnv } from '../types.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: 'job-m3x0k2ab4q7r' }) });
 const tags = ['jobs'];
 
 /** The jobs routes for the registered kinds (their specs are part of the documented body). */
@@ -50,7 +50,7 @@ function jobRoutes(deps: ApiDeps) {
     tags,
     summary: 'A job with live progress',
     request: { params: IdParam },
-    responses: { 200: json(JobSchema, 'the job'), ...problemResponses(401, 404) },
+    responses: { 200: json(JobSchema, 'the job'), ...problemResponses(400, 401, 404) },
   });
 
   const transition = (action: 'pause' | 'resume' | 'cancel', summary: string) =>
@@ -60,7 +60,7 @@ function jobRoutes(deps: ApiDeps) {
       tags,
       summary,
       request: { params: IdParam },
-      responses: { 202: json(JobSchema, 'accepted'), ...problemResponses(401, 404, 409) },
+      responses: { 202: json(JobSchema, 'accepted'), ...problemResponses(400, 401, 404, 409) },
     });
 
   const events = createRoute({
@@ -69,7 +69,7 @@ function jobRoutes(deps: ApiDeps) {
     tags,
     summary: 'Server-sent events: `progress` at least once a second while running, then one `status`',
     request: { params: IdParam },
-    responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(401, 404) },
+    responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(400, 401, 404) },
   });
 
   return { createJob, listJobs, getJob, transition, events };
@@ -94,22 +94,11 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
     async (c) => {
       const tenant = c.get('tenant');
       const body = c.req.valid('json') as unknown as CreateJobBody;
-      const key = readIdempotencyKey(c);
-      const hash = requestHash(body);
-      if (key) {
-        const existing = await findIdempotentJob(deps.db.db, tenant.tenantId, key, hash);
-        if (existing) return c.json(await service.view(tenant, existing.id), 200);
-      }
-      const job = await normalizeJob(body, tenant, deps.kinds, deps.db.sql);
-      try {
-        return c.json(await service.create(tenant, job, { key, hash }), 202);
-      } catch (err) {
-        if (key && isUniqueViolation(err)) {
-          const row = await findIdempotentJob(deps.db.db, tenant.tenantId, key, hash);
-          if (row) return c.json(await service.view(tenant, row.id), 200);
-        }
-        throw err;
-      }
+      const out = await idempotentCreate(c, { db: deps.db.db, table: jobs, tenantId: tenant.tenantId, request: body }, async (stamp) =>
+        service.create(tenant, await normalizeJob(body, tenant, deps.kinds, deps.db.sql), stamp),
+      );
+      if (out.replayed) return c.json(await service.view(tenant, out.row.id), 200);
+      return c.json(out.created, 202);
     },
     // The default hook, but a contract kind this server does not run is a 422 (zod receives the raw body as `data`).
     ((result: Parameters<typeof validationHook>[0] & { data?: unknown }) => {
@@ -155,7 +144,7 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
         // A fixed cadence: the time a read takes comes out of the interval, not on top of it.
         const tick = Date.now();
         const v = await service.view(tenant, id);
-        if (v.status === 'running' || v.status === 'paused') {
+        if (!TERMINAL.includes(v.status)) {
           await stream.writeSSE({ event: 'progress', data: JSON.stringify({ status: v.status, ...v.progress }) });
           await stream.sleep(Math.max(0, SSE_INTERVAL_MS - (Date.now() - tick)));
         } else {

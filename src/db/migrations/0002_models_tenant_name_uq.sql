@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "models_tenant_name_uq" ON "models" USING btree ("tenant_id","name");
