@@ -364,6 +364,7 @@ test('a model is referenced by its name: GET /v1/models/{name}, and "model": "<n
   assert.equal(posted.status, 202, JSON.stringify(posted.body));
   assert.deepEqual(posted.body.spec.visits, VISITS, 'the named model’s visits');
   assert.deepEqual(posted.body.spec.arms, ARMS);
+  assert.equal(posted.body.spec.model, model.id, 'the job records the id the name stood for');
   const job = await waitForJob(t, posted.body.id, isDone, 60_000);
   assert.equal(job.status, 'completed', JSON.stringify(job));
   const rows = 2 * nPerArm * VISITS.length;

@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { SpecError, type KindContext, type Normalized } from '../../engine/kind.js';
 import { effectReach } from './generate.js';
+import { rulesModel, type TrialModel } from './model.js';
 import { createModelStore } from './models.js';
 import type { TrialSpecBody } from './schema.js';
 import { checkTrialSpec, PILOT_MODEL_ID, resolveTrialSpec, storedTrialSpec, trialRowCount } from './spec.js';
@@ -14,19 +15,21 @@ import { checkTrialSpec, PILOT_MODEL_ID, resolveTrialSpec, storedTrialSpec, tria
 const EFFECT_TOLERANCE = 0.1;
 
 export async function normalizeTrial(body: TrialSpecBody, ctx: KindContext): Promise<Normalized> {
-  const models = createModelStore(ctx.sql);
-  const modelId = body.model ?? PILOT_MODEL_ID;
-  let names: { visits: string[]; arms: string[] } | undefined;
+  const ref = body.model ?? PILOT_MODEL_ID;
+  let model: TrialModel | undefined;
+  let modelId = ref;
   if (body.method !== 'rules') {
-    names = await models.groups(ctx.tenantId, modelId);
-    if (!names) throw new SpecError(400, [{ path: 'spec.model', message: `unknown model "${modelId}"; see GET /v1/models` }]);
+    const found = await createModelStore(ctx.sql).find(ctx.tenantId, ref);
+    if (!found) throw new SpecError(400, [{ path: 'spec.model', message: `unknown model "${ref}"; see GET /v1/models` }]);
+    // The job records the model's id: a name given to another model later does not change the job.
+    ({ model, id: modelId } = found);
   }
   // The seed is always recorded, so the same job can be run again to the same bytes.
-  const resolved = resolveTrialSpec({ ...body, model: modelId, seed: body.seed ?? randomInt(0, 2 ** 47) }, names);
-  const issues = checkTrialSpec(resolved, names);
+  const resolved = resolveTrialSpec({ ...body, model: modelId, seed: body.seed ?? randomInt(0, 2 ** 47) }, model);
+  const issues = checkTrialSpec(resolved, model);
   if (issues.length) throw new SpecError(400, issues.map((i) => ({ path: `spec.${i.path}`, message: i.message })));
   // The clinical SBP range bounds the effect a model can show: refuse a target the output would miss.
-  const reach = effectReach(resolved, await models.trialModel(ctx.tenantId, resolved));
+  const reach = effectReach(resolved, model ?? rulesModel(resolved.visits, resolved.arms));
   if (Math.abs(reach.achieved - resolved.targetEffect) > EFFECT_TOLERANCE) {
     const message =
       `${resolved.targetEffect} mmHg cannot be reached: with ${resolved.method === 'rules' ? 'the rules model' : `model ${resolved.model}`} ` +
