@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import type { Batch, ColumnSchema } from '../src/data/batch.js';
+import type { Batch, ColumnSchema, StringColumn } from '../src/data/batch.js';
 import { openPart, type Compression, type OutputFormat } from '../src/destinations/index.js';
 import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from './support/vitals-batches.js';
 import { readParquetRows } from './support/parquet.js';
@@ -22,7 +22,8 @@ function expectedRows(schema: ColumnSchema[], batches: Batch[]): Value[][] {
           if (b.nulls?.[c]?.[i]) return null;
           const col = b.columns[c];
           if (col instanceof Int32Array || col instanceof Float64Array) return col[i];
-          return col.kind === 'dict' ? col.dictionary[col.codes[i]] : col.values[i];
+          const sc = col as StringColumn;
+          return sc.kind === 'dict' ? sc.dictionary[sc.codes[i]] : sc.values[i];
         }),
       );
     }
