@@ -310,14 +310,17 @@ class UuidAcc extends ColumnAcc {
       this.count += to - from;
       return;
     }
-    let p = this.count * UUID_BYTES;
+    // Copy each run of non-null rows at once.
     let c = this.count;
-    for (let i = from; i < to; i++) {
-      if (nulls[i]) continue;
-      const s = i * UUID_BYTES;
-      for (let k = 0; k < UUID_BYTES; k++) dst[p + k] = src[s + k];
-      p += UUID_BYTES;
-      c++;
+    let i = from;
+    while (i < to) {
+      while (i < to && nulls[i]) i++;
+      const runStart = i;
+      while (i < to && !nulls[i]) i++;
+      if (i > runStart) {
+        dst.set(src.subarray(runStart * UUID_BYTES, i * UUID_BYTES), c * UUID_BYTES);
+        c += i - runStart;
+      }
     }
     this.count = c;
   }

@@ -49,6 +49,39 @@ function writeInt(out: ByteBuf, n: number): void {
   b[--q] = 0x30 + n;
 }
 
+/**
+ * Writes a safe integer held as a double (int64, timestamp parts). Works in int32 pieces so that
+ * writeInt keeps integer feedback (a double there would slow the int32 columns too).
+ */
+function writeInt64(out: ByteBuf, x: number): void {
+  if (x >= -2147483647 && x <= 2147483647) {
+    writeInt(out, x | 0);
+    return;
+  }
+  let n = x;
+  if (n < 0) {
+    out.u8(0x2d);
+    n = -n;
+  }
+  const hi = Math.floor(n / 1e8) | 0; // 21 .. 90,071,992 (n >= 2^31)
+  const lo = (n - hi * 1e8) | 0;
+  const hiDigits = hi < 100 ? 2 : hi < 1e3 ? 3 : hi < 1e4 ? 4 : hi < 1e5 ? 5 : hi < 1e6 ? 6 : hi < 1e7 ? 7 : 8;
+  out.ensure(16);
+  const b = out.buf;
+  const end = out.pos + hiDigits + 8;
+  writeDigitPairs(b, end, lo, 4);
+  let h = hi;
+  let q = end - 8;
+  for (; h >= 100; q -= 2) {
+    const t = (h / 100) | 0;
+    write2(b, q - 2, h - t * 100);
+    h = t;
+  }
+  if (h >= 10) write2(b, q - 2, h);
+  else b[q - 1] = 0x30 + h;
+  out.pos = end;
+}
+
 const POW10 = Array.from({ length: 21 }, (_, i) => 10 ** i);
 
 function writeAscii(out: ByteBuf, s: string): void {
@@ -107,20 +140,34 @@ function writeFloat(out: ByteBuf, x: number, decimals: number | undefined, json:
 const QUOTE = 0x22;
 const DAY_US = 86_400_000_000;
 
+/** "00" … "99" as ASCII pairs. */
+const DIGITS2 = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
+
+/** Writes n (an int32 in 0..99) as 2 digits at b[p]. */
 function write2(b: Buffer, p: number, n: number): void {
-  b[p] = 0x30 + ((n / 10) | 0);
-  b[p + 1] = 0x30 + (n % 10);
+  b[p] = DIGITS2[2 * n];
+  b[p + 1] = DIGITS2[2 * n + 1];
+}
+
+/** Writes n (an int32 in 0..10^(2k) - 1) as exactly 2k digits ending before b[end]. */
+function writeDigitPairs(b: Buffer, end: number, n: number, pairs: number): void {
+  for (let k = 0; k < pairs; k++) {
+    const q = (n / 100) | 0;
+    write2(b, end - 2 - 2 * k, n - q * 100);
+    n = q;
+  }
 }
 
 /** Writes days since 1970-01-01 as YYYY-MM-DD (proleptic Gregorian; H. Hinnant's civil_from_days). */
 function writeDate(out: ByteBuf, days: number): void {
   const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  // Integer division by truncation where z >= 0 (years 0 and later), floor otherwise.
+  const era = z >= 0 ? (z / 146097) | 0 : Math.floor(z / 146097);
+  const doe = (z - era * 146097) | 0; // 0 .. 146096
+  const yoe = ((doe - ((doe / 1460) | 0) + ((doe / 36524) | 0) - ((doe / 146096) | 0)) / 365) | 0;
+  const doy = doe - (365 * yoe + ((yoe / 4) | 0) - ((yoe / 100) | 0));
+  const mp = ((5 * doy + 2) / 153) | 0;
+  const d = doy - (((153 * mp + 2) / 5) | 0) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
   if (y < 0 || y > 9999) writeAscii(out, (y < 0 ? '-' : '+') + String(Math.abs(y)).padStart(6, '0'));
@@ -128,8 +175,7 @@ function writeDate(out: ByteBuf, days: number): void {
   const b = out.buf;
   let p = out.pos;
   if (y >= 0 && y <= 9999) {
-    write2(b, p, (y / 100) | 0);
-    write2(b, p + 2, y % 100);
+    writeDigitPairs(b, p + 4, y, 2);
     p += 4;
   }
   b[p] = 0x2d;
@@ -146,25 +192,22 @@ function checkSafe(s: ColumnSchema, x: number): void {
 /** Writes microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffffZ. */
 function writeTimestamp(out: ByteBuf, us: number): void {
   const days = Math.floor(us / DAY_US);
-  const rem = us - days * DAY_US; // exact: both are integers below 2^53
+  const rem = us - days * DAY_US; // exact: both are integers below 2^53; 0 <= rem < 8.64e10
   writeDate(out, days);
-  const secs = Math.floor(rem / 1e6);
-  let frac = rem - secs * 1e6;
-  out.ensure(16);
+  const secs = Math.floor(rem / 1e6) | 0;
+  const frac = (rem - secs * 1e6) | 0;
+  const mins = (secs / 60) | 0;
+  out.ensure(17);
   const b = out.buf;
   const p = out.pos;
   b[p] = 0x54; // 'T'
-  write2(b, p + 1, Math.floor(secs / 3600));
+  write2(b, p + 1, (mins / 60) | 0);
   b[p + 3] = 0x3a;
-  write2(b, p + 4, Math.floor(secs / 60) % 60);
+  write2(b, p + 4, mins % 60);
   b[p + 6] = 0x3a;
-  write2(b, p + 7, secs % 60);
+  write2(b, p + 7, secs - mins * 60);
   b[p + 9] = 0x2e;
-  for (let k = 15; k >= 10; k--) {
-    const r = frac % 10;
-    b[p + k] = 0x30 + r;
-    frac = (frac - r) / 10;
-  }
+  writeDigitPairs(b, p + 16, frac, 3);
   b[p + 16] = 0x5a; // 'Z'
   out.pos = p + 17;
 }
@@ -232,7 +275,7 @@ abstract class TextWriter {
         const v = data as Float64Array;
         return (out, i) => {
           checkSafe(s, v[i]);
-          writeInt(out, v[i]);
+          writeInt64(out, v[i]);
         };
       }
       case 'bool': {
