@@ -16,8 +16,8 @@ export function typedSchema(nullable: boolean): ColumnSchema[] {
 
 const MAX = Number.MAX_SAFE_INTEGER;
 export const INT64_EDGES = [0, 1, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, -(2 ** 32), 2 ** 32 + 1, MAX, -MAX, 1234567890123];
-/** 1970-01-01, 1969-12-31, 2000-02-29, 1900-03-01, 0000-01-01, 9999-12-31, 1600-02-29, 2024-12-31. */
-export const DATE_EDGES = [0, -1, 11016, -25508, -719528, 2932896, -135081, 20088];
+/** 1970-01-01, 1969-12-31, 2000-02-29, 1900-03-01, 0000-01-01, 9999-12-31, 1600-02-29, 2024-12-31, -000001-12-31, +010000-01-01. */
+export const DATE_EDGES = [0, -1, 11016, -25508, -719528, 2932896, -135081, 20088, -719529, 2932897];
 /** Microseconds: the epoch, one before, a leap second-free moment with µs, the safe extremes. */
 export const TIMESTAMP_EDGES = [0, -1, 1, 951782400123456, -2208988800000001, MAX, -MAX, 1735689599999999];
 const STRINGS = ['plain', 'with,comma', 'with "quote"', 'line\nbreak', '', 'ünïcødé ✓ 𝄞'];
