@@ -5,27 +5,51 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import type { Batch, ColumnSchema } from '../src/data/batch.js';
+import type { Batch, ColumnData, ColumnSchema, StringColumn } from '../src/data/batch.js';
 import { openPart, type Compression, type OutputFormat } from '../src/destinations/index.js';
 import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from './support/vitals-batches.js';
-import { readParquetRows } from './support/parquet.js';
+import { readParquetMetadata, readParquetRows } from './support/parquet.js';
+import { typedBatch, typedSchema } from './support/typed-batches.js';
 
-type Value = string | number | null;
+type Value = string | number | boolean | null;
+
+function uuidText(b: Uint8Array): string {
+  const h = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Reference renderings through Date (independent of the writer's own date arithmetic). */
+function isoDate(days: number): string {
+  return new Date(days * 86_400_000).toISOString().split('T')[0];
+}
+
+function isoTimestamp(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const sub = String(us - ms * 1000).padStart(3, '0');
+  return new Date(ms).toISOString().replace(/Z$/, `${sub}Z`);
+}
+
+/** The logical value of row i: bool as boolean, uuid as its text, date/timestamp as numbers. */
+function cellValue(s: ColumnSchema, col: ColumnData, i: number): Value {
+  switch (s.type) {
+    case 'string': {
+      const sc = col as StringColumn;
+      return sc.kind === 'dict' ? sc.dictionary[sc.codes[i]] : sc.values[i];
+    }
+    case 'bool':
+      return (col as Uint8Array)[i] !== 0;
+    case 'uuid':
+      return uuidText((col as Uint8Array).subarray(16 * i, 16 * i + 16));
+    default:
+      return (col as Int32Array | Float64Array)[i];
+  }
+}
 
 /** Expected logical rows of a batch stream. */
 function expectedRows(schema: ColumnSchema[], batches: Batch[]): Value[][] {
   const rows: Value[][] = [];
   for (const b of batches) {
-    for (let i = 0; i < b.length; i++) {
-      rows.push(
-        schema.map((s, c) => {
-          if (b.nulls?.[c]?.[i]) return null;
-          const col = b.columns[c];
-          if (col instanceof Int32Array || col instanceof Float64Array) return col[i];
-          return col.kind === 'dict' ? col.dictionary[col.codes[i]] : col.values[i];
-        }),
-      );
-    }
+    for (let i = 0; i < b.length; i++) rows.push(schema.map((s, c) => (b.nulls?.[c]?.[i] ? null : cellValue(s, b.columns[c], i))));
   }
   return rows;
 }
@@ -75,7 +99,18 @@ function csvText(schema: ColumnSchema[], v: Value, c: number): string | null {
   if (v === null) return null;
   const s = schema[c];
   if (s.type === 'float64') return s.decimals !== undefined ? (v as number).toFixed(s.decimals) : String(v);
+  if (s.type === 'date') return isoDate(v as number);
+  if (s.type === 'timestamp') return isoTimestamp(v as number);
   return String(v);
+}
+
+/** What JSON.parse of an NDJSON line gives for a value. */
+function jsonValue(s: ColumnSchema, v: Value): Value {
+  if (v === null) return null;
+  if (s.type === 'float64' && s.decimals !== undefined) return Number((v as number).toFixed(s.decimals));
+  if (s.type === 'date') return isoDate(v as number);
+  if (s.type === 'timestamp') return isoTimestamp(v as number);
+  return v;
 }
 
 async function readText(path: string, compression: Compression): Promise<string> {
@@ -170,6 +205,16 @@ describe('sinks: round trip of every value', () => {
       batches: () => [vitalsBatch(0, 2222, { nulls: true }), vitalsBatch(2222, 5000, { nulls: true })],
     },
     { name: 'tricky', schema: TRICKY_SCHEMA, batches: trickyBatches },
+    {
+      name: 'types',
+      schema: typedSchema(false),
+      batches: () => [typedBatch(0, 700), typedBatch(700, 701), typedBatch(701, 701), typedBatch(701, 2600)],
+    },
+    {
+      name: 'types+nulls',
+      schema: typedSchema(true),
+      batches: () => [typedBatch(0, 999, { nulls: true }), typedBatch(999, 3100, { nulls: true })],
+    },
   ];
 
   for (const ds of datasets) {
@@ -195,6 +240,7 @@ describe('sinks: round trip of every value', () => {
           assert.equal(rows.length, expected.length);
           rows.forEach((r, i) => {
             const got = ds.schema.map((s) => (typeof r[s.name] === 'bigint' ? Number(r[s.name]) : r[s.name]));
+            for (const s of ds.schema) if (typeof r[s.name] === 'bigint') assert.ok(s.type === 'int64' || s.type === 'timestamp', s.name);
             assert.deepEqual(got, expected[i], `row ${i}`);
           });
         } else if (format === 'csv') {
@@ -213,10 +259,7 @@ describe('sinks: round trip of every value', () => {
           expected.forEach((e, i) => {
             const obj = JSON.parse(lines[i]) as Record<string, Value>;
             assert.deepEqual(Object.keys(obj), ds.schema.map((s) => s.name));
-            ds.schema.forEach((s, c) => {
-              const want = e[c] !== null && s.type === 'float64' && s.decimals !== undefined ? Number((e[c] as number).toFixed(s.decimals)) : e[c];
-              assert.deepEqual(obj[s.name], want, `row ${i} ${s.name}`);
-            });
+            ds.schema.forEach((s, c) => assert.deepEqual(obj[s.name], jsonValue(s, e[c]), `row ${i} ${s.name}`));
             // decimals are printed exactly
             for (const s of ds.schema) {
               if (s.type !== 'float64' || s.decimals === undefined || obj[s.name] === null) continue;
@@ -252,4 +295,137 @@ describe('sinks: round trip of every value', () => {
       assert.deepEqual(got, expected[i], `row ${i}`);
     }
   });
+
+  it('parquet: physical, converted and logical types, statistics of every type', async () => {
+    const schema = typedSchema(true);
+    const path = join(dir, 'stats', 'p.parquet');
+    const sink = await openPart({ path, format: 'parquet', compression: 'snappy', schema, rowGroupRows: 1000 });
+    const batches = [typedBatch(0, 2500, { nulls: true })];
+    for (const b of batches) await sink.write(b);
+    await sink.finish();
+    const meta = await readParquetMetadata(path);
+    const el = (name: string) => meta.schema.find((e: { name: string }) => e.name === name);
+    const types = Object.fromEntries(
+      schema.map((s) => {
+        const e = el(s.name);
+        return [s.type === 'string' && s.name === 'c_dict' ? 'dict' : s.type, [e.type, e.type_length, e.converted_type, e.logical_type]];
+      }),
+    );
+    assert.deepEqual(types, {
+      string: ['BYTE_ARRAY', undefined, 'UTF8', { type: 'STRING' }],
+      bool: ['BOOLEAN', undefined, undefined, undefined],
+      int32: ['INT32', undefined, undefined, undefined],
+      int64: ['INT64', undefined, undefined, undefined],
+      float64: ['DOUBLE', undefined, undefined, undefined],
+      date: ['INT32', undefined, 'DATE', { type: 'DATE' }],
+      timestamp: ['INT64', undefined, 'TIMESTAMP_MICROS', { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' }],
+      uuid: ['FIXED_LEN_BYTE_ARRAY', 16, undefined, { type: 'UUID' }],
+      dict: ['BYTE_ARRAY', undefined, 'UTF8', { type: 'STRING' }],
+    });
+    for (const e of meta.schema.slice(1)) assert.equal(e.repetition_type, 'OPTIONAL');
+
+    const rows = expectedRows(schema, batches);
+    assert.equal(meta.row_groups.length, 3);
+    meta.row_groups.forEach((rg: any, g: number) => {
+      const slice = rows.slice(g * 1000, (g + 1) * 1000);
+      schema.forEach((s, c) => {
+        const st = rg.columns[c].meta_data.statistics;
+        const present = slice.map((r) => r[c]).filter((v) => v !== null);
+        assert.equal(st.null_count, BigInt(slice.length - present.length), `${s.name} null_count`);
+        if (s.type === 'string') {
+          assert.equal(st.min_value, undefined);
+          return;
+        }
+        const norm = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
+        const sorted = [...present].sort((a, b) => (a! < b! ? -1 : a! > b! ? 1 : 0)); // uuid text sorts like its bytes
+        assert.deepEqual([norm(st.min_value), norm(st.max_value)], [sorted[0], sorted[sorted.length - 1]], `${s.name} min/max, row group ${g}`);
+      });
+    });
+  });
+
+  it('parquet: a null-only row group has null counts and no min/max', async () => {
+    const schema = typedSchema(true);
+    const path = join(dir, 'allnull', 'p.parquet');
+    const b = typedBatch(0, 10);
+    b.nulls = schema.map(() => new Uint8Array(10).fill(1));
+    const sink = await openPart({ path, format: 'parquet', compression: 'none', schema });
+    await sink.write(b);
+    await sink.finish();
+    const meta = await readParquetMetadata(path);
+    for (const col of meta.row_groups[0].columns) {
+      assert.equal(col.meta_data.statistics.null_count, 10n);
+      assert.equal(col.meta_data.statistics.min_value, undefined);
+    }
+    const rows = await readParquetRows(path);
+    assert.deepEqual(rows, Array.from({ length: 10 }, () => Object.fromEntries(schema.map((s) => [s.name, null]))));
+  });
+
+  // Dictionary codes of 9, 16 and 17 bits: bit-packed runs and RLE runs whose values take 2 and 3 bytes.
+  for (const distinct of [300, 65_536, 70_001]) {
+    it(`parquet: a row group with ${distinct} distinct strings (dictionary codes of ${Math.ceil(Math.log2(distinct))} bits)`, async () => {
+      const rowsN = 2 * distinct + 5000;
+      const schema: ColumnSchema[] = [
+        { name: 'k', type: 'string', nullable: true },
+        { name: 'd', type: 'string' },
+      ];
+      const values: string[] = [];
+      const nulls = new Uint8Array(rowsN);
+      const codes = new Uint32Array(rowsN);
+      const dictionary = Array.from({ length: distinct }, (_, k) => `d${k}`);
+      for (let i = 0; i < rowsN; i++) {
+        // Every value once in a scrambled order (bit-packed), then runs of 9 (RLE), then singles.
+        const k = i < distinct ? (i * 7919) % distinct : i < 2 * distinct ? Math.floor(i / 9) % distinct : (i * 104729) % distinct;
+        values.push(`v${k}`);
+        codes[i] = distinct - 1 - k;
+        nulls[i] = i % 97 === 5 ? 1 : 0;
+      }
+      // Every value must still occur once among non-null rows of column k.
+      for (let i = 0; i < distinct; i++) if (nulls[i]) nulls[i] = 0;
+      const batch: Batch = { start: 0, length: rowsN, columns: [{ kind: 'plain', values }, { kind: 'dict', dictionary, codes }], nulls: [nulls, undefined] };
+      const path = join(dir, `wide-${distinct}`, 'p.parquet');
+      const sink = await openPart({ path, format: 'parquet', compression: 'zstd', schema, rowGroupRows: rowsN });
+      await sink.write(batch);
+      await sink.finish();
+      const rows = await readParquetRows(path);
+      assert.equal(rows.length, rowsN);
+      let distinctK = new Set<unknown>();
+      for (let i = 0; i < rowsN; i++) {
+        const want = nulls[i] ? null : values[i];
+        if (rows[i].k !== want || rows[i].d !== dictionary[codes[i]]) assert.fail(`row ${i}: ${JSON.stringify(rows[i])}, want k=${want} d=${dictionary[codes[i]]}`);
+        if (want !== null) distinctK.add(want);
+      }
+      assert.equal(distinctK.size, distinct);
+      assert.equal((await readParquetMetadata(path)).row_groups.length, 1);
+    });
+  }
+
+  for (const format of ['parquet', 'csv', 'ndjson'] as const) {
+    it(`${format}: an int64 or timestamp that is not a safe integer fails the part, leaving nothing`, async () => {
+      for (const [type, bad] of [['int64', 2 ** 53], ['timestamp', 1.5], ['int64', NaN]] as const) {
+        const sub = join(dir, `unsafe-${format}-${type}-${bad}`);
+        const schema: ColumnSchema[] = [{ name: 'x', type }];
+        const sink = await openPart({ path: join(sub, 'p'), format, compression: 'none', schema });
+        const x = Float64Array.from([1, 2, bad]);
+        // Text fails in write(); Parquet when the row group is encoded (finish here).
+        const err = await sink.write({ start: 0, length: 3, columns: [x] }).then(() => sink.finish()).then(() => undefined, (e: Error) => e);
+        assert.match(String(err), /x: .* is not a safe integer/);
+        assert.deepEqual(await readdir(sub), []);
+      }
+    });
+
+    it(`${format}: a column in the wrong array type is rejected naming the column`, async () => {
+      const sub = join(dir, `wrongtype-${format}`);
+      const cases: [ColumnSchema, ColumnData][] = [
+        [{ name: 'u', type: 'uuid' }, new Uint8Array(15)],
+        [{ name: 'b', type: 'bool' }, new Int32Array(1)],
+        [{ name: 'd', type: 'date' }, new Float64Array(1)],
+        [{ name: 't', type: 'timestamp' }, new Int32Array(1)],
+      ];
+      for (const [s, data] of cases) {
+        const sink = await openPart({ path: join(sub, s.name), format, compression: 'none', schema: [s] });
+        await assert.rejects(sink.write({ start: 0, length: 1, columns: [data] }), new RegExp(`column ${s.name}: `));
+      }
+      assert.deepEqual(await readdir(sub), []);
+    });
+  }
 });

@@ -13,18 +13,24 @@
  * Not cryptographic: it detects accidental differences, not forgeries.
  *
  * Canonical words per value:
- *  - int32: the value as 32 bits (1 word);
+ *  - int32, date (days since the epoch): the value as 32 bits (1 word);
+ *  - bool: 1 if true (any non-zero byte), else 0 (1 word);
+ *  - int64, timestamp (microseconds): the integer as 64-bit two's complement (2 words: low, high),
+ *    the same words as a float64 with decimals 0 holding that integer; a value that is not a safe
+ *    integer throws;
+ *  - uuid: its 16 bytes as 4 words, each 4 bytes read big-endian, in byte order;
  *  - float64 with `decimals` d: round(x · 10^d) as a 64-bit integer (2 words: low, high) — so
  *    36.7 hashes the same however it was computed; non-finite values fall back to the bit pattern;
  *  - float64 without decimals: its IEEE-754 bits (2 words), with −0 as +0 and every NaN as one NaN;
  *  - string: two 32-bit hashes of its UTF-16 code units and length (2 words); a dictionary column's
  *    entries are hashed once per dictionary, not per row; a dictionary code out of range throws;
  *  - null: the words (0x6e756c6c, 0x7ff4dead) — for float64 a NaN payload canonical values never
- *    have; for int32 two words where values have one.
+ *    have; for int64/timestamp a high word no safe integer has; for int32/date/bool two words
+ *    where values have one, for uuid two where values have four.
  * Column names and types are not hashed (the manifest lists them next to the digest).
  * Assumes a little-endian platform (every Node.js target) for the float64 bit view.
  */
-import type { Batch, ColumnSchema, StringColumn } from './batch.js';
+import { UUID_BYTES, type Batch, type ColumnSchema, type StringColumn } from './batch.js';
 
 const M0 = 0x9e3779b1 | 0;
 const M1 = 0x85ebca77 | 0;
@@ -126,17 +132,32 @@ export class TableDigest {
     for (let col = 0; col < schema.length; col++) {
       const data = batch.columns[col];
       const nulls = batch.nulls?.[col];
-      const type = schema[col].type;
-      if (type === 'int32') {
-        if (!(data instanceof Int32Array)) throw new Error(`digest: column ${schema[col].name} is not an Int32Array`);
+      const s = schema[col];
+      const type = s.type;
+      if (type === 'int32' || type === 'date') {
+        if (!(data instanceof Int32Array)) throw new Error(`digest: column ${s.name} is not an Int32Array`);
         this.words1(data, off, m, nulls);
       } else if (type === 'float64') {
-        if (!(data instanceof Float64Array)) throw new Error(`digest: column ${schema[col].name} is not a Float64Array`);
-        this.floatWords(data, schema[col].decimals, off, m, nulls);
+        if (!(data instanceof Float64Array)) throw new Error(`digest: column ${s.name} is not a Float64Array`);
+        this.floatWords(data, s.decimals, off, m, nulls);
         this.words2(m);
-      } else {
+      } else if (type === 'string') {
         this.stringWords(data as StringColumn, off, m, nulls);
         this.words2(m);
+      } else if (type === 'int64' || type === 'timestamp') {
+        if (!(data instanceof Float64Array)) throw new Error(`digest: column ${s.name} is not a Float64Array`);
+        this.int64Words(s, data, off, m, nulls);
+        this.words2(m);
+      } else if (type === 'bool') {
+        if (!(data instanceof Uint8Array)) throw new Error(`digest: column ${s.name} is not a Uint8Array`);
+        this.boolWords(data, off, m, nulls);
+      } else if (type === 'uuid') {
+        if (!(data instanceof Uint8Array) || data.length < (off + m) * UUID_BYTES) {
+          throw new Error(`digest: column ${s.name} is not a Uint8Array of 16 bytes per row`);
+        }
+        this.uuidWords(data, off, m, nulls);
+      } else {
+        throw new Error(`digest: column ${s.name} has unsupported type ${JSON.stringify(type)}`);
       }
     }
     let s0 = this.l0, s1 = this.l1, s2 = this.l2, s3 = this.l3;
@@ -222,6 +243,47 @@ export class TableDigest {
       for (let i = 0; i < m; i++) bitsWords(data[off + i], w, 2 * i);
     }
     if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (w[2 * i] = NULL_LO), (w[2 * i + 1] = NULL_HI);
+  }
+
+  private int64Words(s: ColumnSchema, data: Float64Array, off: number, m: number, nulls: Uint8Array | undefined): void {
+    const w = this.w;
+    for (let i = 0; i < m; i++) {
+      const x = data[off + i];
+      if (nulls?.[off + i]) {
+        w[2 * i] = NULL_LO;
+        w[2 * i + 1] = NULL_HI;
+      } else if (Number.isSafeInteger(x)) {
+        w[2 * i] = x | 0;
+        w[2 * i + 1] = Math.floor(x / TWO32) | 0;
+      } else {
+        throw new Error(`digest: column ${s.name}: ${x} is not a safe integer`);
+      }
+    }
+  }
+
+  private boolWords(data: Uint8Array, off: number, m: number, nulls: Uint8Array | undefined): void {
+    const { a, b, c, d } = this;
+    for (let i = 0; i < m; i++) {
+      if (nulls?.[off + i]) {
+        mixRow(a, b, c, d, i, NULL_LO);
+        mixRow(a, b, c, d, i, NULL_HI);
+      } else mixRow(a, b, c, d, i, data[off + i] ? 1 : 0);
+    }
+  }
+
+  private uuidWords(data: Uint8Array, off: number, m: number, nulls: Uint8Array | undefined): void {
+    const { a, b, c, d } = this;
+    for (let i = 0; i < m; i++) {
+      if (nulls?.[off + i]) {
+        mixRow(a, b, c, d, i, NULL_LO);
+        mixRow(a, b, c, d, i, NULL_HI);
+        continue;
+      }
+      let o = (off + i) * UUID_BYTES;
+      for (let k = 0; k < 4; k++, o += 4) {
+        mixRow(a, b, c, d, i, (data[o] << 24) | (data[o + 1] << 16) | (data[o + 2] << 8) | data[o + 3]);
+      }
+    }
   }
 
   private stringWords(col: StringColumn, off: number, m: number, nulls: Uint8Array | undefined): void {

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { ByteOut } from '../encoders/types.js';
+import { registerDestination } from './registry.js';
+import type { Committed, Destination, FileTarget } from './types.js';
 
 /** Temp names are `.<final name>.tmp-<pid>-<hex>` in the final file's directory. */
 const TEMP_RE = /^\..+\.tmp-\d+-[0-9a-f]+$/;
@@ -14,12 +15,11 @@ export function isTempFileName(name: string): boolean {
   return TEMP_RE.test(name);
 }
 
-
 /**
- * Writes to a temp file next to the final path, hashing and counting the bytes; commit() fsyncs,
- * renames atomically to the final path and fsyncs the directory.
+ * The 'file' destination: writes to a temp file next to the final path, hashing and counting the
+ * bytes; commit() fsyncs, renames atomically to the final path and fsyncs the directory.
  */
-export class FileOut implements ByteOut {
+export class FileOut implements Destination {
   bytes = 0;
   private readonly hash: Hash = createHash('sha256');
   private closed = false;
@@ -48,7 +48,7 @@ export class FileOut implements ByteOut {
     }
   }
 
-  async commit(): Promise<{ bytes: number; sha256: string }> {
+  async commit(): Promise<Committed> {
     await this.fh.sync();
     await this.fh.close();
     this.closed = true;
@@ -80,6 +80,7 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+registerDestination<FileTarget>({ kind: 'file', open: (t) => FileOut.open(t.path) });
 
 /**
  * Removes the temp files (`.<name>.tmp-<pid>-<hex>`) that an interrupted writer left in `dir`

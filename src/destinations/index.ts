@@ -1,28 +1,24 @@
-import type { Batch } from '../data/batch.js';
-import { FileOut } from './file.js';
-import { GzipOut } from '../encoders/compress.js';
-import type { ByteOut } from '../encoders/types.js';
-import { ParquetWriter } from '../encoders/parquet.js';
-import { CsvWriter, NdjsonWriter } from '../encoders/text.js';
-import type { PartOptions, PartResult, PartSink } from '../encoders/types.js';
+/**
+ * Destinations (bytes → somewhere, atomically) and openPart, which composes one with an encoder
+ * from the encoder registry. Importing this module registers every destination kind.
+ */
+import type { Batch, ColumnSchema } from '../data/batch.js';
+import { checkOutput, type Encoder } from '../encoders/index.js';
+import type { Compression, EncoderOptions, OutputFormat, PartOptions, PartResult, PartSink } from '../encoders/types.js';
+import './file.js';
+import { openDestination } from './registry.js';
+import type { Destination } from './types.js';
 
 export type { Compression, OutputFormat, PartOptions, PartResult, PartSink } from '../encoders/types.js';
+export type { Committed, Destination, DestinationFactory, DestinationTarget, FileTarget } from './types.js';
 export { cleanTempFiles, isTempFileName, tempPathFor } from './file.js';
-export { DEFAULT_ROW_GROUP_ROWS } from '../encoders/parquet.js';
+export { destinationKinds, openDestination, registerDestination } from './registry.js';
+export { DEFAULT_ROW_GROUP_ROWS, DEFAULT_TEXT_GZIP_LEVEL } from '../encoders/index.js';
 
-/** gzip level used for CSV/NDJSON when compressionLevel is not given. */
-export const DEFAULT_TEXT_GZIP_LEVEL = 1;
-
-function validate(opts: PartOptions): void {
-  const { format, compression } = opts;
-  if (!['parquet', 'csv', 'ndjson'].includes(format)) throw new Error(`unsupported output.format ${JSON.stringify(format)}`);
-  if (!['zstd', 'snappy', 'gzip', 'none'].includes(compression)) {
-    throw new Error(`unsupported output.compression ${JSON.stringify(compression)}`);
-  }
-  if (format !== 'parquet' && compression !== 'none' && compression !== 'gzip') {
-    throw new Error(`output.compression ${JSON.stringify(compression)} is not supported for ${format} (use 'gzip' or 'none')`);
-  }
-  if (opts.schema.length === 0) throw new Error('schema has no columns');
+export interface EncodeOptions extends EncoderOptions {
+  format: OutputFormat;
+  compression: Compression;
+  schema: ColumnSchema[];
 }
 
 /**
@@ -30,64 +26,57 @@ function validate(opts: PartOptions): void {
  * created); finish() flushes, fsyncs and renames it to opts.path; abort() deletes it.
  */
 export async function openPart(opts: PartOptions): Promise<PartSink> {
-  validate(opts);
-  const file = await FileOut.open(opts.path);
+  checkOutput(opts.format, opts.compression);
+  if (opts.schema.length === 0) throw new Error('schema has no columns');
+  const { path, ...rest } = opts;
+  return encodeTo(await openDestination({ kind: 'file', path }), rest, path);
+}
+
+/**
+ * Encodes batches into an open destination: the part is committed by finish() and aborted by
+ * abort() or by any failing write()/finish(). If the encoder cannot be opened, the destination is
+ * aborted and the error rethrown. `label` names the part in errors.
+ */
+export async function encodeTo(dest: Destination, opts: EncodeOptions, label: string = opts.format): Promise<PartSink> {
   let state: 'open' | 'finished' | 'aborted' = 'open';
-  let gz: GzipOut | undefined;
-  let writeBatch: (b: Batch) => Promise<void>;
-  let end: () => Promise<void>;
-  let rows: () => number;
+  let encoder: Encoder;
   try {
-    if (opts.format === 'parquet') {
-      const pw = new ParquetWriter(file, opts.schema, {
-        compression: opts.compression,
-        compressionLevel: opts.compressionLevel,
-        rowGroupRows: opts.rowGroupRows,
-      });
-      await pw.start();
-      writeBatch = (b) => pw.write(b);
-      end = () => pw.finish();
-      rows = () => pw.rows;
-    } else {
-      let out: ByteOut = file;
-      if (opts.compression === 'gzip') out = gz = new GzipOut(file, opts.compressionLevel ?? DEFAULT_TEXT_GZIP_LEVEL);
-      const tw = opts.format === 'csv' ? new CsvWriter(opts.schema, out) : new NdjsonWriter(opts.schema, out);
-      writeBatch = (b) => tw.write(b);
-      end = async () => {
-        await tw.flush();
-        await gz?.end();
-      };
-      rows = () => tw.rows;
-    }
+    if (opts.schema.length === 0) throw new Error('schema has no columns');
+    encoder = await checkOutput(opts.format, opts.compression).open(dest, opts.schema, {
+      compression: opts.compression,
+      compressionLevel: opts.compressionLevel,
+      rowGroupRows: opts.rowGroupRows,
+    });
   } catch (e) {
-    await file.abort();
+    await dest.abort();
     throw e;
   }
+  const enc = encoder;
 
   const abort = async (): Promise<void> => {
     if (state === 'aborted') return;
     state = 'aborted';
-    gz?.destroy();
-    await file.abort();
+    enc.destroy();
+    await dest.abort();
   };
 
   return {
     async write(batch: Batch): Promise<void> {
-      if (state !== 'open') throw new Error(`part ${opts.path} is ${state}`);
+      if (state !== 'open') throw new Error(`part ${label} is ${state}`);
       try {
-        await writeBatch(batch);
+        await enc.write(batch);
       } catch (e) {
         await abort();
         throw e;
       }
     },
     async finish(): Promise<PartResult> {
-      if (state !== 'open') throw new Error(`part ${opts.path} is ${state}`);
+      if (state !== 'open') throw new Error(`part ${label} is ${state}`);
       try {
-        await end();
-        const { bytes, sha256 } = await file.commit();
+        await enc.finish();
+        const { bytes, sha256 } = await dest.commit();
         state = 'finished';
-        return { rows: rows(), bytes, sha256 };
+        return { rows: enc.rows, bytes, sha256 };
       } catch (e) {
         await abort();
         throw e;

@@ -1,39 +1,85 @@
 /**
- * Purpose-built streaming Parquet writer for flat schemas (string / int32 / float64, nullable or
- * not). One row group is accumulated in preallocated typed arrays, then each column chunk is
- * written as [dictionary page] + one data page (v1), compressed with zstd/snappy/gzip/none:
- *   - string columns: dictionary per row group, data page RLE_DICTIONARY (RLE/bit-packed hybrid);
- *   - int32 / float64: PLAIN;
+ * Purpose-built streaming Parquet writer for flat schemas (every ColumnType, nullable or not).
+ * One row group is accumulated in preallocated typed arrays, then each column chunk is written
+ * as [dictionary page] + one data page (v1), compressed with zstd/snappy/gzip/none:
+ *   - string: dictionary per row group, data page RLE_DICTIONARY (RLE/bit-packed hybrid);
+ *   - bool, int32, int64, float64, date, timestamp, uuid: PLAIN (types: see parquetType below);
  *   - nullable columns: definition levels (RLE hybrid, bit width 1), nulls not stored.
+ * Statistics: null_count for every column; min/max for every type but string.
  * Footer: Thrift compact FileMetaData. Memory is O(rowGroupRows), independent of the part size.
  */
 import { endianness } from 'node:os';
-import type { Batch, ColumnSchema, StringColumn } from '../data/batch.js';
+import { UUID_BYTES, checkColumn, type Batch, type ColumnSchema, type ColumnType, type StringColumn } from '../data/batch.js';
 import { ByteBuf } from './bytes.js';
 import { compressPage } from './compress.js';
+import { registerEncoder } from './registry.js';
 import { bitWidth, encodeHybrid } from './rle.js';
 import { encodeStruct, type TField } from './thrift.js';
-import type { ByteOut, Compression } from './types.js';
+import type { ByteOut, Compression, Encoder, EncoderOptions } from './types.js';
 
+/** Rows per row group unless rowGroupRows says otherwise (131,072). */
 export const DEFAULT_ROW_GROUP_ROWS = 1 << 17;
 
 const MAGIC = Buffer.from('PAR1', 'ascii');
 
 // parquet.thrift enums
+const PT_BOOLEAN = 0;
 const PT_INT32 = 1;
+const PT_INT64 = 2;
 const PT_DOUBLE = 5;
 const PT_BYTE_ARRAY = 6;
+const PT_FIXED_LEN_BYTE_ARRAY = 7;
 const REP_REQUIRED = 0;
 const REP_OPTIONAL = 1;
 const CONVERTED_UTF8 = 0;
+const CONVERTED_DATE = 6;
+const CONVERTED_TIMESTAMP_MICROS = 10;
 const ENC_PLAIN = 0;
 const ENC_RLE = 3;
 const ENC_RLE_DICTIONARY = 8;
 const PAGE_DATA = 0;
 const PAGE_DICTIONARY = 2;
 const CODEC: Record<Compression, number> = { none: 0, snappy: 1, gzip: 2, zstd: 6 };
+const TWO32 = 4294967296;
 
 if (endianness() !== 'LE') throw new Error('the Parquet writer assumes a little-endian machine');
+
+interface ParquetType {
+  physical: number;
+  /** FIXED_LEN_BYTE_ARRAY only. */
+  typeLength?: number;
+  converted?: number;
+  /** The LogicalType union, as its one set field. */
+  logical?: TField[];
+}
+
+/** Physical, converted and logical type of each column type (parquet.thrift field ids). */
+export function parquetType(t: ColumnType): ParquetType {
+  switch (t) {
+    case 'string': // STRING
+      return { physical: PT_BYTE_ARRAY, converted: CONVERTED_UTF8, logical: [{ id: 1, t: 'struct', v: [] }] };
+    case 'bool':
+      return { physical: PT_BOOLEAN };
+    case 'int32':
+      return { physical: PT_INT32 };
+    case 'int64':
+      return { physical: PT_INT64 };
+    case 'float64':
+      return { physical: PT_DOUBLE };
+    case 'date': // DATE
+      return { physical: PT_INT32, converted: CONVERTED_DATE, logical: [{ id: 6, t: 'struct', v: [] }] };
+    case 'timestamp': // TIMESTAMP { isAdjustedToUTC: true, unit: MICROS }
+      return {
+        physical: PT_INT64,
+        converted: CONVERTED_TIMESTAMP_MICROS,
+        logical: [{ id: 8, t: 'struct', v: [{ id: 1, t: 'bool', v: true }, { id: 2, t: 'struct', v: [{ id: 2, t: 'struct', v: [] }] }] }],
+      };
+    case 'uuid': // UUID
+      return { physical: PT_FIXED_LEN_BYTE_ARRAY, typeLength: UUID_BYTES, logical: [{ id: 14, t: 'struct', v: [] }] };
+    default:
+      throw new Error(`unsupported column type ${JSON.stringify(t)}`);
+  }
+}
 
 interface ChunkMeta {
   fields: TField[];
@@ -50,7 +96,10 @@ abstract class ColumnAcc {
   count = 0;
   nulls = 0;
 
+  readonly ptype: ParquetType;
+
   constructor(readonly schema: ColumnSchema, capacity: number) {
+    this.ptype = parquetType(schema.type);
     this.defs = schema.nullable ? new Uint8Array(capacity) : undefined;
   }
 
@@ -96,20 +145,28 @@ abstract class ColumnAcc {
   }
 }
 
+/** Min/max statistics fields (5: max_value, 6: min_value) and null_count (3). */
+function stats(nulls: number, min?: Buffer, max?: Buffer): TField[] {
+  const f: TField[] = [{ id: 3, t: 'i64', v: nulls }];
+  if (min && max) f.push({ id: 5, t: 'binary', v: max }, { id: 6, t: 'binary', v: min });
+  return f;
+}
+
+/** int32 / date (Int32Array), float64 (Float64Array), int64 / timestamp (Float64Array → INT64). */
 class NumberAcc extends ColumnAcc {
   private readonly values: Int32Array | Float64Array;
+  /** int64 / timestamp: the INT64 words (low, high) of each value, filled by pages(). */
+  private readonly wide: Int32Array | undefined;
   private readonly body = new ByteBuf(1 << 16);
 
   constructor(schema: ColumnSchema, capacity: number) {
     super(schema, capacity);
-    this.values = schema.type === 'int32' ? new Int32Array(capacity) : new Float64Array(capacity);
+    const t = schema.type;
+    this.values = t === 'int32' || t === 'date' ? new Int32Array(capacity) : new Float64Array(capacity);
+    this.wide = t === 'int64' || t === 'timestamp' ? new Int32Array(2 * capacity) : undefined;
   }
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
-    const isInt = this.schema.type === 'int32';
-    if (isInt ? !(data instanceof Int32Array) : !(data instanceof Float64Array)) {
-      throw new Error(`column ${this.schema.name}: expected ${isInt ? 'Int32Array' : 'Float64Array'}`);
-    }
     const src = data as Int32Array | Float64Array;
     if (!nulls) {
       (this.values as Float64Array).set(src.subarray(from, to) as Float64Array, this.count);
@@ -122,8 +179,24 @@ class NumberAcc extends ColumnAcc {
     this.count = c;
   }
 
+  private plain(): Buffer {
+    const v = this.values;
+    const n = this.count;
+    const w = this.wide;
+    if (!w) return Buffer.from(v.buffer, v.byteOffset, n * v.BYTES_PER_ELEMENT);
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      if (!Number.isSafeInteger(x)) {
+        throw new Error(`column ${this.schema.name}: ${x} is not a safe integer (${this.schema.type} holds integers up to 2^53 - 1 in magnitude)`);
+      }
+      w[2 * i] = x | 0; // low 32 bits (ToInt32 is modulo 2^32)
+      w[2 * i + 1] = Math.floor(x / TWO32) | 0;
+    }
+    return Buffer.from(w.buffer, w.byteOffset, n * 8);
+  }
+
   pages(): { data: Buffer } {
-    const bytes = Buffer.from(this.values.buffer, this.values.byteOffset, this.count * this.values.BYTES_PER_ELEMENT);
+    const bytes = this.plain();
     if (!this.defs) return { data: bytes }; // zero-copy view; valid until the next append
     const out = this.body;
     out.reset();
@@ -133,7 +206,6 @@ class NumberAcc extends ColumnAcc {
   }
 
   statistics(): TField[] {
-    const stats: TField[] = [{ id: 3, t: 'i64', v: this.nulls }];
     const v = this.values;
     const n = this.count;
     let min = Infinity;
@@ -143,25 +215,149 @@ class NumberAcc extends ColumnAcc {
       if (x < min) min = x;
       if (x > max) max = x;
     }
-    if (min <= max) {
-      let minB: Buffer;
-      let maxB: Buffer;
-      if (this.schema.type === 'int32') {
-        minB = Buffer.allocUnsafe(4);
-        minB.writeInt32LE(min);
-        maxB = Buffer.allocUnsafe(4);
-        maxB.writeInt32LE(max);
-      } else {
-        // Parquet: a zero min is written as -0.0 and a zero max as +0.0 (NaN is skipped above).
-        minB = Buffer.allocUnsafe(8);
-        minB.writeDoubleLE(min === 0 ? -0 : min);
-        maxB = Buffer.allocUnsafe(8);
-        maxB.writeDoubleLE(max === 0 ? 0 : max);
-      }
-      stats.push({ id: 5, t: 'binary', v: maxB }, { id: 6, t: 'binary', v: minB });
+    if (!(min <= max)) return stats(this.nulls);
+    let minB: Buffer;
+    let maxB: Buffer;
+    if (v instanceof Int32Array) {
+      minB = Buffer.allocUnsafe(4);
+      minB.writeInt32LE(min);
+      maxB = Buffer.allocUnsafe(4);
+      maxB.writeInt32LE(max);
+    } else if (this.wide) {
+      minB = Buffer.allocUnsafe(8);
+      minB.writeBigInt64LE(BigInt(min));
+      maxB = Buffer.allocUnsafe(8);
+      maxB.writeBigInt64LE(BigInt(max));
+    } else {
+      // Parquet: a zero min is written as -0.0 and a zero max as +0.0 (NaN is skipped above).
+      minB = Buffer.allocUnsafe(8);
+      minB.writeDoubleLE(min === 0 ? -0 : min);
+      maxB = Buffer.allocUnsafe(8);
+      maxB.writeDoubleLE(max === 0 ? 0 : max);
     }
-    return stats;
+    return stats(this.nulls, minB, maxB);
   }
+}
+
+/** bool: values as 0/1 bytes; PLAIN is one bit per value, LSB first. */
+class BoolAcc extends ColumnAcc {
+  private readonly values: Uint8Array;
+  private readonly body = new ByteBuf(1 << 14);
+
+  constructor(schema: ColumnSchema, capacity: number) {
+    super(schema, capacity);
+    this.values = new Uint8Array(capacity);
+  }
+
+  protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
+    const src = data as Uint8Array;
+    const dst = this.values;
+    let c = this.count;
+    if (nulls) {
+      for (let i = from; i < to; i++) if (!nulls[i]) dst[c++] = src[i] ? 1 : 0;
+    } else {
+      for (let i = from; i < to; i++) dst[c++] = src[i] ? 1 : 0;
+    }
+    this.count = c;
+  }
+
+  pages(): { data: Buffer } {
+    const out = this.body;
+    out.reset();
+    this.writeDefs(out);
+    const v = this.values;
+    const n = this.count;
+    out.ensure((n + 7) >> 3);
+    const b = out.buf;
+    let p = out.pos;
+    for (let i = 0; i < n; i += 8) {
+      let byte = 0;
+      const m = Math.min(8, n - i);
+      for (let k = 0; k < m; k++) byte |= v[i + k] << k;
+      b[p++] = byte;
+    }
+    out.pos = p;
+    return { data: out.view() };
+  }
+
+  statistics(): TField[] {
+    const n = this.count;
+    if (n === 0) return stats(this.nulls);
+    let ones = 0;
+    const v = this.values;
+    for (let i = 0; i < n; i++) ones += v[i];
+    const min = Buffer.of(ones === n ? 1 : 0);
+    const max = Buffer.of(ones > 0 ? 1 : 0);
+    return stats(this.nulls, min, max);
+  }
+}
+
+/** uuid: 16 bytes per value, FIXED_LEN_BYTE_ARRAY(16) PLAIN; min/max in unsigned byte order. */
+class UuidAcc extends ColumnAcc {
+  private readonly values: Uint8Array;
+  private readonly body = new ByteBuf(1 << 16);
+
+  constructor(schema: ColumnSchema, capacity: number) {
+    super(schema, capacity);
+    this.values = new Uint8Array(capacity * UUID_BYTES);
+  }
+
+  protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
+    const src = data as Uint8Array;
+    const dst = this.values;
+    if (!nulls) {
+      dst.set(src.subarray(from * UUID_BYTES, to * UUID_BYTES), this.count * UUID_BYTES);
+      this.count += to - from;
+      return;
+    }
+    // Copy each run of non-null rows at once.
+    let c = this.count;
+    let i = from;
+    while (i < to) {
+      while (i < to && nulls[i]) i++;
+      const runStart = i;
+      while (i < to && !nulls[i]) i++;
+      if (i > runStart) {
+        dst.set(src.subarray(runStart * UUID_BYTES, i * UUID_BYTES), c * UUID_BYTES);
+        c += i - runStart;
+      }
+    }
+    this.count = c;
+  }
+
+  pages(): { data: Buffer } {
+    const v = this.values;
+    const bytes = Buffer.from(v.buffer, v.byteOffset, this.count * UUID_BYTES);
+    if (!this.defs) return { data: bytes };
+    const out = this.body;
+    out.reset();
+    this.writeDefs(out);
+    out.bytes(bytes);
+    return { data: out.view() };
+  }
+
+  statistics(): TField[] {
+    const n = this.count;
+    if (n === 0) return stats(this.nulls);
+    const v = this.values;
+    let lo = 0;
+    let hi = 0;
+    for (let i = 1; i < n; i++) {
+      if (compare16(v, i * UUID_BYTES, lo * UUID_BYTES) < 0) lo = i;
+      else if (compare16(v, i * UUID_BYTES, hi * UUID_BYTES) > 0) hi = i;
+    }
+    const at = (k: number) => Buffer.from(v.subarray(k * UUID_BYTES, (k + 1) * UUID_BYTES));
+    return stats(this.nulls, at(lo), at(hi));
+  }
+}
+
+/** Unsigned lexicographic comparison of the 16 bytes at a and at b. */
+function compare16(v: Uint8Array, a: number, b: number): number {
+  for (let k = 0; k < UUID_BYTES; k++) {
+    const d = v[a + k] - v[b + k];
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 class StringAcc extends ColumnAcc {
@@ -205,7 +401,7 @@ class StringAcc extends ColumnAcc {
       } else {
         for (let i = from; i < to; i++) codes[c++] = remap[src[i]];
       }
-    } else if (col.kind === 'plain') {
+    } else {
       const vals = col.values;
       let prev: string | undefined;
       let prevCode = 0;
@@ -218,8 +414,6 @@ class StringAcc extends ColumnAcc {
         }
         codes[c++] = prevCode;
       }
-    } else {
-      throw new Error(`column ${this.schema.name}: expected a string column`);
     }
     this.count = c;
   }
@@ -244,7 +438,7 @@ class StringAcc extends ColumnAcc {
   }
 
   statistics(): TField[] {
-    return [{ id: 3, t: 'i64', v: this.nulls }];
+    return stats(this.nulls);
   }
 
   override reset(): void {
@@ -255,13 +449,28 @@ class StringAcc extends ColumnAcc {
   }
 }
 
-export interface ParquetWriterOptions {
-  compression: Compression;
-  compressionLevel?: number;
-  rowGroupRows?: number;
+export type ParquetWriterOptions = EncoderOptions;
+
+function accumulator(s: ColumnSchema, capacity: number): ColumnAcc {
+  switch (s.type) {
+    case 'string':
+      return new StringAcc(s, capacity);
+    case 'bool':
+      return new BoolAcc(s, capacity);
+    case 'uuid':
+      return new UuidAcc(s, capacity);
+    case 'int32':
+    case 'int64':
+    case 'float64':
+    case 'date':
+    case 'timestamp':
+      return new NumberAcc(s, capacity);
+    default:
+      throw new Error(`unsupported column type ${JSON.stringify((s as ColumnSchema).type)}`);
+  }
 }
 
-export class ParquetWriter {
+export class ParquetWriter implements Encoder {
   private readonly cols: ColumnAcc[];
   private readonly rowGroupRows: number;
   private readonly rowGroups: TField[][] = [];
@@ -271,22 +480,12 @@ export class ParquetWriter {
 
   constructor(
     private readonly out: ByteOut,
-    private readonly schema: ColumnSchema[],
+    private readonly schema: readonly ColumnSchema[],
     private readonly opts: ParquetWriterOptions,
   ) {
     this.rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
     if (!Number.isInteger(this.rowGroupRows) || this.rowGroupRows < 1) throw new Error('rowGroupRows must be a positive integer');
-    this.cols = schema.map((s) => {
-      switch (s.type) {
-        case 'string':
-          return new StringAcc(s, this.rowGroupRows);
-        case 'int32':
-        case 'float64':
-          return new NumberAcc(s, this.rowGroupRows);
-        default:
-          throw new Error(`unsupported column type ${(s as ColumnSchema).type}`);
-      }
-    });
+    this.cols = schema.map((s) => accumulator(s, this.rowGroupRows));
   }
 
   private async emit(buf: Uint8Array): Promise<void> {
@@ -302,6 +501,7 @@ export class ParquetWriter {
     if (batch.columns.length !== this.cols.length) {
       throw new Error(`batch has ${batch.columns.length} columns, schema has ${this.cols.length}`);
     }
+    for (let c = 0; c < this.cols.length; c++) checkColumn(this.schema[c], batch.columns[c], batch.length);
     let from = 0;
     while (from < batch.length) {
       const to = Math.min(batch.length, from + (this.rowGroupRows - this.rowsInGroup));
@@ -367,8 +567,6 @@ export class ParquetWriter {
       await this.emit(data);
       uncompressed += header.length + p.data.length;
       compressed += header.length + data.length;
-      const s = col.schema;
-      const physical = s.type === 'string' ? PT_BYTE_ARRAY : s.type === 'int32' ? PT_INT32 : PT_DOUBLE;
       const encodings = p.dict ? [ENC_PLAIN, ENC_RLE, ENC_RLE_DICTIONARY] : [ENC_PLAIN, ENC_RLE];
       chunks.push({
         start,
@@ -377,9 +575,9 @@ export class ParquetWriter {
         fields: [
           { id: 2, t: 'i64', v: start },
           { id: 3, t: 'struct', v: [
-            { id: 1, t: 'i32', v: physical },
+            { id: 1, t: 'i32', v: col.ptype.physical },
             { id: 2, t: 'list_i32', v: encodings },
-            { id: 3, t: 'list_string', v: [s.name] },
+            { id: 3, t: 'list_string', v: [col.schema.name] },
             { id: 4, t: 'i32', v: CODEC[compression] },
             { id: 5, t: 'i64', v: n },
             { id: 6, t: 'i64', v: uncompressed },
@@ -409,13 +607,13 @@ export class ParquetWriter {
         { id: 4, t: 'string', v: 'schema' },
         { id: 5, t: 'i32', v: this.schema.length },
       ],
-      ...this.schema.map((s): TField[] => [
-        { id: 1, t: 'i32', v: s.type === 'string' ? PT_BYTE_ARRAY : s.type === 'int32' ? PT_INT32 : PT_DOUBLE },
+      ...this.cols.map(({ schema: s, ptype: t }): TField[] => [
+        { id: 1, t: 'i32', v: t.physical },
+        { id: 2, t: 'i32', v: t.typeLength },
         { id: 3, t: 'i32', v: s.nullable ? REP_OPTIONAL : REP_REQUIRED },
         { id: 4, t: 'string', v: s.name },
-        { id: 6, t: 'i32', v: s.type === 'string' ? CONVERTED_UTF8 : undefined },
-        // LogicalType { 1: STRING StringType {} }
-        { id: 10, t: 'struct', v: s.type === 'string' ? [{ id: 1, t: 'struct', v: [] }] : undefined },
+        { id: 6, t: 'i32', v: t.converted },
+        { id: 10, t: 'struct', v: t.logical },
       ]),
     ];
     const footer = encodeStruct([
@@ -433,4 +631,19 @@ export class ParquetWriter {
     await this.emit(footer);
     await this.emit(tail);
   }
+
+  destroy(): void {
+    // Holds no resource beyond memory.
+  }
 }
+
+registerEncoder({
+  format: 'parquet',
+  compressions: ['zstd', 'snappy', 'gzip', 'none'],
+  extension: () => '.parquet',
+  async open(out, schema, opts) {
+    const w = new ParquetWriter(out, schema, opts);
+    await w.start();
+    return w;
+  },
+});

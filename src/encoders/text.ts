@@ -1,10 +1,21 @@
 /**
  * CSV (RFC 4180 quoting, header row, '\n' line ends) and NDJSON writers. Rows are rendered
  * straight into a large Buffer: numbers digit by digit, dictionary strings pre-encoded once.
+ *
+ * Values: bool `true`/`false`; int32/int64 decimal digits; date `YYYY-MM-DD`; timestamp
+ * `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC, always 6 fraction digits); uuid lowercase 8-4-4-4-12.
+ * Years outside 0000..9999 (dates only) are written with a sign and 6 digits, as in
+ * Date#toISOString: `+010000-01-01`, `-000001-12-31`. NDJSON quotes date, timestamp and uuid.
+ * A null is an empty CSV field and `null` in NDJSON.
  */
-import type { Batch, ColumnSchema, StringColumn } from '../data/batch.js';
+import { UUID_BYTES, checkColumn, type Batch, type ColumnSchema, type StringColumn } from '../data/batch.js';
 import { ByteBuf } from './bytes.js';
-import type { ByteOut } from './types.js';
+import { DEFAULT_LEVEL, GzipOut } from './compress.js';
+import { registerEncoder } from './registry.js';
+import type { ByteOut, Compression, Encoder, EncoderFactory, EncoderOptions, OutputFormat } from './types.js';
+
+/** gzip level used for CSV/NDJSON when compressionLevel is not given. */
+export const DEFAULT_TEXT_GZIP_LEVEL = DEFAULT_LEVEL.gzip;
 
 const FLUSH_AT = 1 << 20;
 
@@ -36,6 +47,39 @@ function writeInt(out: ByteBuf, n: number): void {
     n = (n - r) / 10;
   }
   b[--q] = 0x30 + n;
+}
+
+/**
+ * Writes a safe integer held as a double (int64, timestamp parts). Works in int32 pieces so that
+ * writeInt keeps integer feedback (a double there would slow the int32 columns too).
+ */
+function writeInt64(out: ByteBuf, x: number): void {
+  if (x >= -2147483647 && x <= 2147483647) {
+    writeInt(out, x | 0);
+    return;
+  }
+  let n = x;
+  if (n < 0) {
+    out.u8(0x2d);
+    n = -n;
+  }
+  const hi = Math.floor(n / 1e8) | 0; // 21 .. 90,071,992 (n >= 2^31)
+  const lo = (n - hi * 1e8) | 0;
+  const hiDigits = hi < 100 ? 2 : hi < 1e3 ? 3 : hi < 1e4 ? 4 : hi < 1e5 ? 5 : hi < 1e6 ? 6 : hi < 1e7 ? 7 : 8;
+  out.ensure(16);
+  const b = out.buf;
+  const end = out.pos + hiDigits + 8;
+  writeDigitPairs(b, end, lo, 4);
+  let h = hi;
+  let q = end - 8;
+  for (; h >= 100; q -= 2) {
+    const t = (h / 100) | 0;
+    write2(b, q - 2, h - t * 100);
+    h = t;
+  }
+  if (h >= 10) write2(b, q - 2, h);
+  else b[q - 1] = 0x30 + h;
+  out.pos = end;
 }
 
 const POW10 = Array.from({ length: 21 }, (_, i) => 10 ** i);
@@ -93,6 +137,100 @@ function writeFloat(out: ByteBuf, x: number, decimals: number | undefined, json:
   else writeAscii(out, json ? 'null' : String(x));
 }
 
+const QUOTE = 0x22;
+const DAY_US = 86_400_000_000;
+
+/** "00" … "99" as ASCII pairs. */
+const DIGITS2 = Buffer.from(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''), 'latin1');
+
+/** Writes n (an int32 in 0..99) as 2 digits at b[p]. */
+function write2(b: Buffer, p: number, n: number): void {
+  b[p] = DIGITS2[2 * n];
+  b[p + 1] = DIGITS2[2 * n + 1];
+}
+
+/** Writes n (an int32 in 0..10^(2k) - 1) as exactly 2k digits ending before b[end]. */
+function writeDigitPairs(b: Buffer, end: number, n: number, pairs: number): void {
+  for (let k = 0; k < pairs; k++) {
+    const q = (n / 100) | 0;
+    write2(b, end - 2 - 2 * k, n - q * 100);
+    n = q;
+  }
+}
+
+/** Writes days since 1970-01-01 as YYYY-MM-DD (proleptic Gregorian; H. Hinnant's civil_from_days). */
+function writeDate(out: ByteBuf, days: number): void {
+  const z = days + 719468;
+  // Integer division by truncation where z >= 0 (years 0 and later), floor otherwise.
+  const era = z >= 0 ? (z / 146097) | 0 : Math.floor(z / 146097);
+  const doe = (z - era * 146097) | 0; // 0 .. 146096
+  const yoe = ((doe - ((doe / 1460) | 0) + ((doe / 36524) | 0) - ((doe / 146096) | 0)) / 365) | 0;
+  const doy = doe - (365 * yoe + ((yoe / 4) | 0) - ((yoe / 100) | 0));
+  const mp = ((5 * doy + 2) / 153) | 0;
+  const d = doy - (((153 * mp + 2) / 5) | 0) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 0 || y > 9999) writeAscii(out, (y < 0 ? '-' : '+') + String(Math.abs(y)).padStart(6, '0'));
+  out.ensure(10);
+  const b = out.buf;
+  let p = out.pos;
+  if (y >= 0 && y <= 9999) {
+    writeDigitPairs(b, p + 4, y, 2);
+    p += 4;
+  }
+  b[p] = 0x2d;
+  write2(b, p + 1, m);
+  b[p + 3] = 0x2d;
+  write2(b, p + 4, d);
+  out.pos = p + 6;
+}
+
+function checkSafe(s: ColumnSchema, x: number): void {
+  if (!Number.isSafeInteger(x)) throw new Error(`column ${s.name}: ${x} is not a safe integer (${s.type} holds integers up to 2^53 - 1 in magnitude)`);
+}
+
+/** Writes microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffffZ. */
+function writeTimestamp(out: ByteBuf, us: number): void {
+  const days = Math.floor(us / DAY_US);
+  const rem = us - days * DAY_US; // exact: both are integers below 2^53; 0 <= rem < 8.64e10
+  writeDate(out, days);
+  const secs = Math.floor(rem / 1e6) | 0;
+  const frac = (rem - secs * 1e6) | 0;
+  const mins = (secs / 60) | 0;
+  out.ensure(17);
+  const b = out.buf;
+  const p = out.pos;
+  b[p] = 0x54; // 'T'
+  write2(b, p + 1, (mins / 60) | 0);
+  b[p + 3] = 0x3a;
+  write2(b, p + 4, mins % 60);
+  b[p + 6] = 0x3a;
+  write2(b, p + 7, secs - mins * 60);
+  b[p + 9] = 0x2e;
+  writeDigitPairs(b, p + 16, frac, 3);
+  b[p + 16] = 0x5a; // 'Z'
+  out.pos = p + 17;
+}
+
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
+/** Writes the 16 bytes at bytes[o] as lowercase 8-4-4-4-12 hex. */
+function writeUuid(out: ByteBuf, bytes: Uint8Array, o: number): void {
+  out.ensure(36);
+  const b = out.buf;
+  let p = out.pos;
+  for (let k = 0; k < UUID_BYTES; k++) {
+    if (k === 4 || k === 6 || k === 8 || k === 10) b[p++] = 0x2d;
+    const x = bytes[o + k];
+    b[p++] = HEX[x >> 4];
+    b[p++] = HEX[x & 15];
+  }
+  out.pos = p;
+}
+
+const TRUE = Buffer.from('true', 'latin1');
+const FALSE = Buffer.from('false', 'latin1');
+
 function csvQuote(s: string): string {
   if (s === '') return '""'; // distinguishes an empty string from a null (empty field)
   return CSV_NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -106,7 +244,7 @@ abstract class TextWriter {
   private readonly encodedDicts = new WeakMap<readonly string[], Buffer[]>();
 
   constructor(
-    protected readonly schema: ColumnSchema[],
+    protected readonly schema: readonly ColumnSchema[],
     private readonly out: ByteOut,
   ) {}
 
@@ -123,22 +261,64 @@ abstract class TextWriter {
   }
 
   protected encoder(s: ColumnSchema, data: Batch['columns'][number], json: boolean): Encode {
-    if (s.type === 'int32') {
-      if (!(data instanceof Int32Array)) throw new Error(`column ${s.name}: expected Int32Array`);
-      return (out, i) => writeInt(out, data[i]);
+    switch (s.type) {
+      case 'int32': {
+        const v = data as Int32Array;
+        return (out, i) => writeInt(out, v[i]);
+      }
+      case 'float64': {
+        const v = data as Float64Array;
+        const d = s.decimals;
+        return (out, i) => writeFloat(out, v[i], d, json);
+      }
+      case 'int64': {
+        const v = data as Float64Array;
+        return (out, i) => {
+          checkSafe(s, v[i]);
+          writeInt64(out, v[i]);
+        };
+      }
+      case 'bool': {
+        const v = data as Uint8Array;
+        return (out, i) => out.bytes(v[i] ? TRUE : FALSE);
+      }
+      case 'date': {
+        const v = data as Int32Array;
+        if (!json) return (out, i) => writeDate(out, v[i]);
+        return (out, i) => {
+          out.u8(QUOTE);
+          writeDate(out, v[i]);
+          out.u8(QUOTE);
+        };
+      }
+      case 'timestamp': {
+        const v = data as Float64Array;
+        return (out, i) => {
+          checkSafe(s, v[i]);
+          if (json) out.u8(QUOTE);
+          writeTimestamp(out, v[i]);
+          if (json) out.u8(QUOTE);
+        };
+      }
+      case 'uuid': {
+        const v = data as Uint8Array;
+        return (out, i) => {
+          if (json) out.u8(QUOTE);
+          writeUuid(out, v, i * UUID_BYTES);
+          if (json) out.u8(QUOTE);
+        };
+      }
+      case 'string':
+        return this.stringEncoder(data as StringColumn);
     }
-    if (s.type === 'float64') {
-      if (!(data instanceof Float64Array)) throw new Error(`column ${s.name}: expected Float64Array`);
-      const d = s.decimals;
-      return (out, i) => writeFloat(out, data[i], d, json);
-    }
-    const col = data as StringColumn;
+  }
+
+  private stringEncoder(col: StringColumn): Encode {
     if (col.kind === 'dict') {
       const enc = this.encodedDict(col.dictionary);
       const codes = col.codes;
       return (out, i) => out.bytes(enc[codes[i]]);
     }
-    if (col.kind !== 'plain') throw new Error(`column ${s.name}: expected a string column`);
     const vals = col.values;
     let prev: string | undefined;
     let prevEnc = '';
@@ -160,6 +340,7 @@ abstract class TextWriter {
     if (batch.columns.length !== this.schema.length) {
       throw new Error(`batch has ${batch.columns.length} columns, schema has ${this.schema.length}`);
     }
+    for (let c = 0; c < this.schema.length; c++) checkColumn(this.schema[c], batch.columns[c], batch.length);
     const enc = this.encoders(batch);
     const nulls = this.schema.map((s, c) => {
       const n = batch.nulls?.[c];
@@ -179,7 +360,7 @@ abstract class TextWriter {
 }
 
 export class CsvWriter extends TextWriter {
-  constructor(schema: ColumnSchema[], out: ByteOut) {
+  constructor(schema: readonly ColumnSchema[], out: ByteOut) {
     super(schema, out);
     this.buf.bytes(Buffer.from(schema.map((s) => csvQuote(s.name)).join(',') + '\n', 'utf8'));
   }
@@ -208,7 +389,7 @@ export class NdjsonWriter extends TextWriter {
   /** `{"name":` then `,"name":` ... */
   private readonly keys: Buffer[];
 
-  constructor(schema: ColumnSchema[], out: ByteOut) {
+  constructor(schema: readonly ColumnSchema[], out: ByteOut) {
     super(schema, out);
     this.keys = schema.map((s, c) => Buffer.from(`${c === 0 ? '{' : ','}${JSON.stringify(s.name)}:`, 'utf8'));
   }
@@ -237,3 +418,44 @@ export class NdjsonWriter extends TextWriter {
     out.u8(NL);
   }
 }
+
+/** A text writer, optionally through a gzip stream, as an Encoder. */
+class TextPartEncoder implements Encoder {
+  constructor(
+    private readonly w: TextWriter,
+    private readonly gz: GzipOut | undefined,
+  ) {}
+
+  get rows(): number {
+    return this.w.rows;
+  }
+
+  write(batch: Batch): Promise<void> {
+    return this.w.write(batch);
+  }
+
+  async finish(): Promise<void> {
+    await this.w.flush();
+    await this.gz?.end();
+  }
+
+  destroy(): void {
+    this.gz?.destroy();
+  }
+}
+
+function textEncoder(format: OutputFormat, base: string, W: new (schema: readonly ColumnSchema[], out: ByteOut) => TextWriter): EncoderFactory {
+  const compressions: readonly Compression[] = ['none', 'gzip'];
+  return {
+    format,
+    compressions,
+    extension: (c) => (c === 'gzip' ? `${base}.gz` : base),
+    async open(out: ByteOut, schema: readonly ColumnSchema[], opts: EncoderOptions): Promise<Encoder> {
+      const gz = opts.compression === 'gzip' ? new GzipOut(out, opts.compressionLevel ?? DEFAULT_TEXT_GZIP_LEVEL) : undefined;
+      return new TextPartEncoder(new W(schema, gz ?? out), gz);
+    },
+  };
+}
+
+registerEncoder(textEncoder('csv', '.csv', CsvWriter));
+registerEncoder(textEncoder('ndjson', '.ndjson', NdjsonWriter));

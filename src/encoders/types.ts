@@ -30,7 +30,41 @@ export interface PartSink {
   abort(): Promise<void>;
 }
 
-/** Sequential byte destination (a file, or a compressor in front of one). */
+/** Sequential byte destination (a file, or a compressor in front of one). Await each write. */
 export interface ByteOut {
+  /** The chunk may be kept until the returned promise settles; the caller must not modify it before. */
   write(chunk: Uint8Array): Promise<void>;
+}
+
+export interface EncoderOptions {
+  compression: Compression;
+  /** zstd 1..22 (default 3), gzip 1..9 (default 1). */
+  compressionLevel?: number;
+  /** Parquet only: rows per row group (default DEFAULT_ROW_GROUP_ROWS). */
+  rowGroupRows?: number;
+}
+
+/**
+ * Turns batches of one table into bytes on a ByteOut. write() sequentially (await each), then
+ * finish() once, which writes everything still buffered (Parquet footer, gzip trailer). It does not
+ * commit or close the ByteOut: that is the destination's job. After a failure, call destroy().
+ */
+export interface Encoder {
+  /** Rows accepted so far. */
+  readonly rows: number;
+  write(batch: Batch): Promise<void>;
+  finish(): Promise<void>;
+  /** Releases resources (e.g. a gzip stream) without finishing. Idempotent. */
+  destroy(): void;
+}
+
+/** One output format, as registered in the encoder registry (./registry.ts). */
+export interface EncoderFactory {
+  format: OutputFormat;
+  /** Compressions this format accepts, default first. */
+  compressions: readonly Compression[];
+  /** File name ending for a compression, with the dot: '.parquet', '.csv.gz'. */
+  extension(compression: Compression): string;
+  /** Writes any header (Parquet magic, CSV header row) before resolving. */
+  open(out: ByteOut, schema: readonly ColumnSchema[], opts: EncoderOptions): Promise<Encoder>;
 }
