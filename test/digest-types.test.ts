@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TableDigest, digestRange } from '../src/data/digest.js';
 import type { Batch, ColumnData, ColumnSchema, ColumnType } from '../src/data/batch.js';
-import { createTrialTable, resolveTrialSpec, rulesModel } from '../src/kinds/trial/index.js';
+import { createTrialTable, resolveTrialSpec, rulesModel } from '../src/kinds/trial/lib.js';
 import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from './support/vitals-batches.js';
 import { DATE_EDGES, INT64_EDGES, TIMESTAMP_EDGES, typedBatch, typedSchema } from './support/typed-batches.js';
 

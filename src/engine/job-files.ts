@@ -9,7 +9,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { cleanTempFiles, tempPathFor } from '../destinations/index.js';
-import type { Compression, OutputFormat } from '../encoders/types.js';
 import type { FileRecord, JobPlan, ShardState } from './types.js';
 
 export const JOB_ID_PATTERN = /^job-[A-Za-z0-9_-]{1,64}$/;
@@ -25,12 +24,6 @@ export const planPath = (dataDir: string, jobId: string) => path.join(stateDir(d
 export const manifestPath = (dataDir: string, jobId: string) => path.join(jobDir(dataDir, jobId), 'manifest.json');
 export const shardRecordPath = (dataDir: string, jobId: string, shardIndex: number) =>
   path.join(stateDir(dataDir, jobId), `shard-${String(shardIndex).padStart(5, '0')}.json`);
-
-export function partExtension(format: OutputFormat, compression: Compression): string {
-  if (format === 'parquet') return '.parquet';
-  const base = format === 'csv' ? '.csv' : '.ndjson';
-  return compression === 'gzip' ? `${base}.gz` : base;
-}
 
 /** `{table}/part-NNNNN{ext}`: part numbers run across a table's shards, so names sort in row order. */
 export function partName(table: string, part: number, ext: string): string {

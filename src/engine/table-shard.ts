@@ -9,7 +9,8 @@ import { TableDigest } from '../data/digest.js';
 import type { TableGenerator } from '../data/batch.js';
 import { openPart } from '../destinations/index.js';
 import type { ShardRun } from './kind.js';
-import { partExtension, partName } from './job-files.js';
+import { partExtension } from '../encoders/index.js';
+import { partName } from './job-files.js';
 import type { FileRecord } from './types.js';
 
 const BATCH_ROWS = 65_536;

@@ -4,6 +4,8 @@
  * runs. Shape errors are 400s naming the field; each kind's semantics: its `normalize`.
  */
 import { z } from '@hono/zod-openapi';
+import { outputFormats } from '../../encoders/index.js';
+import type { Compression, OutputFormat } from '../../encoders/types.js';
 import type { KindRegistry } from '../../engine/kind.js';
 import { JOB_STATUSES } from '../../engine/types.js';
 
@@ -12,8 +14,14 @@ export const CONTRACT_KINDS = ['trial', 'relational', 'patients', 'emissions'] a
 
 export const OutputSchema = z
   .object({
-    format: z.enum(['parquet', 'csv', 'ndjson', 'fhir', 'fhir-bulk']).optional().openapi({ description: 'default: the kind’s first format' }),
-    compression: z.enum(['zstd', 'snappy', 'gzip', 'none']).optional().openapi({ description: 'parquet: zstd (default), snappy, gzip, none; text formats: none (default), gzip' }),
+    format: z
+      .enum(outputFormats().map((f) => f.format) as [OutputFormat, ...OutputFormat[]])
+      .optional()
+      .openapi({ description: 'default: the kind’s first format' }),
+    compression: z
+      .enum([...new Set(outputFormats().flatMap((f) => f.compressions))] as [Compression, ...Compression[]])
+      .optional()
+      .openapi({ description: outputFormats().map((f) => `${f.format}: ${f.compressions.join(', ')} (default ${f.defaultCompression})`).join('; ') }),
     postgres: z.object({ schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier') }).strict().optional(),
   })
   .strict()

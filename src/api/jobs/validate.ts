@@ -3,6 +3,7 @@
  * (`normalize`), then output, the shard grid and the key's quotas. Every refusal names the field;
  * nothing is started.
  */
+import { encoderFor } from '../../encoders/index.js';
 import { SpecError, type Kind, type KindRegistry } from '../../engine/kind.js';
 import type { JobInput, JobOutput } from '../../engine/types.js';
 import { ProblemError } from '../middleware/problem.js';
@@ -16,12 +17,6 @@ export interface NormalizedJob {
   units: number;
 }
 
-/** Formats each output format may be compressed with; the first is the default. */
-const COMPRESSIONS: Record<string, readonly JobOutput['compression'][]> = {
-  parquet: ['zstd', 'snappy', 'gzip', 'none'],
-  csv: ['none', 'gzip'],
-  ndjson: ['none', 'gzip'],
-};
 
 /**
  * Shards sized to take a few seconds each, and enough of them to keep every thread busy; never so
@@ -34,7 +29,7 @@ export function defaultShardRows(units: number): number {
 function outputFor(kind: Kind, o: CreateJobBody['output']): JobOutput {
   const format = o?.format ?? kind.formats[0]!;
   if (!(kind.formats as readonly string[]).includes(format)) throw bad('output.format', `${kind.name} jobs write ${kind.formats.join(', ')}`);
-  const allowed = COMPRESSIONS[format] ?? ['none'];
+  const allowed = encoderFor(format).compressions;
   const compression = o?.compression ?? allowed[0]!;
   if (!allowed.includes(compression)) throw bad('output.compression', `${format} files can be ${allowed.join(' or ')}`);
   if (o?.postgres && !kind.postgresLoad) throw unprocessable('output.postgres', `a Postgres load is not available for ${kind.name} jobs`);
