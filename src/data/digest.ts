@@ -190,6 +190,7 @@ export class TableDigest {
         return;
       }
     }
+    // mixRow, inlined on purpose: this loop is the digest's hot path (20M+ rows/s).
     for (let i = 0; i < m; i++) {
       const v = data[off + i];
       let x = Math.imul(a[i] ^ v, M0);

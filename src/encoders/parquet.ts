@@ -135,6 +135,15 @@ abstract class ColumnAcc {
     this.nulls = 0;
   }
 
+  /** A PLAIN data page: the definition levels (nullable columns) then `values`; without levels, `values` itself (valid until the next append). */
+  protected plainPage(values: Buffer, out: ByteBuf): Buffer {
+    if (!this.defs) return values;
+    out.reset();
+    this.writeDefs(out);
+    out.bytes(values);
+    return out.view();
+  }
+
   /** Writes the definition levels (4-byte length + hybrid) to out, if the column is nullable. */
   protected writeDefs(out: ByteBuf): void {
     if (!this.defs) return;
@@ -196,13 +205,7 @@ class NumberAcc extends ColumnAcc {
   }
 
   pages(): { data: Buffer } {
-    const bytes = this.plain();
-    if (!this.defs) return { data: bytes }; // zero-copy view; valid until the next append
-    const out = this.body;
-    out.reset();
-    this.writeDefs(out);
-    out.bytes(bytes);
-    return { data: out.view() };
+    return { data: this.plainPage(this.plain(), this.body) };
   }
 
   statistics(): TField[] {
@@ -239,26 +242,39 @@ class NumberAcc extends ColumnAcc {
   }
 }
 
-/** bool: values as 0/1 bytes; PLAIN is one bit per value, LSB first. */
-class BoolAcc extends ColumnAcc {
-  private readonly values: Uint8Array;
-  private readonly body = new ByteBuf(1 << 14);
+/** Columns of fixed-width byte values (`width` bytes a row): bool (1), uuid (16). Non-null values are packed. */
+abstract class FixedBytesAcc extends ColumnAcc {
+  protected readonly values: Uint8Array;
+  protected readonly body = new ByteBuf(1 << 16);
 
-  constructor(schema: ColumnSchema, capacity: number) {
+  constructor(schema: ColumnSchema, capacity: number, protected readonly width: number) {
     super(schema, capacity);
-    this.values = new Uint8Array(capacity);
+    this.values = new Uint8Array(capacity * width);
   }
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
     const src = data as Uint8Array;
-    const dst = this.values;
+    const w = this.width;
     let c = this.count;
-    if (nulls) {
-      for (let i = from; i < to; i++) if (!nulls[i]) dst[c++] = src[i] ? 1 : 0;
-    } else {
-      for (let i = from; i < to; i++) dst[c++] = src[i] ? 1 : 0;
+    // Copy each run of non-null rows at once.
+    let i = from;
+    while (i < to) {
+      while (nulls && i < to && nulls[i]) i++;
+      const runStart = i;
+      while (i < to && !(nulls && nulls[i])) i++;
+      if (i > runStart) {
+        this.values.set(src.subarray(runStart * w, i * w), c * w);
+        c += i - runStart;
+      }
     }
     this.count = c;
+  }
+}
+
+/** bool: one byte a value (any non-zero byte is true); PLAIN is one bit per value, LSB first. */
+class BoolAcc extends FixedBytesAcc {
+  constructor(schema: ColumnSchema, capacity: number) {
+    super(schema, capacity, 1);
   }
 
   pages(): { data: Buffer } {
@@ -273,7 +289,7 @@ class BoolAcc extends ColumnAcc {
     for (let i = 0; i < n; i += 8) {
       let byte = 0;
       const m = Math.min(8, n - i);
-      for (let k = 0; k < m; k++) byte |= v[i + k] << k;
+      for (let k = 0; k < m; k++) if (v[i + k]) byte |= 1 << k;
       b[p++] = byte;
     }
     out.pos = p;
@@ -285,7 +301,7 @@ class BoolAcc extends ColumnAcc {
     if (n === 0) return stats(this.nulls);
     let ones = 0;
     const v = this.values;
-    for (let i = 0; i < n; i++) ones += v[i];
+    for (let i = 0; i < n; i++) if (v[i]) ones++;
     const min = Buffer.of(ones === n ? 1 : 0);
     const max = Buffer.of(ones > 0 ? 1 : 0);
     return stats(this.nulls, min, max);
@@ -293,47 +309,14 @@ class BoolAcc extends ColumnAcc {
 }
 
 /** uuid: 16 bytes per value, FIXED_LEN_BYTE_ARRAY(16) PLAIN; min/max in unsigned byte order. */
-class UuidAcc extends ColumnAcc {
-  private readonly values: Uint8Array;
-  private readonly body = new ByteBuf(1 << 16);
-
+class UuidAcc extends FixedBytesAcc {
   constructor(schema: ColumnSchema, capacity: number) {
-    super(schema, capacity);
-    this.values = new Uint8Array(capacity * UUID_BYTES);
-  }
-
-  protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
-    const src = data as Uint8Array;
-    const dst = this.values;
-    if (!nulls) {
-      dst.set(src.subarray(from * UUID_BYTES, to * UUID_BYTES), this.count * UUID_BYTES);
-      this.count += to - from;
-      return;
-    }
-    // Copy each run of non-null rows at once.
-    let c = this.count;
-    let i = from;
-    while (i < to) {
-      while (i < to && nulls[i]) i++;
-      const runStart = i;
-      while (i < to && !nulls[i]) i++;
-      if (i > runStart) {
-        dst.set(src.subarray(runStart * UUID_BYTES, i * UUID_BYTES), c * UUID_BYTES);
-        c += i - runStart;
-      }
-    }
-    this.count = c;
+    super(schema, capacity, UUID_BYTES);
   }
 
   pages(): { data: Buffer } {
     const v = this.values;
-    const bytes = Buffer.from(v.buffer, v.byteOffset, this.count * UUID_BYTES);
-    if (!this.defs) return { data: bytes };
-    const out = this.body;
-    out.reset();
-    this.writeDefs(out);
-    out.bytes(bytes);
-    return { data: out.view() };
+    return { data: this.plainPage(Buffer.from(v.buffer, v.byteOffset, this.count * UUID_BYTES), this.body) };
   }
 
   statistics(): TField[] {

@@ -87,6 +87,7 @@ export class ThriftWriter extends ByteBuf {
     }
   }
 
+  // One case per Thrift type: the cases repeat a shape on purpose (header, then the value).
   struct(fields: TField[]): void {
     let last = 0;
     for (const f of fields) {

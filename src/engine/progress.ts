@@ -4,17 +4,9 @@
  * heartbeats) to the completed shards', never goes below the previous answer (a high-water mark
  * the caller keeps), and the rate and ETA are null while nothing runs.
  */
-import type { JobProgress, JobStatus, ProgressUnit, ShardCounts } from './types.js';
+import type { ApiProgress, JobProgress, JobStatus, ProgressUnit, ShardCounts } from './types.js';
 
-export interface ApiProgress {
-  unit: ProgressUnit;
-  done: number;
-  total: number;
-  fraction: number;
-  ratePerSecond: number | null;
-  etaSeconds: number | null;
-  shards: ShardCounts;
-}
+export type { ApiProgress };
 
 export interface ProgressReading {
   status: JobStatus;

@@ -148,12 +148,8 @@ export interface ShardCounts {
   running: number;
 }
 
-/**
- * The `progress` query's answer: the API's progress object (docs/API.md) as the workflow alone
- * knows it — `done` counts completed shards only, and rate/ETA are null (the API adds running
- * shards' heartbeats and the rate) — plus what the workflow knows beyond it.
- */
-export interface JobProgress {
+/** The API's progress object (docs/API.md). */
+export interface ApiProgress {
   unit: ProgressUnit;
   done: number;
   total: number;
@@ -161,6 +157,14 @@ export interface JobProgress {
   ratePerSecond: number | null;
   etaSeconds: number | null;
   shards: ShardCounts;
+}
+
+/**
+ * The `progress` query's answer: the API's progress object as the workflow alone knows it —
+ * `done` counts completed shards only, and rate/ETA are null (the API adds running shards'
+ * heartbeats and the rate) — plus what the workflow knows beyond it.
+ */
+export interface JobProgress extends ApiProgress {
   paused: boolean;
   phase: 'planning' | 'running' | 'finalizing' | 'cancelling' | 'done';
   /** Shards running now, so a reader can match heartbeats to them. */

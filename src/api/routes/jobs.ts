@@ -15,7 +15,10 @@ import type { ApiDeps, AppEnv } from '../types.js';
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const tags = ['jobs'];
 
-/** The jobs routes for the registered kinds (their specs are part of the documented body). */
+/**
+ * The jobs routes for the registered kinds (their specs are part of the documented body). Each
+ * route is one createRoute declaration; they share a shape on purpose (one per OpenAPI operation).
+ */
 function jobRoutes(deps: ApiDeps) {
   const JobSchema = jobSchema(deps.kinds);
   const createJob = createRoute({

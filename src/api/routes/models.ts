@@ -82,6 +82,7 @@ const fit = createRoute({
   },
 });
 
+// One createRoute declaration per OpenAPI operation; their shape repeats on purpose.
 const list = createRoute({
   method: 'get',
   path: '/v1/models',
