@@ -84,6 +84,8 @@ function suite(c: EngineCase) {
     const paused = await control(api, body.id, 'pause');
     assert.equal(paused.status, 202);
     assert.equal(paused.body.status, 'paused');
+    assert.equal(paused.body.progress.ratePerSecond, null, 'a paused job has no rate');
+    assert.equal(paused.body.progress.etaSeconds, null);
     const still = await waitForJob(api, body.id, (j) => j.status === 'paused' && j.progress.shards.running === 0);
     assert.equal(still.progress.done, 3 * SHARD);
     // a paused job stays where it is: nothing starts while the gate is opened

@@ -240,7 +240,8 @@ export function createJobService(deps: ApiDeps) {
     if (v.status !== 'running') throw ProblemError.conflict(`job ${id} is ${v.status}; only a running job can be paused`);
     await client.workflow.getHandle(id).signal(pauseSignal);
     await db.db.update(jobs).set({ status: 'paused' }).where(eq(jobs.id, id));
-    return { ...v, status: 'paused' };
+    // Nothing moves while paused: no rate, no ETA (as GET answers from now on).
+    return { ...v, status: 'paused', ...(v.progress ? { progress: { ...v.progress, ratePerSecond: null, etaSeconds: null } } : {}) };
   }
 
   async function resume(tenant: Tenant, id: string): Promise<JobView> {
