@@ -5,6 +5,7 @@
  *                  --quick (skip 100M)  --only a,b  --detail  --list  (see bench/trial.ts)
  *   generators   rows/s of the trial generators, one core (bench/generators.ts [rows] [batch])
  *   sinks        rows/s and RSS of the part writers, one core (bench/sinks.ts --rows N --cases …)
+ *   worker-rss   worker RSS idle and over a 10M-row job, from sources vs compiled (bench/worker-rss.ts)
  *
  * Each suite runs in its own process (so its peak RSS and its flags are its own); the exit code
  * is the suite's.
@@ -16,6 +17,7 @@ const SUITES: Record<string, string> = {
   trial: 'trial.ts',
   generators: 'generators.ts',
   sinks: 'sinks.ts',
+  'worker-rss': 'worker-rss.ts',
 };
 
 const [suite, ...rest] = process.argv.slice(2);
@@ -24,7 +26,8 @@ if (!suite || suite === '--help' || suite === '-h' || !SUITES[suite]) {
     'usage: npm run bench -- <suite> [options]\n' +
       '  trial [--quick] [--only name,…] [--detail] [--list]   end to end: POST /v1/jobs → completed manifest\n' +
       '  generators [rows] [batchRows]                         generator rows/s per core\n' +
-      '  sinks [--rows N] [--cases parquet:zstd,…]             part writer rows/s and RSS\n',
+      '  sinks [--rows N] [--cases parquet:zstd,…]             part writer rows/s and RSS\n' +
+      '  worker-rss [--rounds N] [--no-build]                  worker RSS: tsx sources vs compiled dist/\n',
   );
   process.exit(suite && !SUITES[suite] && suite !== '--help' && suite !== '-h' ? 2 : 0);
 }

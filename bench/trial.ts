@@ -82,7 +82,10 @@ const maxParallelOverride = opt('max-parallel') ? Number(opt('max-parallel')) : 
 const pollMs = Number(opt('poll-ms') ?? 50);
 const jsonOut = opt('json');
 
-if (flag('list')) {
+// Imported by bench/worker-rss.ts for its helpers: only the script run directly lists or runs scenarios.
+const isMain = process.argv[1] === fileURLToPath(import.meta.url);
+
+if (isMain && flag('list')) {
   for (const s of SCENARIOS) {
     console.log(`${s.name.padEnd(14)} ${String(s.rows).padStart(11)} rows  ${s.method.padEnd(9)} ${s.format}${s.target ? `  target ≤ ${s.target} s` : ''}${s.slow ? '  (skipped by --quick)' : ''}`);
   }
@@ -100,7 +103,7 @@ if (only) {
 
 /* ------------------------------------------------------------------ /proc helpers */
 
-function procStatus(pid: number): { hwmMb: number; rssMb: number } | undefined {
+export function procStatus(pid: number): { hwmMb: number; rssMb: number } | undefined {
   try {
     const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
@@ -111,7 +114,7 @@ function procStatus(pid: number): { hwmMb: number; rssMb: number } | undefined {
 }
 
 /** Resets VmHWM to the current RSS (Linux ≥ 4.0). */
-function resetPeak(pid: number): boolean {
+export function resetPeak(pid: number): boolean {
   try {
     fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
     return true;
@@ -180,15 +183,15 @@ const load1 = () => os.loadavg()[0]!;
 
 /* ------------------------------------------------------------------ worker child */
 
-interface WorkerProc {
+export interface WorkerProc {
   child: ChildProcess;
   pid: number;
   tail: OutputTail;
   stop(): Promise<void>;
 }
 
-async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerProc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/worker/main.ts')], {
+export async function startWorker(env: NodeJS.ProcessEnv, args = ['--import', 'tsx', path.join(ROOT, 'src/worker/main.ts')]): Promise<WorkerProc> {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -261,7 +264,7 @@ function jobBody(s: Pick<Scenario, 'rows' | 'method' | 'format' | 'compression'>
 }
 
 /** POST, then poll until a terminal status. Returns seconds from POST to the completed answer. */
-async function runJob(base: string, body: unknown, timeoutMs: number): Promise<{ id: string; seconds: number; view: JobView; postMs: number }> {
+export async function runJob(base: string, body: unknown, timeoutMs: number): Promise<{ id: string; seconds: number; view: JobView; postMs: number }> {
   const t0 = performance.now();
   const created = await api<JobView>(base, 'POST', '/v1/jobs', body);
   const postMs = performance.now() - t0;
@@ -684,7 +687,7 @@ function printTable(results: Result[]): void {
   );
 }
 
-main().catch((err) => {
+if (isMain) main().catch((err) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exitCode = 1;
 });

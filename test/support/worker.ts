@@ -57,10 +57,14 @@ export interface WorkerProcess {
   output(): string;
 }
 
-/** The worker process (src/worker/run.ts, with the test kinds: test/support/worker-main.ts), resolved once it polls the task queue. */
-export async function spawnWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-main.ts'], {
-    cwd: root,
+/**
+ * The worker process (src/worker/run.ts, with the test kinds: test/support/worker-main.ts), resolved
+ * once it polls the task queue. `command` replaces the node arguments and `cwd` the repository root
+ * (the compiled worker: `['dist/worker/main.js']`).
+ */
+export async function spawnWorkerProcess(env: Record<string, string>, opts: { command?: string[]; cwd?: string } = {}): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, opts.command ?? ['--import', 'tsx', 'test/support/worker-main.ts'], {
+    cwd: opts.cwd ?? root,
     env: { ...process.env, WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
