@@ -143,6 +143,8 @@ const BAD_INPUT: Array<{ name: string; body: unknown; status: number; path: stri
   { name: 'unknown method', body: trial({ method: 'gan' }), status: 400, path: 'spec.method' },
   { name: 'method missing (no silent default)', body: { kind: 'trial', spec: { nPerArm: 5, seed: 1 } }, status: 400, path: 'spec.method' },
   { name: 'unknown model', body: trial({ model: 'no-such-model' }), status: 400, path: 'spec.model' },
+  { name: 'jitter without bootstrap', body: trial({ method: 'mvn', jitter: 0.1 }), status: 400, path: 'spec.jitter' },
+  { name: 'a model for rules', body: trial({ method: 'rules', model: 'pilot-vitals' }), status: 400, path: 'spec.model' },
   { name: 'wrong visit name', body: trial({ visits: ['Baseline', 'Week 5'] }), status: 400, path: 'spec.visits.1' },
   { name: 'wrong arm name', body: trial({ arms: ['Active', 'Sham'] }), status: 400, path: 'spec.arms.1' },
   { name: 'duplicate visits', body: trial({ visits: ['Baseline', 'Baseline'] }), status: 400, path: 'spec.visits' },

@@ -56,27 +56,17 @@ function suite(c: EngineCase) {
     assert.ok(last.progress.ratePerSecond > 0);
   });
 
-  test('events: progress at least once a second while running, then one status', async () => {
+  test('events: numbered progress at least once a second, then one status; a reconnect with Last-Event-ID continues', async () => {
     const { body } = await postJob(api, await jobOf(c));
-    const res = await api.request(`/v1/jobs/${body.id}/events`);
-    assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-    const events: Array<{ event: string; data: any; at: number }> = [];
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let idx: number;
-      while ((idx = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, idx);
-        buffer = buffer.slice(idx + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-        const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null');
-        events.push({ event, data, at: Date.now() });
-      }
-    }
+    // First connection: two events, then the client drops it.
+    const first = await api.request(`/v1/jobs/${body.id}/events`);
+    assert.equal(first.status, 200);
+    assert.match(first.headers.get('content-type') ?? '', /text\/event-stream/);
+    const before = await readEvents(first, 2);
+    assert.deepEqual(before.map((e) => e.id), [1, 2]);
+    // Second connection, as an EventSource reconnects: numbering carries on, then the final status.
+    const events = await readEvents(await api.request(`/v1/jobs/${body.id}/events`, { headers: { 'Last-Event-ID': '2' } }));
+    assert.deepEqual(events.map((e) => e.id), events.map((_, i) => 3 + i), 'ids carry on from Last-Event-ID, one by one');
     const progress = events.filter((e) => e.event === 'progress');
     const status = events.filter((e) => e.event === 'status');
     assert.ok(progress.length >= 1, 'no progress events');
@@ -90,4 +80,29 @@ function suite(c: EngineCase) {
     }
     assert.equal((await waitForJob(api, body.id, isDone)).status, 'completed');
   });
+}
+
+/** Server-sent events of a response until the stream ends (or `max` events, then the connection is dropped). */
+async function readEvents(res: Response, max = Infinity): Promise<Array<{ id: number; event: string; data: any; at: number }>> {
+  const events: Array<{ id: number; event: string; data: any; at: number }> = [];
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  while (events.length < max) {
+    const { value, done } = await reader.read();
+    if (done) return events;
+    buffer += value;
+    let idx: number;
+    while (events.length < max && (idx = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, idx);
+      buffer = buffer.slice(idx + 2);
+      events.push({
+        id: Number(/^id: (.*)$/m.exec(block)?.[1]),
+        event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message',
+        data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null'),
+        at: Date.now(),
+      });
+    }
+  }
+  await reader.cancel();
+  return events;
 }

@@ -175,6 +175,7 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
       if (cancelled) await steps.cleanupJob(input.jobId);
       await steps.recordStatus(input.jobId, cancelled ? 'cancelled' : 'failed', cancelled ? undefined : describe(err));
       await condition(allHandlersFinished);
+      phase = 'done';
     });
     if (cancelled) throw err;
     throw ApplicationFailure.nonRetryable(describe(err).message, describe(err).type);

@@ -70,7 +70,7 @@ function jobRoutes(deps: ApiDeps) {
     method: 'get',
     path: '/v1/jobs/{id}/events',
     tags,
-    summary: 'Server-sent events: `progress` at least once a second while running, then one `status`',
+    summary: 'Server-sent events: `progress` at least once a second while running, then one `status`; numbered (`id:`), a reconnect with `Last-Event-ID` continues the numbering',
     request: { params: IdParam },
     responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(400, 401, 404) },
   });
@@ -138,6 +138,9 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
     const tenant = c.get('tenant');
     const id = c.req.valid('param').id;
     await service.findRow(tenant, id); // 404 before the stream starts
+    // Events are numbered; a reconnect with Last-Event-ID carries on from the next number (each event is a full snapshot).
+    const last = Number(c.req.header('Last-Event-ID'));
+    let next = Number.isSafeInteger(last) && last >= 0 ? last + 1 : 1;
     return streamSSE(c, async (stream) => {
       let closed = false;
       stream.onAbort(() => {
@@ -148,10 +151,10 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
         const tick = Date.now();
         const v = await service.view(tenant, id);
         if (!TERMINAL.includes(v.status)) {
-          await stream.writeSSE({ event: 'progress', data: JSON.stringify({ status: v.status, ...v.progress }) });
+          await stream.writeSSE({ id: String(next++), event: 'progress', data: JSON.stringify({ status: v.status, ...v.progress }) });
           await stream.sleep(Math.max(0, SSE_INTERVAL_MS - (Date.now() - tick)));
         } else {
-          await stream.writeSSE({ event: 'status', data: JSON.stringify({ status: v.status, progress: v.progress, result: v.result, error: v.error }) });
+          await stream.writeSSE({ id: String(next++), event: 'status', data: JSON.stringify({ status: v.status, progress: v.progress, result: v.result, error: v.error }) });
           break;
         }
       }

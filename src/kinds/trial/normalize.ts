@@ -15,6 +15,11 @@ import { checkTrialSpec, PILOT_MODEL_ID, resolveTrialSpec, storedTrialSpec, tria
 const EFFECT_TOLERANCE = 0.1;
 
 export async function normalizeTrial(body: TrialSpecBody, ctx: KindContext): Promise<Normalized> {
+  // A field the method would ignore is a mistake worth naming, not something to drop in silence.
+  const ignored: Array<{ path: string; message: string }> = [];
+  if (body.jitter !== undefined && body.method !== 'bootstrap') ignored.push({ path: 'spec.jitter', message: `only bootstrap uses jitter (method is ${body.method})` });
+  if (body.model !== undefined && body.method === 'rules') ignored.push({ path: 'spec.model', message: 'rules uses population norms, no model' });
+  if (ignored.length) throw new SpecError(400, ignored);
   const ref = body.model ?? PILOT_MODEL_ID;
   let model: TrialModel | undefined;
   let modelId = ref;

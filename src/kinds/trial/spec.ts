@@ -23,7 +23,7 @@ export const TRIAL_DEFAULTS = {
   jitter: 0.05,
 } as const;
 
-/** Limits the API should enforce (422 beyond them); generators work for any value within. */
+/** Limits the API enforces (a 400 naming the field beyond them); generators work for any value within. */
 export const TRIAL_LIMITS = {
   nPerArmMin: 1,
   /** 2 × nPerArm × visits must stay a safe integer; the API's quota is usually far lower. */
@@ -93,7 +93,7 @@ export interface SpecIssue {
 
 /**
  * Semantic checks on a resolved spec, and against the model when given (every spec visit and arm
- * must be a group of the model for mvn/bootstrap). Empty = valid. The API answers 422 with these.
+ * must be a group of the model for mvn/bootstrap). Empty = valid. The API answers 400 with these.
  */
 export function checkTrialSpec(spec: ResolvedTrialSpec, model?: ModelNames): SpecIssue[] {
   const issues: SpecIssue[] = [];
