@@ -21,6 +21,7 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('shardflow'),
   TEMPORAL_UI_PORT: port.default(8233),
+  EMBEDDED_TEMPORAL_PORT: port.default(7233),
   TEMPORAL_CLI: z.string().min(1).optional(),
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
@@ -45,7 +46,7 @@ export interface Config {
   host: string;
   port: number;
   logLevel: RawConfig['LOG_LEVEL'];
-  temporal: { address: string; namespace: string; taskQueue: string; uiPort: number; cli?: string };
+  temporal: { address: string; namespace: string; taskQueue: string; uiPort: number; embeddedPort: number; cli?: string };
   database: { url?: string; embeddedPort: number; poolMax: number };
   dataDir: string;
   /** `off` only ever while the API listens on loopback. */
@@ -96,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
+      embeddedPort: e.EMBEDDED_TEMPORAL_PORT,
       cli: e.TEMPORAL_CLI,
     },
     database: { url: e.DATABASE_URL, embeddedPort: e.EMBEDDED_POSTGRES_PORT, poolMax: e.DB_POOL_MAX },

@@ -173,7 +173,7 @@ async function preflight(config: Config): Promise<void> {
   ];
   if ('embedded' in opts.temporal) {
     const e = opts.temporal.embedded;
-    wanted.push({ port: e.port, host: e.ip ?? '127.0.0.1', what: 'Temporal frontend (TEMPORAL_ADDRESS)' });
+    wanted.push({ port: e.port, host: e.ip ?? '127.0.0.1', what: 'Temporal frontend (EMBEDDED_TEMPORAL_PORT)' });
     if (e.uiPort !== null) wanted.push({ port: e.uiPort, host: e.ip ?? '127.0.0.1', what: 'Temporal Web UI (TEMPORAL_UI_PORT)' });
   }
   if ('embedded' in opts.database) {

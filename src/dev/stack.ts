@@ -151,13 +151,13 @@ export function redact(url: string): string {
 }
 
 /**
- * `npm run dev`'s choice: Temporal is embedded unless TEMPORAL_ADDRESS is set in the
- * environment (then that server is used as is); Postgres is embedded unless DATABASE_URL is set.
+ * `npm run dev`'s choice: Temporal is embedded (on 127.0.0.1:EMBEDDED_TEMPORAL_PORT) unless
+ * TEMPORAL_ADDRESS is set in the environment (then that server is used as is); Postgres is embedded
+ * unless DATABASE_URL is set.
  * Everything embedded lives under SHARDFLOW_DATA_DIR.
  */
 export function devStackOptions(config: Config, env: NodeJS.ProcessEnv = process.env): StackOptions {
   const logs = path.join(config.dataDir, 'logs');
-  const [host, portText] = splitHostPort(config.temporal.address);
   return {
     namespace: config.temporal.namespace,
     env,
@@ -165,8 +165,8 @@ export function devStackOptions(config: Config, env: NodeJS.ProcessEnv = process
       ? { address: config.temporal.address }
       : {
           embedded: {
-            ip: host,
-            port: Number(portText),
+            ip: '127.0.0.1',
+            port: config.temporal.embeddedPort,
             uiPort: config.temporal.uiPort,
             dbFile: path.join(config.dataDir, 'temporal.sqlite'),
             logFile: path.join(logs, 'temporal.log'),
