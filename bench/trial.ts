@@ -4,6 +4,7 @@
  *
  *     npm run bench -- trial [--quick] [--only mvn-10m,csv-10m] [--detail] [--list]
  *                            [--shard-rows N] [--max-parallel N] [--poll-ms 50] [--json out.json]
+ *                            [--no-duckdb]
  *
  * Setup: a Temporal dev server (in memory, headless) and an embedded Postgres (fsync off) via
  * startStack — or TEMPORAL_ADDRESS / DATABASE_URL when set — the API in this process (auth off,
@@ -18,6 +19,10 @@
  * is completed. Time = POST sent → the GET that first answers `completed`. Checked: result.rows
  * equals the expected count and manifest.json exists. Peak RSS = the worker's VmHWM (threads share
  * the process, so it covers every shard thread). The job's files are deleted afterwards.
+ *
+ * Reference: after each Parquet scenario (its worker stopped), DuckDB writes the same row count of
+ * the same seven column types to zstd Parquet (bench/duckdb-ref.ts); ratio = shardflow seconds /
+ * DuckDB seconds, both measured in this run. --no-duckdb skips it.
  *
  * Exit code: 0 even when a target is missed (this prints figures; it is not a test); 1 when a job
  * fails, its row count is wrong or its manifest is missing.
@@ -36,6 +41,7 @@ import { startApiServer } from '../src/api/server.js';
 import { connectTemporal } from '../src/api/temporal.js';
 import { collectOutput, delay, exitOf, pickFreePorts, stopChild, trackChild, type OutputTail } from '../src/dev/process.js';
 import { startStack, type Stack } from '../src/dev/stack.js';
+import { openDuckRef, type DuckRef } from './duckdb-ref.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VISITS = 4; // pilot-vitals (and the rules default): Baseline, Week 4, Week 8, Week 12
@@ -52,6 +58,9 @@ interface Scenario {
   target?: number;
   slow?: boolean;
 }
+
+/** Target for shardflow seconds / DuckDB seconds (Parquet scenarios). */
+const RATIO_TARGET = 0.6;
 
 const SCENARIOS: Scenario[] = [
   { name: 'small-10k', rows: 10_000, method: 'mvn', format: 'parquet', target: 1 },
@@ -80,6 +89,7 @@ const shardRowsOverride = opt('shard-rows') ? Number(opt('shard-rows')) : undefi
 const maxParallelOverride = opt('max-parallel') ? Number(opt('max-parallel')) : undefined;
 const pollMs = Number(opt('poll-ms') ?? 50);
 const jsonOut = opt('json');
+const useDuck = !flag('no-duckdb');
 
 if (flag('list')) {
   for (const s of SCENARIOS) {
@@ -403,6 +413,10 @@ interface Result {
   temporalCpuS: number;
   breakdown?: Breakdown;
   postMs: number;
+  /** DuckDB's COPY of the same rows, seconds (Parquet scenarios). */
+  duckdbS?: number;
+  /** seconds / duckdbS. */
+  ratio?: number;
 }
 
 const f1 = (n: number) => n.toFixed(1);
@@ -451,6 +465,10 @@ async function main(): Promise<void> {
   const temporal = await connectTemporal(config, logger, 30_000);
   const server = await startApiServer(config, { config, db, temporal, logger }, { handleSignals: false, gracePeriodMs: 1000 });
   logLine(`API at ${server.url} (auth off)`);
+  const refDir = path.join(tmpRoot, 'duckdb');
+  fs.mkdirSync(refDir, { recursive: true });
+  const duck: DuckRef | undefined = useDuck && chosen.some((s) => s.format === 'parquet') ? await openDuckRef(refDir, logLine) : undefined;
+  if (duck) logLine(`reference: ${duck.engine}`);
 
   const workerEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -469,6 +487,7 @@ async function main(): Promise<void> {
     await currentWorker?.stop().catch(() => undefined);
     await server.close().catch(() => undefined);
     await stack.stop().catch(() => undefined);
+    duck?.close();
     logLine(`stopped the API and the stack in ${((Date.now() - c0) / 1000).toFixed(1)} s`);
     fs.rmSync(tmpRoot, { recursive: true, force: true });
   };
@@ -486,13 +505,15 @@ async function main(): Promise<void> {
     `worker threads ${workerConfig.worker.threads}, part rows ${workerConfig.worker.partRows}, ` +
     `max concurrent activities ${workerConfig.worker.maxConcurrentActivities}; poll ${pollMs} ms` +
     (shardRowsOverride ? `; shardRows ${shardRowsOverride}` : '') +
-    (maxParallelOverride ? `; maxParallelShards ${maxParallelOverride}` : '');
+    (maxParallelOverride ? `; maxParallelShards ${maxParallelOverride}` : '') +
+    `; reference ${duck?.engine ?? 'none'}`;
   console.log(header);
 
   try {
     for (const s of chosen) {
       const worker = await startWorker(workerEnv);
       currentWorker = worker;
+      let result: Result | undefined;
       try {
         // Warm-up (not timed): two small shards so both threads and the workflow cache have run once.
         const warm = await runJob(server.url, jobBody({ rows: 8000, method: s.method, format: s.format }, { shardRows: 4000 }), 120_000);
@@ -581,6 +602,7 @@ async function main(): Promise<void> {
           postMs: run.postMs,
         };
         results.push(r);
+        result = r;
         logLine(
           `${s.name}: ${f2(r.seconds)} s, ${fmtRate(r.rowsPerSec)} rows/s, peak RSS ${r.peakRssMb.toFixed(0)} MB, ` +
             `worker CPU ${f1(workerCpu)} s, other CPU ${f1(r.otherCpuS)} s, load ${f2(r.load1After)}`,
@@ -599,6 +621,13 @@ async function main(): Promise<void> {
         await worker.stop();
         currentWorker = undefined;
         if (verbose) logLine(`worker stopped in ${((Date.now() - w0) / 1000).toFixed(1)} s`);
+      }
+      if (result && duck && s.format === 'parquet') {
+        // Same run, worker stopped: DuckDB writes the same rows; only the COPY is timed.
+        const l0 = load1();
+        result.duckdbS = await duck.run(s.rows);
+        result.ratio = result.seconds / result.duckdbS;
+        logLine(`${s.name}: DuckDB ${f2(result.duckdbS)} s (load ${f2(l0)}) → ratio ${f2(result.ratio)}`);
       }
     }
   } finally {
@@ -651,6 +680,8 @@ function printTable(results: Result[]): void {
     r.scenario,
     r.rows.toLocaleString('en-US'),
     f2(r.seconds),
+    r.duckdbS === undefined ? '—' : f2(r.duckdbS),
+    r.ratio === undefined ? '—' : `${f2(r.ratio)}${r.scenario.startsWith('mvn-') && r.rows >= 1e7 ? (r.ratio <= RATIO_TARGET ? ' ✓' : ' ✗') : ''}`,
     fmtRate(r.rowsPerSec),
     r.peakRssMb.toFixed(0),
     r.target === undefined ? '—' : `≤ ${r.target} s`,
@@ -659,7 +690,7 @@ function printTable(results: Result[]): void {
     f1(r.workerCpuS),
     `${f2(r.load1Before)}/${f1(r.otherCpuS)}`,
   ]);
-  const head = ['scenario', 'rows', 'seconds', 'rows/s', 'peak RSS MB', 'target', 'result', 'shards', 'worker CPU s', 'load1/other CPU s'];
+  const head = ['scenario', 'rows', 'seconds', 'duckdb s', 'ratio', 'rows/s', 'peak RSS MB', 'target', 'result', 'shards', 'worker CPU s', 'load1/other CPU s'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   console.log('');
@@ -679,7 +710,8 @@ function printTable(results: Result[]): void {
     '\nTimes: POST /v1/jobs sent → first GET answering "completed" (polled every ' +
       `${pollMs} ms). Not timed: stack start, worker start (workflow bundling, thread start) and one warm-up job per worker. ` +
       'Peak RSS: the worker process (all its threads), reset after the warm-up. load1/other CPU s: 1-min load average before the job / ' +
-      'CPU seconds used during the job by processes other than the worker, this bench+API and Temporal (noise).',
+      'CPU seconds used during the job by processes other than the worker, this bench+API and Temporal (noise). ' +
+      `duckdb s: DuckDB's COPY of the same rows to zstd Parquet, same run; ratio = seconds / duckdb s (target ≤ ${RATIO_TARGET} at 10M and 100M, ✓/✗).`,
   );
 }
 
