@@ -1,0 +1,59 @@
+/**
+ * Pins the generated values: SHA-256 of every decoded row (strings, integers, float bits) and the
+ * table digest, for each method, captured from the generator before any speed work. A faster
+ * generator or digest must leave these unchanged.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { TableDigest } from '../src/data/digest.js';
+import type { StringColumn, TableGenerator } from '../src/data/batch.js';
+import { resolveTrialSpec, trialGenerator, type TrialSpec } from '../src/kinds/trial/index.js';
+import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/kinds/trial/pilot.js';
+
+const pilot = pilotModelFromCsv(readFileSync(PILOT_VITALS_CSV_PATH, 'utf8'));
+
+/** SHA-256 over rows [start, end) (decoded values, in batches of batchRows) and their digest. */
+function fingerprint(gen: TableGenerator, start: number, end: number, batchRows: number): { sha: string; digest: string } {
+  const h = createHash('sha256');
+  const d = new TableDigest();
+  for (let s = start; s < end; s += batchRows) {
+    const b = gen.batch(s, Math.min(end, s + batchRows));
+    d.add(b, gen.schema);
+    for (const c of b.columns) {
+      if (c instanceof Int32Array || c instanceof Float64Array) {
+        h.update(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+        continue;
+      }
+      const sc = c as StringColumn;
+      const vals = sc.kind === 'dict' ? Array.from(sc.codes, (k) => sc.dictionary[k]) : sc.values;
+      h.update(vals.join('\n') + '\n');
+    }
+  }
+  return { sha: createHash('sha256').update(h.digest()).digest('hex').slice(0, 32), digest: d.toString() };
+}
+
+const CASES: { name: string; spec: Partial<TrialSpec>; start: number; end: number; batch: number; sha: string; digest: string }[] = [
+  { name: 'mvn 1M', spec: { method: 'mvn', nPerArm: 125_000, seed: 20240601 }, start: 0, end: 1_000_000, batch: 65_536, 
+    sha: '876fd1e369816891ca187e3037c310a8', digest: 'sf1-8d5a6b31200b60eb2b079e6159441d2f' },
+  { name: 'mvn odd batches', spec: { method: 'mvn', nPerArm: 125_000, seed: 20240601 }, start: 3, end: 200_003, batch: 7_919, 
+    sha: 'e2f7d97c89e9870f90bfc40843470f13', digest: 'sf1-ef8e3f32a285478cf9441efa1e572639' },
+  { name: 'mvn 100M tail, 8-digit IDs', spec: { method: 'mvn', nPerArm: 12_500_000, seed: 20240601 }, start: 99_800_001, end: 100_000_000, batch: 65_536, 
+    sha: '4432721f1ba3effc8a07db4f1a9b6c3d', digest: 'sf1-4de9f0ef29bbad4e32b8a21d3ac7cce8' },
+  { name: 'mvn extreme effect, 3 visits', spec: { method: 'mvn', nPerArm: 40_000, seed: 2 ** 40 + 17, targetEffect: -60, visits: ['Baseline', 'Week 4', 'Week 12'] }, start: 0, end: 240_000, batch: 65_536, 
+    sha: 'b303738705bb193761634ceb3eb97630', digest: 'sf1-a626e54f638ede09604f2dc78f6899ed' },
+  { name: 'bootstrap', spec: { method: 'bootstrap', nPerArm: 50_000, seed: 7 }, start: 0, end: 400_000, batch: 65_536, 
+    sha: 'a5eef15e3fae45bb067d8d765b148af8', digest: 'sf1-cf16ad402fc48aac9c98191fd0c2e761' },
+  { name: 'rules', spec: { method: 'rules', nPerArm: 50_000, seed: 7 }, start: 0, end: 400_000, batch: 65_536, 
+    sha: 'a4164abe1913cb6bf8986d322f43fe0f', digest: 'sf1-7824b96b3c7f57d841ff6258a6e4cd98' },
+];
+
+for (const c of CASES) {
+  test(`golden values: ${c.name}`, () => {
+    const gen = trialGenerator(resolveTrialSpec(c.spec), pilot);
+    const got = fingerprint(gen, c.start, c.end, c.batch);
+    if (process.env.GOLDEN_PRINT) console.log(JSON.stringify({ name: c.name, ...got }));
+    assert.deepEqual(got, { sha: c.sha, digest: c.digest });
+  });
+}
