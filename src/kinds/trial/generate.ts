@@ -23,7 +23,7 @@
  * the group's rows with the jitter normal), so the model's own arm difference is removed and
  * clamping does not bias the effect.
  */
-import { STREAMS, counterState, intBelow, keyState, laneI32, normalCdf, normalPdf, u32, zigNormal } from '../../data/rng.js';
+import { STREAMS, fillNormals4, intBelow, keyState, normalCdf, normalPdf, u32 } from '../../data/rng.js';
 import type { Batch, ColumnSchema, TableGenerator } from '../../data/batch.js';
 import { CLINICAL_RANGES, K, type TrialModel } from './model.js';
 import { TRIAL_TABLE, checkTrialSpec, type ResolvedTrialSpec } from './spec.js';
@@ -232,12 +232,12 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
     });
   }
 
-  const R = CLINICAL_RANGES;
-  const lo0 = R.SystolicBP.min, hi0 = R.SystolicBP.max;
-  const lo1 = R.DiastolicBP.min, hi1 = R.DiastolicBP.max;
-  const lo2 = R.HeartRate.min, hi2 = R.HeartRate.max;
-  const lo3 = R.Temperature.min, hi3 = R.Temperature.max;
   const bootstrap = spec.method === 'bootstrap';
+
+  // Scratch reused by every batch() call (batch is synchronous): 4 normals per row / per subject.
+  let zRow = new Float64Array(0);
+  let zSubj = new Float64Array(0);
+  const donors: number[] = [];
 
   function batch(start: number, end: number): Batch {
     if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= rows))
@@ -252,68 +252,21 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
     const subjCodes = new Uint32Array(n);
     const sFirst = Math.floor(start / V);
     const sLast = n > 0 ? Math.floor((end - 1) / V) : sFirst - 1;
-    const subjDict: string[] = new Array(Math.max(0, sLast - sFirst + 1));
-    for (let s = sFirst; s <= sLast; s++) subjDict[s - sFirst] = 'S' + String(s + 1).padStart(width, '0');
+    const nS = Math.max(0, sLast - sFirst + 1);
+    const subjDict = subjectIds(sFirst, nS, width);
 
-    let s = sFirst;
-    let v = start - sFirst * V;
-    let w0 = 0, w1 = 0, w2 = 0, w3 = 0; // the subject's 4 standard normals
-    let donor = -1;
-    let curS = -1;
-    for (let i = 0; i < n; i++) {
-      const r = start + i;
-      const a = s < nPerArm ? 0 : 1;
-      if (s !== curS) {
-        curS = s;
-        if (bootstrap) {
-          const nd = armDonors[a];
-          donor = intBelow(u32(kDonor, s, 0), nd);
-        } else {
-          const cs = counterState(kSubject, s);
-          const ix = laneI32(cs, 4);
-          w0 = zigNormal(cs, 0, ix);
-          w1 = zigNormal(cs, 1, ix);
-          w2 = zigNormal(cs, 2, ix);
-          w3 = zigNormal(cs, 3, ix);
-        }
-      }
-      const gi = v * 2 + a;
-      const cs = counterState(kRow, r);
-      const ix = laneI32(cs, 4);
-      const z0 = zigNormal(cs, 0, ix);
-      const z1 = zigNormal(cs, 1, ix);
-      const z2 = zigNormal(cs, 2, ix);
-      const z3 = zigNormal(cs, 3, ix);
-      const m = gi * 4;
-      let x0: number, x1: number, x2: number, x3: number;
-      if (bootstrap) {
-        let j = bootLookup[gi][donor];
-        const br = bootRows[gi];
-        if (j < 0) j = intBelow(u32(kBootRow, r, 0), br.length >> 2);
-        const b = j * 4;
-        x0 = br[b] + gShift[gi] + gJit[m] * z0;
-        x1 = br[b + 1] + gJit[m + 1] * z1;
-        x2 = br[b + 2] + gJit[m + 2] * z2;
-        x3 = br[b + 3] + gJit[m + 3] * z3;
-      } else {
-        const l = gi * 16;
-        x0 = gMean[m] + gF[l] * w0 + gF[l + 1] * w1 + gF[l + 2] * w2 + gF[l + 3] * w3 + gL[l] * z0 + gL[l + 1] * z1 + gL[l + 2] * z2 + gL[l + 3] * z3;
-        x1 = gMean[m + 1] + gF[l + 4] * w0 + gF[l + 5] * w1 + gF[l + 6] * w2 + gF[l + 7] * w3 + gL[l + 4] * z0 + gL[l + 5] * z1 + gL[l + 6] * z2 + gL[l + 7] * z3;
-        x2 = gMean[m + 2] + gF[l + 8] * w0 + gF[l + 9] * w1 + gF[l + 10] * w2 + gF[l + 11] * w3 + gL[l + 8] * z0 + gL[l + 9] * z1 + gL[l + 10] * z2 + gL[l + 11] * z3;
-        x3 = gMean[m + 3] + gF[l + 12] * w0 + gF[l + 13] * w1 + gF[l + 14] * w2 + gF[l + 15] * w3 + gL[l + 12] * z0 + gL[l + 13] * z1 + gL[l + 14] * z2 + gL[l + 15] * z3;
-      }
-      sbp[i] = Math.round(x0 < lo0 ? lo0 : x0 > hi0 ? hi0 : x0);
-      dbp[i] = Math.round(x1 < lo1 ? lo1 : x1 > hi1 ? hi1 : x1);
-      hr[i] = Math.round(x2 < lo2 ? lo2 : x2 > hi2 ? hi2 : x2);
-      temp[i] = Math.round((x3 < lo3 ? lo3 : x3 > hi3 ? hi3 : x3) * 10) / 10;
-      armCodes[i] = a;
-      visitCodes[i] = v;
-      subjCodes[i] = s - sFirst;
-      if (++v === V) {
-        v = 0;
-        s++;
-      }
+    if (zRow.length < 4 * n) zRow = new Float64Array(4 * n);
+    fillNormals4(kRow, start, n, zRow);
+    if (bootstrap) {
+      donors.length = nS;
+      for (let k = 0; k < nS; k++) donors[k] = intBelow(u32(kDonor, sFirst + k, 0), armDonors[sFirst + k < nPerArm ? 0 : 1]);
+    } else {
+      if (zSubj.length < 4 * nS) zSubj = new Float64Array(4 * nS);
+      fillNormals4(kSubject, sFirst, nS, zSubj);
     }
+    const out: RowOut = { sbp, dbp, hr, temp, armCodes, visitCodes, subjCodes };
+    if (bootstrap) bootstrapRows(start, n, sFirst, V, nPerArm, zRow, donors, bootLookup, bootRows, kBootRow, gShift, gJit, out);
+    else mvnRows(n, sFirst, start - sFirst * V, V, nPerArm, zRow, zSubj, gMean, gF, gL, out);
     return {
       start,
       length: n,
@@ -330,4 +283,116 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
   }
 
   return { table: TRIAL_TABLE, schema: TRIAL_SCHEMA.map((c) => ({ ...c })), rows, batch };
+}
+
+interface RowOut {
+  sbp: Int32Array;
+  dbp: Int32Array;
+  hr: Int32Array;
+  temp: Float64Array;
+  armCodes: Uint32Array;
+  visitCodes: Uint32Array;
+  subjCodes: Uint32Array;
+}
+
+const LO0 = CLINICAL_RANGES.SystolicBP.min, HI0 = CLINICAL_RANGES.SystolicBP.max;
+const LO1 = CLINICAL_RANGES.DiastolicBP.min, HI1 = CLINICAL_RANGES.DiastolicBP.max;
+const LO2 = CLINICAL_RANGES.HeartRate.min, HI2 = CLINICAL_RANGES.HeartRate.max;
+const LO3 = CLINICAL_RANGES.Temperature.min, HI3 = CLINICAL_RANGES.Temperature.max;
+
+/** Clamps to the clinical ranges and rounds (integers; temperature to 0.1) row i. */
+function putRow(o: RowOut, i: number, x0: number, x1: number, x2: number, x3: number): void {
+  o.sbp[i] = Math.round(x0 < LO0 ? LO0 : x0 > HI0 ? HI0 : x0);
+  o.dbp[i] = Math.round(x1 < LO1 ? LO1 : x1 > HI1 ? HI1 : x1);
+  o.hr[i] = Math.round(x2 < LO2 ? LO2 : x2 > HI2 ? HI2 : x2);
+  o.temp[i] = Math.round((x3 < LO3 ? LO3 : x3 > HI3 ? HI3 : x3) * 10) / 10;
+}
+
+/**
+ * mvn / rules rows: x = mean_g + F_g w_s + L_g z_r for n rows from subject sFirst, visit v0.
+ * z: 4 normals per row; w: 4 per subject (from sFirst).
+ */
+function mvnRows(
+  n: number, sFirst: number, v0: number, V: number, nPerArm: number, z: Float64Array, w: Float64Array,
+  gMean: Float64Array, gF: Float64Array, gL: Float64Array, out: RowOut,
+): void {
+  const { armCodes, visitCodes, subjCodes } = out;
+  let s = sFirst;
+  let v = v0;
+  for (let i = 0; i < n; i++) {
+    const a = s < nPerArm ? 0 : 1;
+    const gi = v * 2 + a;
+    const o = 4 * i;
+    const z0 = z[o], z1 = z[o + 1], z2 = z[o + 2], z3 = z[o + 3];
+    const q = 4 * (s - sFirst);
+    const w0 = w[q], w1 = w[q + 1], w2 = w[q + 2], w3 = w[q + 3];
+    const m = gi * 4;
+    const l = gi * 16;
+    const x0 = gMean[m] + gF[l] * w0 + gF[l + 1] * w1 + gF[l + 2] * w2 + gF[l + 3] * w3 + gL[l] * z0 + gL[l + 1] * z1 + gL[l + 2] * z2 + gL[l + 3] * z3;
+    const x1 = gMean[m + 1] + gF[l + 4] * w0 + gF[l + 5] * w1 + gF[l + 6] * w2 + gF[l + 7] * w3 + gL[l + 4] * z0 + gL[l + 5] * z1 + gL[l + 6] * z2 + gL[l + 7] * z3;
+    const x2 = gMean[m + 2] + gF[l + 8] * w0 + gF[l + 9] * w1 + gF[l + 10] * w2 + gF[l + 11] * w3 + gL[l + 8] * z0 + gL[l + 9] * z1 + gL[l + 10] * z2 + gL[l + 11] * z3;
+    const x3 = gMean[m + 3] + gF[l + 12] * w0 + gF[l + 13] * w1 + gF[l + 14] * w2 + gF[l + 15] * w3 + gL[l + 12] * z0 + gL[l + 13] * z1 + gL[l + 14] * z2 + gL[l + 15] * z3;
+    putRow(out, i, x0, x1, x2, x3);
+    armCodes[i] = a;
+    visitCodes[i] = v;
+    subjCodes[i] = s - sFirst;
+    if (++v === V) {
+      v = 0;
+      s++;
+    }
+  }
+}
+
+/** bootstrap rows: the donor's row of the group (or a random one), shifted, plus jitter. */
+function bootstrapRows(
+  start: number, n: number, sFirst: number, V: number, nPerArm: number, z: Float64Array, donors: number[],
+  bootLookup: Int32Array[], bootRows: Float64Array[], kBootRow: number, gShift: Float64Array, gJit: Float64Array, out: RowOut,
+): void {
+  const { armCodes, visitCodes, subjCodes } = out;
+  let s = sFirst;
+  let v = start - sFirst * V;
+  for (let i = 0; i < n; i++) {
+    const a = s < nPerArm ? 0 : 1;
+    const gi = v * 2 + a;
+    const o = 4 * i;
+    const m = gi * 4;
+    let j = bootLookup[gi][donors[s - sFirst]];
+    const br = bootRows[gi];
+    if (j < 0) j = intBelow(u32(kBootRow, start + i, 0), br.length >> 2);
+    const b = j * 4;
+    putRow(out, i, br[b] + gShift[gi] + gJit[m] * z[o], br[b + 1] + gJit[m + 1] * z[o + 1], br[b + 2] + gJit[m + 2] * z[o + 2], br[b + 3] + gJit[m + 3] * z[o + 3]);
+    armCodes[i] = a;
+    visitCodes[i] = v;
+    subjCodes[i] = s - sFirst;
+    if (++v === V) {
+      v = 0;
+      s++;
+    }
+  }
+}
+
+/** Latin-1 text of the subject IDs of a batch (reused; the strings are copied out of it). */
+let idBytes = Buffer.alloc(0);
+
+/** "S" + (s + 1) zero-padded to `width`, for s = first … first + count − 1. */
+export function subjectIds(first: number, count: number, width: number): string[] {
+  const out: string[] = new Array(count);
+  if (count === 0) return out;
+  const len = width + 1;
+  if (idBytes.length < count * len) idBytes = Buffer.alloc(count * len);
+  const b = idBytes;
+  // The first ID's digits, then an odometer: +1 per subject.
+  const d = String(first + 1).padStart(width, '0');
+  b[0] = 83; // 'S'
+  for (let j = 0; j < width; j++) b[1 + j] = d.charCodeAt(j);
+  for (let k = 1; k < count; k++) {
+    const p = k * len;
+    for (let j = 0; j < len; j++) b[p + j] = b[p - len + j];
+    let j = p + width;
+    while (b[j] === 57) b[j--] = 48; // '9' → '0', carry
+    b[j]++;
+  }
+  const text = b.toString('latin1', 0, count * len);
+  for (let k = 0; k < count; k++) out[k] = text.slice(k * len, k * len + len);
+  return out;
 }
