@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import type { Batch, ColumnSchema } from '../src/data/batch.js';
+import type { Batch, ColumnSchema, StringColumn } from '../src/data/batch.js';
 import { openPart, type Compression, type OutputFormat } from '../src/destinations/index.js';
 import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from './support/vitals-batches.js';
 import { readParquetRows } from './support/parquet.js';
@@ -236,6 +236,42 @@ describe('sinks: round trip of every value', () => {
     const res = await sink.finish();
     assert.equal(res.rows, 0);
     assert.deepEqual(await readParquetRows(path), []);
+  });
+
+  it('parquet: `sorted` dictionaries give the same bytes as without the hint, whatever follows them', async () => {
+    const schema: ColumnSchema[] = [{ name: 'id', type: 'string' }];
+    const long = 'x'.repeat(70);
+    const dict = (dictionary: string[], codes: number[]): StringColumn => ({ kind: 'dict', dictionary, codes: Uint32Array.from(codes), sorted: true });
+    const cols: StringColumn[] = [
+      dict(['a01', 'a02', 'a03'], [0, 0, 1, 2]),
+      dict(['a03', 'a04'], [0, 0, 1]), // first entry = the last one before
+      dict(['a02', 'a05', long], [0, 1, 2]), // not after the last one: deduplicated by lookup
+      { kind: 'plain', values: ['a01', 'zz', 'é', 'a05'] },
+      dict(['a06', 'a07'], [1, 0]),
+      dict(['b', 'c', 'ü'], [2, 1, 0, 0]),
+    ];
+    const batches = (hint: boolean): Batch[] => {
+      let start = 0;
+      return cols.map((c) => {
+        const col = c.kind === 'dict' && !hint ? { kind: 'dict' as const, dictionary: c.dictionary, codes: c.codes } : c;
+        const length = c.kind === 'dict' ? c.codes.length : c.values.length;
+        const b: Batch = { start, length, columns: [col] };
+        start += length;
+        return b;
+      });
+    };
+    const files: Buffer[] = [];
+    for (const [k, rowGroupRows] of [[0, 1000], [1, 1000], [2, 5], [3, 5]] as const) {
+      const path = join(dir, 'sorted', `p${k}.parquet`);
+      const sink = await openPart({ path, format: 'parquet', compression: 'none', schema, rowGroupRows });
+      for (const b of batches(k % 2 === 0)) await sink.write(b);
+      await sink.finish();
+      files.push(await readFile(path));
+      const expected = expectedRows(schema, batches(false)).map((r) => r[0]);
+      assert.deepEqual((await readParquetRows(path)).map((r) => r.id), expected);
+    }
+    assert.ok(files[0].equals(files[1]), 'one row group');
+    assert.ok(files[2].equals(files[3]), 'row groups of 5');
   });
 
   it('parquet: many row groups, large dictionaries, default settings', async () => {

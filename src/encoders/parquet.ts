@@ -168,6 +168,10 @@ class StringAcc extends ColumnAcc {
   private readonly codes: Uint32Array;
   private readonly index = new Map<string, number>();
   private readonly entries: string[] = [];
+  /** entries[0, indexed) are in `index` (sorted dictionaries skip it until needed). */
+  private indexed = 0;
+  /** Every entry came from `sorted` dictionaries, each after the last: entries strictly increase. */
+  private ascending = true;
   private remapFor: readonly string[] | undefined;
   private remap = new Uint32Array(0);
   private readonly dictBody = new ByteBuf(1 << 16);
@@ -179,13 +183,31 @@ class StringAcc extends ColumnAcc {
   }
 
   private code(s: string): number {
+    while (this.indexed < this.entries.length) this.index.set(this.entries[this.indexed], this.indexed++);
     let c = this.index.get(s);
     if (c === undefined) {
       c = this.entries.length;
       this.entries.push(s);
       this.index.set(s, c);
+      this.indexed++;
     }
     return c;
+  }
+
+  /** Remap for a sorted dictionary when it cannot repeat entries but its first: no lookups. */
+  private appendAscending(dict: readonly string[], remap: Uint32Array): boolean {
+    const e = this.entries;
+    let k = 0;
+    if (e.length > 0 && dict.length > 0) {
+      const last = e[e.length - 1];
+      if (dict[0] === last) remap[k++] = e.length - 1;
+      else if (!(dict[0] > last)) return false;
+    }
+    for (; k < dict.length; k++) {
+      remap[k] = e.length;
+      e.push(dict[k]);
+    }
+    return true;
   }
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
@@ -195,7 +217,10 @@ class StringAcc extends ColumnAcc {
     if (col.kind === 'dict') {
       if (this.remapFor !== col.dictionary) {
         this.remap = new Uint32Array(col.dictionary.length);
-        for (let k = 0; k < col.dictionary.length; k++) this.remap[k] = this.code(col.dictionary[k]);
+        if (!(this.ascending && col.sorted && this.appendAscending(col.dictionary, this.remap))) {
+          this.ascending = false;
+          for (let k = 0; k < col.dictionary.length; k++) this.remap[k] = this.code(col.dictionary[k]);
+        }
         this.remapFor = col.dictionary;
       }
       const remap = this.remap;
@@ -206,6 +231,7 @@ class StringAcc extends ColumnAcc {
         for (let i = from; i < to; i++) codes[c++] = remap[src[i]];
       }
     } else if (col.kind === 'plain') {
+      this.ascending = false;
       const vals = col.values;
       let prev: string | undefined;
       let prevCode = 0;
@@ -228,11 +254,21 @@ class StringAcc extends ColumnAcc {
     const d = this.dictBody;
     d.reset();
     for (const s of this.entries) {
-      const len = Buffer.byteLength(s, 'utf8');
+      // Short ASCII strings byte by byte (a Buffer.write call per entry costs more); else UTF-8.
+      const n = s.length;
+      let ascii = n <= 64;
+      for (let j = 0; ascii && j < n; j++) if (s.charCodeAt(j) > 127) ascii = false;
+      const len = ascii ? n : Buffer.byteLength(s, 'utf8');
       d.ensure(4 + len);
-      d.buf.writeUInt32LE(len, d.pos);
-      d.buf.write(s, d.pos + 4, len, 'utf8');
-      d.pos += 4 + len;
+      const b = d.buf;
+      const p = d.pos;
+      b[p] = len & 255;
+      b[p + 1] = (len >>> 8) & 255;
+      b[p + 2] = (len >>> 16) & 255;
+      b[p + 3] = len >>> 24;
+      if (ascii) for (let j = 0; j < n; j++) b[p + 4 + j] = s.charCodeAt(j);
+      else b.write(s, p + 4, len, 'utf8');
+      d.pos = p + 4 + len;
     }
     const out = this.dataBody;
     out.reset();
@@ -251,6 +287,8 @@ class StringAcc extends ColumnAcc {
     super.reset();
     this.index.clear();
     this.entries.length = 0;
+    this.indexed = 0;
+    this.ascending = true;
     this.remapFor = undefined;
   }
 }

@@ -271,7 +271,7 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
       start,
       length: n,
       columns: [
-        { kind: 'dict', dictionary: subjDict, codes: subjCodes },
+        { kind: 'dict', dictionary: subjDict, codes: subjCodes, sorted: true },
         { kind: 'dict', dictionary: armDict, codes: armCodes },
         { kind: 'dict', dictionary: visitDict, codes: visitCodes },
         sbp,
