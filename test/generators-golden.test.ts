@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { TableDigest } from '../src/data/digest.js';
-import type { StringColumn, TableGenerator } from '../src/data/batch.js';
+import type { Batch, ColumnSchema, StringColumn, TableGenerator } from '../src/data/batch.js';
 import { resolveTrialSpec, trialGenerator, type TrialSpec } from '../src/kinds/trial/index.js';
 import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/kinds/trial/pilot.js';
 
@@ -57,3 +57,49 @@ for (const c of CASES) {
     assert.deepEqual(got, { sha: c.sha, digest: c.digest });
   });
 }
+
+/** Digests of batches the trial generator never makes: nulls of every type, plain strings, raw floats. */
+function mixedBatch(start: number, n: number): { batch: Batch; schema: ColumnSchema[] } {
+  const schema: ColumnSchema[] = [
+    { name: 'i', type: 'int32', nullable: true },
+    { name: 'x', type: 'float64', decimals: 2, nullable: true },
+    { name: 'y', type: 'float64', nullable: true },
+    { name: 's', type: 'string', nullable: true },
+    { name: 'd', type: 'string', nullable: true },
+  ];
+  const specials = [0, -0, NaN, Infinity, -Infinity, 1e300, -1e-300, 2 ** 53 + 2, 0.125];
+  const i32 = new Int32Array(n);
+  const x = new Float64Array(n);
+  const y = new Float64Array(n);
+  const s: string[] = [];
+  const codes = new Uint32Array(n);
+  const nulls = [0, 1, 2, 3, 4].map(() => new Uint8Array(n));
+  for (let k = 0; k < n; k++) {
+    const r = start + k;
+    i32[k] = Math.imul(r, 0x9e3779b1);
+    x[k] = r % 97 === 0 ? specials[r % specials.length] : (r * 0.731) % 1000;
+    y[k] = r % 13 === 0 ? specials[r % specials.length] : Math.sin(r) * 1e6;
+    s.push(r % 11 === 0 ? '' : `v${r % 1000}é${'z'.repeat(r % 5)}`);
+    codes[k] = r % 3;
+    for (let c = 0; c < 5; c++) nulls[c][k] = (r * (c + 3)) % 17 === 0 ? 1 : 0;
+  }
+  const batch: Batch = {
+    start,
+    length: n,
+    columns: [i32, x, y, { kind: 'plain', values: s }, { kind: 'dict', dictionary: ['a', 'bb', 'ccc'], codes }],
+    nulls,
+  };
+  return { batch, schema };
+}
+
+test('golden digest: nulls of every type, plain strings, raw floats, specials; with and without nulls', () => {
+  const withNulls = new TableDigest();
+  const without = new TableDigest();
+  for (const [start, n] of [[0, 3000], [3000, 1], [3001, 5003], [2 ** 40, 2100]]) {
+    const { batch, schema } = mixedBatch(start, n);
+    withNulls.add(batch, schema);
+    without.add({ ...batch, nulls: undefined }, schema);
+  }
+  if (process.env.GOLDEN_PRINT) console.log(JSON.stringify({ withNulls: withNulls.toString(), without: without.toString() }));
+  assert.deepEqual({ withNulls: withNulls.toString(), without: without.toString() }, { withNulls: 'sf1-f08c12fab97f3e90c64a4b0501e516e5', without: 'sf1-9ee25ea58ea4013b874dcce3358d0ce5' });
+});
