@@ -90,6 +90,8 @@ export class TableDigest {
   private c = new Int32Array(CHUNK);
   private d = new Int32Array(CHUNK);
   private w = new Int32Array(CHUNK * 2);
+  /** Row-major words of a chunk (row index, then each column's), for the fused path. */
+  private wm = new Int32Array(0);
 
   /** Adds every row of a batch. `schema` is the table's schema (decimals matter for float64). */
   add(batch: Batch, schema: readonly ColumnSchema[]): void {
@@ -99,7 +101,76 @@ export class TableDigest {
     this.rows += n;
   }
 
+  /**
+   * Every lane of a row hash is one chain h ← xorshift15(imul(h ^ word, M)) from its seed over the
+   * row's words (row index lo, hi, then the columns'), so a chunk's words are laid out row by row
+   * and each row is hashed in one pass with its 4 lanes in registers. An int32 null has two words
+   * where values have one: chunks with such nulls take the column-by-column path.
+   */
   private addChunk(batch: Batch, schema: readonly ColumnSchema[], off: number, m: number): void {
+    let nw = 2;
+    for (let col = 0; col < schema.length; col++) {
+      if (schema[col].type !== 'int32') {
+        nw += 2;
+        continue;
+      }
+      const nulls = batch.nulls?.[col];
+      if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) return this.addChunkByColumn(batch, schema, off, m);
+      nw += 1;
+    }
+    if (this.wm.length < m * nw) this.wm = new Int32Array(m * nw);
+    const wm = this.wm;
+    const base = batch.start + off;
+    for (let i = 0; i < m; i++) {
+      const r = base + i;
+      wm[i * nw] = r | 0;
+      wm[i * nw + 1] = (r / TWO32) | 0;
+    }
+    let o = 2;
+    for (let col = 0; col < schema.length; col++) {
+      const data = batch.columns[col];
+      const nulls = batch.nulls?.[col];
+      const type = schema[col].type;
+      if (type === 'int32') {
+        if (!(data instanceof Int32Array)) throw new Error(`digest: column ${schema[col].name} is not an Int32Array`);
+        for (let i = 0; i < m; i++) wm[i * nw + o] = data[off + i];
+        o += 1;
+      } else if (type === 'float64') {
+        if (!(data instanceof Float64Array)) throw new Error(`digest: column ${schema[col].name} is not a Float64Array`);
+        floatWords(data, schema[col].decimals, off, m, nulls, wm, o, nw);
+        o += 2;
+      } else {
+        stringWords(data as StringColumn, off, m, nulls, wm, o, nw);
+        o += 2;
+      }
+    }
+    let s0 = this.l0, s1 = this.l1, s2 = this.l2, s3 = this.l3;
+    for (let i = 0; i < m; i++) {
+      let h0 = S0, h1 = S1, h2 = S2, h3 = S3;
+      for (let p = i * nw, e = p + nw; p < e; p++) {
+        const v = wm[p];
+        let x = Math.imul(h0 ^ v, M0);
+        h0 = x ^ (x >>> 15);
+        x = Math.imul(h1 ^ v, M1);
+        h1 = x ^ (x >>> 15);
+        x = Math.imul(h2 ^ v, M2);
+        h2 = x ^ (x >>> 15);
+        x = Math.imul(h3 ^ v, M3);
+        h3 = x ^ (x >>> 15);
+      }
+      s0 = (s0 + fmix32(h0)) | 0;
+      s1 = (s1 + fmix32(h1)) | 0;
+      s2 = (s2 + fmix32(h2)) | 0;
+      s3 = (s3 + fmix32(h3)) | 0;
+    }
+    this.l0 = s0;
+    this.l1 = s1;
+    this.l2 = s2;
+    this.l3 = s3;
+  }
+
+  /** The same digest, column by column over the chunk (any nulls). */
+  private addChunkByColumn(batch: Batch, schema: readonly ColumnSchema[], off: number, m: number): void {
     const { a, b, c, d } = this;
     const base = batch.start + off;
     for (let i = 0; i < m; i++) {
@@ -132,10 +203,10 @@ export class TableDigest {
         this.words1(data, off, m, nulls);
       } else if (type === 'float64') {
         if (!(data instanceof Float64Array)) throw new Error(`digest: column ${schema[col].name} is not a Float64Array`);
-        this.floatWords(data, schema[col].decimals, off, m, nulls);
+        floatWords(data, schema[col].decimals, off, m, nulls, this.w, 0, 2);
         this.words2(m);
       } else {
-        this.stringWords(data as StringColumn, off, m, nulls);
+        stringWords(data as StringColumn, off, m, nulls, this.w, 0, 2);
         this.words2(m);
       }
     }
@@ -207,49 +278,6 @@ export class TableDigest {
     }
   }
 
-  private floatWords(data: Float64Array, decimals: number | undefined, off: number, m: number, nulls: Uint8Array | undefined): void {
-    const w = this.w;
-    if (decimals !== undefined) {
-      const p = 10 ** decimals;
-      for (let i = 0; i < m; i++) {
-        const x = Math.round(data[off + i] * p);
-        if (x - x === 0 && Math.abs(x) <= Number.MAX_SAFE_INTEGER) {
-          w[2 * i] = x | 0;
-          w[2 * i + 1] = Math.floor(x / TWO32) | 0;
-        } else bitsWords(data[off + i], w, 2 * i);
-      }
-    } else {
-      for (let i = 0; i < m; i++) bitsWords(data[off + i], w, 2 * i);
-    }
-    if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (w[2 * i] = NULL_LO), (w[2 * i + 1] = NULL_HI);
-  }
-
-  private stringWords(col: StringColumn, off: number, m: number, nulls: Uint8Array | undefined): void {
-    const w = this.w;
-    if (col.kind === 'dict') {
-      const h = dictHashes(col.dictionary);
-      const codes = col.codes;
-      const size = col.dictionary.length;
-      for (let i = 0; i < m; i++) {
-        const k = codes[off + i];
-        if (k >= size) {
-          if (nulls?.[off + i]) continue;
-          throw new Error(`digest: dictionary code ${k} out of range (${size})`);
-        }
-        w[2 * i] = h[2 * k];
-        w[2 * i + 1] = h[2 * k + 1];
-      }
-    } else {
-      const values = col.values;
-      for (let i = 0; i < m; i++) {
-        const s = values[off + i];
-        if (typeof s === 'string') hashString(s, w, 2 * i);
-        else (w[2 * i] = NULL_LO), (w[2 * i + 1] = NULL_HI);
-      }
-    }
-    if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (w[2 * i] = NULL_LO), (w[2 * i + 1] = NULL_HI);
-  }
-
   /** Adds another digest (object or its text form) into this one. */
   merge(o: TableDigest | string): void {
     const x = typeof o === 'string' ? TableDigest.from(o) : o;
@@ -282,6 +310,50 @@ export class TableDigest {
 
   /** The digest of no rows. */
   static readonly EMPTY = 'sf1-00000000000000000000000000000000';
+}
+
+/** Two words per row of a float64 column into out[o + i·stride], out[o + i·stride + 1]. */
+function floatWords(data: Float64Array, decimals: number | undefined, off: number, m: number, nulls: Uint8Array | undefined, out: Int32Array, o: number, stride: number): void {
+  if (decimals !== undefined) {
+    const p = 10 ** decimals;
+    for (let i = 0; i < m; i++) {
+      const x = Math.round(data[off + i] * p);
+      const q = o + i * stride;
+      if (x - x === 0 && Math.abs(x) <= Number.MAX_SAFE_INTEGER) {
+        out[q] = x | 0;
+        out[q + 1] = Math.floor(x / TWO32) | 0;
+      } else bitsWords(data[off + i], out, q);
+    }
+  } else {
+    for (let i = 0; i < m; i++) bitsWords(data[off + i], out, o + i * stride);
+  }
+  if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (out[o + i * stride] = NULL_LO), (out[o + i * stride + 1] = NULL_HI);
+}
+
+/** Two words per row of a string column (see hashString) into out[o + i·stride], out[o + i·stride + 1]. */
+function stringWords(col: StringColumn, off: number, m: number, nulls: Uint8Array | undefined, out: Int32Array, o: number, stride: number): void {
+  if (col.kind === 'dict') {
+    const h = dictHashes(col.dictionary);
+    const codes = col.codes;
+    const size = col.dictionary.length;
+    for (let i = 0; i < m; i++) {
+      const k = codes[off + i];
+      if (k >= size) {
+        if (nulls?.[off + i]) continue;
+        throw new Error(`digest: dictionary code ${k} out of range (${size})`);
+      }
+      out[o + i * stride] = h[2 * k];
+      out[o + i * stride + 1] = h[2 * k + 1];
+    }
+  } else {
+    const values = col.values;
+    for (let i = 0; i < m; i++) {
+      const s = values[off + i];
+      if (typeof s === 'string') hashString(s, out, o + i * stride);
+      else (out[o + i * stride] = NULL_LO), (out[o + i * stride + 1] = NULL_HI);
+    }
+  }
+  if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (out[o + i * stride] = NULL_LO), (out[o + i * stride + 1] = NULL_HI);
 }
 
 const f64 = new Float64Array(1);
