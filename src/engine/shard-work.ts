@@ -70,21 +70,27 @@ export async function runShardWork(
     const sink = await openPart({ path: path.join(dir, name), format: job.format, compression: job.compression, schema: table.schema });
     const digest = new TableDigest();
     let lastReport = 0;
+    // The next batch is generated while the previous one is written (its pages compressed).
+    let writing: Promise<void> = Promise.resolve();
     try {
       for (let a = partStart; a < partEnd; a += BATCH_ROWS) {
         const b = Math.min(partEnd, a + BATCH_ROWS);
         const batch = table.batch(a, b);
         digest.add(batch, table.schema);
-        await sink.write(batch);
+        await writing;
+        writing = sink.write(batch);
+        writing.catch(() => undefined);
         const now = Date.now();
         if (now - lastReport > 200) {
           lastReport = now;
           onProgress(checkpoint(rowsCommitted + (b - partStart)));
         }
       }
+      await writing;
       const written = await sink.finish();
       parts.push({ name, rows: written.rows, bytes: written.bytes, sha256: written.sha256, digest: digest.toString() });
     } catch (err) {
+      await writing.catch(() => undefined);
       await sink.abort().catch(() => undefined);
       throw err;
     }
