@@ -235,8 +235,8 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
   const bootstrap = spec.method === 'bootstrap';
 
   // Scratch reused by every batch() call (batch is synchronous): 4 normals per row / per subject.
-  let zRow = new Float64Array(0);
-  let zSubj = new Float64Array(0);
+  const zRow = new Float64Array(4 * SUB);
+  const zSubj = new Float64Array(4 * (SUB + 1));
   const donors: number[] = [];
 
   function batch(start: number, end: number): Batch {
@@ -255,18 +255,23 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
     const nS = Math.max(0, sLast - sFirst + 1);
     const subjDict = subjectIds(sFirst, nS, width);
 
-    if (zRow.length < 4 * n) zRow = new Float64Array(4 * n);
-    fillNormals4(kRow, start, n, zRow);
+    const out: RowOut = { sbp, dbp, hr, temp, armCodes, visitCodes, subjCodes };
     if (bootstrap) {
       donors.length = nS;
       for (let k = 0; k < nS; k++) donors[k] = intBelow(u32(kDonor, sFirst + k, 0), armDonors[sFirst + k < nPerArm ? 0 : 1]);
-    } else {
-      if (zSubj.length < 4 * nS) zSubj = new Float64Array(4 * nS);
-      fillNormals4(kSubject, sFirst, nS, zSubj);
     }
-    const out: RowOut = { sbp, dbp, hr, temp, armCodes, visitCodes, subjCodes };
-    if (bootstrap) bootstrapRows(start, n, sFirst, V, nPerArm, zRow, donors, bootLookup, bootRows, kBootRow, gShift, gJit, out);
-    else mvnRows(n, sFirst, start - sFirst * V, V, nPerArm, zRow, zSubj, gMean, gF, gL, out);
+    // In steps of SUB rows, so that the normals stay in cache between drawing and using them.
+    for (let i0 = 0; i0 < n; i0 += SUB) {
+      const i1 = Math.min(n, i0 + SUB);
+      fillNormals4(kRow, start + i0, i1 - i0, zRow);
+      if (bootstrap) {
+        bootstrapRows(i0, i1, start, sFirst, V, nPerArm, zRow, donors, bootLookup, bootRows, kBootRow, gShift, gJit, out);
+      } else {
+        const s0 = Math.floor((start + i0) / V);
+        fillNormals4(kSubject, s0, Math.floor((start + i1 - 1) / V) - s0 + 1, zSubj);
+        mvnRows(i0, i1, start, sFirst, s0, V, nPerArm, zRow, zSubj, gMean, gF, gL, out);
+      }
+    }
     return {
       start,
       length: n,
@@ -308,53 +313,75 @@ function putRow(o: RowOut, i: number, x0: number, x1: number, x2: number, x3: nu
   o.temp[i] = Math.round((x3 < LO3 ? LO3 : x3 > HI3 ? HI3 : x3) * 10) / 10;
 }
 
+/** Rows per step of batch(). */
+const SUB = 4096;
+
 /**
- * mvn / rules rows: x = mean_g + F_g w_s + L_g z_r for n rows from subject sFirst, visit v0.
- * z: 4 normals per row; w: 4 per subject (from sFirst).
+ * mvn / rules rows i0 … i1 − 1 of the batch from row `start` (subject codes from sFirst):
+ * x = mean_g + F_g w_s + L_g z_r. z: 4 normals per row from i0; w: 4 per subject from sW.
+ * Group by group (visit, arm), so that its 36 coefficients stay in locals.
  */
 function mvnRows(
-  n: number, sFirst: number, v0: number, V: number, nPerArm: number, z: Float64Array, w: Float64Array,
+  i0: number, i1: number, start: number, sFirst: number, sW: number, V: number, nPerArm: number, z: Float64Array, w: Float64Array,
   gMean: Float64Array, gF: Float64Array, gL: Float64Array, out: RowOut,
 ): void {
-  const { armCodes, visitCodes, subjCodes } = out;
-  let s = sFirst;
-  let v = v0;
-  for (let i = 0; i < n; i++) {
-    const a = s < nPerArm ? 0 : 1;
-    const gi = v * 2 + a;
-    const o = 4 * i;
-    const z0 = z[o], z1 = z[o + 1], z2 = z[o + 2], z3 = z[o + 3];
-    const q = 4 * (s - sFirst);
-    const w0 = w[q], w1 = w[q + 1], w2 = w[q + 2], w3 = w[q + 3];
-    const m = gi * 4;
-    const l = gi * 16;
-    const x0 = gMean[m] + gF[l] * w0 + gF[l + 1] * w1 + gF[l + 2] * w2 + gF[l + 3] * w3 + gL[l] * z0 + gL[l + 1] * z1 + gL[l + 2] * z2 + gL[l + 3] * z3;
-    const x1 = gMean[m + 1] + gF[l + 4] * w0 + gF[l + 5] * w1 + gF[l + 6] * w2 + gF[l + 7] * w3 + gL[l + 4] * z0 + gL[l + 5] * z1 + gL[l + 6] * z2 + gL[l + 7] * z3;
-    const x2 = gMean[m + 2] + gF[l + 8] * w0 + gF[l + 9] * w1 + gF[l + 10] * w2 + gF[l + 11] * w3 + gL[l + 8] * z0 + gL[l + 9] * z1 + gL[l + 10] * z2 + gL[l + 11] * z3;
-    const x3 = gMean[m + 3] + gF[l + 12] * w0 + gF[l + 13] * w1 + gF[l + 14] * w2 + gF[l + 15] * w3 + gL[l + 12] * z0 + gL[l + 13] * z1 + gL[l + 14] * z2 + gL[l + 15] * z3;
-    putRow(out, i, x0, x1, x2, x3);
-    armCodes[i] = a;
-    visitCodes[i] = v;
-    subjCodes[i] = s - sFirst;
-    if (++v === V) {
-      v = 0;
-      s++;
-    }
+  const r0 = start + i0;
+  const r1 = start + i1; // exclusive
+  for (let v = 0; v < V; v++) {
+    // subjects s with s·V + v in [r0, r1)
+    const sA = Math.ceil((r0 - v) / V);
+    const sB = Math.floor((r1 - 1 - v) / V);
+    if (sB >= sA && sA < nPerArm) mvnGroup(Math.max(sA, 0), Math.min(sB, nPerArm - 1), v, 0, start, sFirst, sW, V, z, w, i0, gMean, gF, gL, out);
+    if (sB >= sA && sB >= nPerArm) mvnGroup(Math.max(sA, nPerArm), sB, v, 1, start, sFirst, sW, V, z, w, i0, gMean, gF, gL, out);
   }
 }
 
-/** bootstrap rows: the donor's row of the group (or a random one), shifted, plus jitter. */
+/** mvnRows for the subjects sA … sB of one arm at one visit. */
+function mvnGroup(
+  sA: number, sB: number, v: number, a: number, start: number, sFirst: number, sW: number, V: number, z: Float64Array, w: Float64Array,
+  i0: number, gMean: Float64Array, gF: Float64Array, gL: Float64Array, out: RowOut,
+): void {
+  const { armCodes, visitCodes, subjCodes } = out;
+  const gi = v * 2 + a;
+  const m = gi * 4;
+  const l = gi * 16;
+  const m0 = gMean[m], m1 = gMean[m + 1], m2 = gMean[m + 2], m3 = gMean[m + 3];
+  const f0 = gF[l], f1 = gF[l + 1], f2 = gF[l + 2], f3 = gF[l + 3], f4 = gF[l + 4], f5 = gF[l + 5], f6 = gF[l + 6], f7 = gF[l + 7];
+  const f8 = gF[l + 8], f9 = gF[l + 9], f10 = gF[l + 10], f11 = gF[l + 11], f12 = gF[l + 12], f13 = gF[l + 13], f14 = gF[l + 14], f15 = gF[l + 15];
+  const c0 = gL[l], c1 = gL[l + 1], c2 = gL[l + 2], c3 = gL[l + 3], c4 = gL[l + 4], c5 = gL[l + 5], c6 = gL[l + 6], c7 = gL[l + 7];
+  const c8 = gL[l + 8], c9 = gL[l + 9], c10 = gL[l + 10], c11 = gL[l + 11], c12 = gL[l + 12], c13 = gL[l + 13], c14 = gL[l + 14], c15 = gL[l + 15];
+  for (let s = sA; s <= sB; s++) {
+    const i = s * V + v - start;
+    const o = 4 * (i - i0);
+    const z0 = z[o], z1 = z[o + 1], z2 = z[o + 2], z3 = z[o + 3];
+    const q = 4 * (s - sW);
+    const w0 = w[q], w1 = w[q + 1], w2 = w[q + 2], w3 = w[q + 3];
+    putRow(
+      out,
+      i,
+      m0 + f0 * w0 + f1 * w1 + f2 * w2 + f3 * w3 + c0 * z0 + c1 * z1 + c2 * z2 + c3 * z3,
+      m1 + f4 * w0 + f5 * w1 + f6 * w2 + f7 * w3 + c4 * z0 + c5 * z1 + c6 * z2 + c7 * z3,
+      m2 + f8 * w0 + f9 * w1 + f10 * w2 + f11 * w3 + c8 * z0 + c9 * z1 + c10 * z2 + c11 * z3,
+      m3 + f12 * w0 + f13 * w1 + f14 * w2 + f15 * w3 + c12 * z0 + c13 * z1 + c14 * z2 + c15 * z3,
+    );
+    armCodes[i] = a;
+    visitCodes[i] = v;
+    subjCodes[i] = s - sFirst;
+  }
+}
+
+/** bootstrap rows i0 … i1 − 1: the donor's row of the group (or a random one), shifted, plus jitter. */
 function bootstrapRows(
-  start: number, n: number, sFirst: number, V: number, nPerArm: number, z: Float64Array, donors: number[],
+  i0: number, i1: number, start: number, sFirst: number, V: number, nPerArm: number, z: Float64Array, donors: number[],
   bootLookup: Int32Array[], bootRows: Float64Array[], kBootRow: number, gShift: Float64Array, gJit: Float64Array, out: RowOut,
 ): void {
   const { armCodes, visitCodes, subjCodes } = out;
-  let s = sFirst;
-  let v = start - sFirst * V;
-  for (let i = 0; i < n; i++) {
+  let s = Math.floor((start + i0) / V);
+  let v = start + i0 - s * V;
+  for (let i = i0; i < i1; i++) {
     const a = s < nPerArm ? 0 : 1;
     const gi = v * 2 + a;
-    const o = 4 * i;
+    const o = 4 * (i - i0);
     const m = gi * 4;
     let j = bootLookup[gi][donors[s - sFirst]];
     const br = bootRows[gi];
