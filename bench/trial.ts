@@ -417,6 +417,10 @@ interface Result {
   duckdbS?: number;
   /** seconds / duckdbS. */
   ratio?: number;
+  /** CPU seconds DuckDB used for it. */
+  duckdbCpuS?: number;
+  /** (worker + bench/API + Temporal CPU s) / duckdbCpuS. */
+  cpuRatio?: number;
 }
 
 const f1 = (n: number) => n.toFixed(1);
@@ -625,9 +629,14 @@ async function main(): Promise<void> {
       if (result && duck && s.format === 'parquet') {
         // Same run, worker stopped: DuckDB writes the same rows; only the COPY is timed.
         const l0 = load1();
-        result.duckdbS = await duck.run(s.rows);
-        result.ratio = result.seconds / result.duckdbS;
-        logLine(`${s.name}: DuckDB ${f2(result.duckdbS)} s (load ${f2(l0)}) → ratio ${f2(result.ratio)}`);
+        const ref = await duck.run(s.rows);
+        result.duckdbS = ref.seconds;
+        result.duckdbCpuS = ref.cpuSeconds;
+        result.ratio = result.seconds / ref.seconds;
+        result.cpuRatio = (result.workerCpuS + result.selfCpuS + result.temporalCpuS) / ref.cpuSeconds;
+        logLine(
+          `${s.name}: DuckDB ${f2(ref.seconds)} s, ${f1(ref.cpuSeconds)} CPU-s (load ${f2(l0)} → ${f2(load1())}) → ratio ${f2(result.ratio)}, CPU ratio ${f2(result.cpuRatio)}`,
+        );
       }
     }
   } finally {
@@ -682,6 +691,7 @@ function printTable(results: Result[]): void {
     f2(r.seconds),
     r.duckdbS === undefined ? '—' : f2(r.duckdbS),
     r.ratio === undefined ? '—' : `${f2(r.ratio)}${r.scenario.startsWith('mvn-') && r.rows >= 1e7 ? (r.ratio <= RATIO_TARGET ? ' ✓' : ' ✗') : ''}`,
+    r.cpuRatio === undefined ? '—' : f2(r.cpuRatio),
     fmtRate(r.rowsPerSec),
     r.peakRssMb.toFixed(0),
     r.target === undefined ? '—' : `≤ ${r.target} s`,
@@ -690,7 +700,7 @@ function printTable(results: Result[]): void {
     f1(r.workerCpuS),
     `${f2(r.load1Before)}/${f1(r.otherCpuS)}`,
   ]);
-  const head = ['scenario', 'rows', 'seconds', 'duckdb s', 'ratio', 'rows/s', 'peak RSS MB', 'target', 'result', 'shards', 'worker CPU s', 'load1/other CPU s'];
+  const head = ['scenario', 'rows', 'seconds', 'duckdb s', 'ratio', 'CPU ratio', 'rows/s', 'peak RSS MB', 'target', 'result', 'shards', 'worker CPU s', 'load1/other CPU s'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   console.log('');
@@ -711,7 +721,8 @@ function printTable(results: Result[]): void {
       `${pollMs} ms). Not timed: stack start, worker start (workflow bundling, thread start) and one warm-up job per worker. ` +
       'Peak RSS: the worker process (all its threads), reset after the warm-up. load1/other CPU s: 1-min load average before the job / ' +
       'CPU seconds used during the job by processes other than the worker, this bench+API and Temporal (noise). ' +
-      `duckdb s: DuckDB's COPY of the same rows to zstd Parquet, same run; ratio = seconds / duckdb s (target ≤ ${RATIO_TARGET} at 10M and 100M, ✓/✗).`,
+      `duckdb s: DuckDB's COPY of the same rows to zstd Parquet, same run; ratio = seconds / duckdb s (target ≤ ${RATIO_TARGET} at 10M and 100M, ✓/✗); ` +
+      'CPU ratio = CPU seconds of worker + bench/API + Temporal during the job / CPU seconds of DuckDB during its COPY.',
   );
 }
 
