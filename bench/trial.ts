@@ -4,7 +4,7 @@
  *
  *     npm run bench -- trial [--quick] [--only mvn-10m,csv-10m] [--detail] [--list]
  *                            [--shard-rows N] [--max-parallel N] [--poll-ms 50] [--json out.json]
- *                            [--no-duckdb]
+ *                            [--no-duckdb] [--worker-cpu-prof DIR]
  *
  * Setup: a Temporal dev server (in memory, headless) and an embedded Postgres (fsync off) via
  * startStack — or TEMPORAL_ADDRESS / DATABASE_URL when set — the API in this process (auth off,
@@ -90,6 +90,8 @@ const maxParallelOverride = opt('max-parallel') ? Number(opt('max-parallel')) : 
 const pollMs = Number(opt('poll-ms') ?? 50);
 const jsonOut = opt('json');
 const useDuck = !flag('no-duckdb');
+/** node --cpu-prof for the worker child (every thread writes a .cpuprofile into DIR when it exits). */
+const workerCpuProf = opt('worker-cpu-prof');
 
 if (flag('list')) {
   for (const s of SCENARIOS) {
@@ -197,7 +199,8 @@ interface WorkerProc {
 }
 
 async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerProc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/worker/main.ts')], {
+  const prof = workerCpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(workerCpuProf)] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(ROOT, 'src/worker/main.ts')], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

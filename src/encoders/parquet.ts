@@ -134,15 +134,7 @@ class NumberAcc extends ColumnAcc {
 
   statistics(): TField[] {
     const stats: TField[] = [{ id: 3, t: 'i64', v: this.nulls }];
-    const v = this.values;
-    const n = this.count;
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const x = v[i];
-      if (x < min) min = x;
-      if (x > max) max = x;
-    }
+    const [min, max] = this.values instanceof Int32Array ? minMaxI32(this.values, this.count) : minMaxF64(this.values, this.count);
     if (min <= max) {
       let minB: Buffer;
       let maxB: Buffer;
@@ -162,6 +154,29 @@ class NumberAcc extends ColumnAcc {
     }
     return stats;
   }
+}
+
+// One loop per array type: a loop shared by both types is polymorphic and several times slower.
+function minMaxI32(v: Int32Array, n: number): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return [min, max];
+}
+
+function minMaxF64(v: Float64Array, n: number): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return [min, max];
 }
 
 class StringAcc extends ColumnAcc {
@@ -216,7 +231,7 @@ class StringAcc extends ColumnAcc {
     let c = this.count;
     if (col.kind === 'dict') {
       if (this.remapFor !== col.dictionary) {
-        this.remap = new Uint32Array(col.dictionary.length);
+        if (this.remap.length < col.dictionary.length) this.remap = new Uint32Array(Math.max(col.dictionary.length, 2 * this.remap.length));
         if (!(this.ascending && col.sorted && this.appendAscending(col.dictionary, this.remap))) {
           this.ascending = false;
           for (let k = 0; k < col.dictionary.length; k++) this.remap[k] = this.code(col.dictionary[k]);
@@ -256,18 +271,28 @@ class StringAcc extends ColumnAcc {
     for (const s of this.entries) {
       // Short ASCII strings byte by byte (a Buffer.write call per entry costs more); else UTF-8.
       const n = s.length;
-      let ascii = n <= 64;
-      for (let j = 0; ascii && j < n; j++) if (s.charCodeAt(j) > 127) ascii = false;
-      const len = ascii ? n : Buffer.byteLength(s, 'utf8');
+      let p = d.pos;
+      if (n <= 64) {
+        d.ensure(4 + n);
+        const b = d.buf;
+        let j = 0;
+        for (; j < n; j++) {
+          const c = s.charCodeAt(j);
+          if (c > 127) break;
+          b[p + 4 + j] = c;
+        }
+        if (j === n) {
+          b[p] = n;
+          b[p + 1] = b[p + 2] = b[p + 3] = 0;
+          d.pos = p + 4 + n;
+          continue;
+        }
+      }
+      const len = Buffer.byteLength(s, 'utf8');
       d.ensure(4 + len);
-      const b = d.buf;
-      const p = d.pos;
-      b[p] = len & 255;
-      b[p + 1] = (len >>> 8) & 255;
-      b[p + 2] = (len >>> 16) & 255;
-      b[p + 3] = len >>> 24;
-      if (ascii) for (let j = 0; j < n; j++) b[p + 4 + j] = s.charCodeAt(j);
-      else b.write(s, p + 4, len, 'utf8');
+      p = d.pos;
+      d.buf.writeUInt32LE(len, p);
+      d.buf.write(s, p + 4, len, 'utf8');
       d.pos = p + 4 + len;
     }
     const out = this.dataBody;
