@@ -16,7 +16,7 @@
  * Per scenario: start the worker, wait until it polls (workflow bundling and thread start are NOT
  * timed), run one tiny warm-up job (not timed), reset the worker's peak-RSS counter
  * (/proc/<pid>/clear_refs), then POST the job and poll GET /v1/jobs/{id} every --poll-ms until it
- * is completed. Time = POST sent → the GET that first answers `completed`. Checked: result.rows
+ * is completed. Time = POST sent → the GET that first answers `completed` with its result. Checked: result.rows
  * equals the expected count and manifest.json exists. Peak RSS = the worker's VmHWM (threads share
  * the process, so it covers every shard thread). The job's files are deleted afterwards.
  *
@@ -283,7 +283,9 @@ async function runJob(base: string, body: unknown, timeoutMs: number): Promise<{
     const r = await api<JobView>(base, 'GET', `/v1/jobs/${id}`);
     if (r.status !== 200) throw new Error(`GET /v1/jobs/${id} → ${r.status}: ${JSON.stringify(r.json)}`);
     const v = r.json;
-    if (v.status === 'completed') return { id, seconds: (performance.now() - t0) / 1000, view: v, postMs };
+    // A GET can read the job row before the workflow's result is stored and Temporal's "completed"
+    // after it (an API race): such an answer has no result yet, so polling goes on.
+    if (v.status === 'completed' && v.result) return { id, seconds: (performance.now() - t0) / 1000, view: v, postMs };
     if (v.status === 'failed' || v.status === 'cancelled') {
       throw new Error(`job ${id} ${v.status}: ${JSON.stringify(v.error)}`);
     }
