@@ -11,6 +11,7 @@ import { TableDigest } from '../src/data/digest.js';
 import type { Batch, ColumnSchema, StringColumn, TableGenerator } from '../src/data/batch.js';
 import { resolveTrialSpec, trialGenerator, type TrialSpec } from '../src/kinds/trial/index.js';
 import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/kinds/trial/pilot.js';
+import { kernelOptions, trialKernel } from '../src/kinds/trial/kernel.js';
 
 const pilot = pilotModelFromCsv(readFileSync(PILOT_VITALS_CSV_PATH, 'utf8'));
 
@@ -102,4 +103,33 @@ test('golden digest: nulls of every type, plain strings, raw floats, specials; w
   }
   if (process.env.GOLDEN_PRINT) console.log(JSON.stringify({ withNulls: withNulls.toString(), without: without.toString() }));
   assert.deepEqual({ withNulls: withNulls.toString(), without: without.toString() }, { withNulls: 'sf1-f08c12fab97f3e90c64a4b0501e516e5', without: 'sf1-9ee25ea58ea4013b874dcce3358d0ce5' });
+});
+
+test('the WebAssembly kernel and the JS loops give identical rows (visits 1 and 52, rows past 2^32, clamping, odd batches)', () => {
+  assert.ok(trialKernel(), 'WebAssembly SIMD loads on this Node');
+  const many = Array.from({ length: 52 }, (_, i) => `V${i}`);
+  const specs: { spec: Partial<TrialSpec>; ranges: [number, number][] }[] = [
+    { spec: { method: 'mvn', nPerArm: 3000, seed: 1, visits: ['Baseline'] }, ranges: [[0, 6000], [17, 4117]] },
+    { spec: { method: 'rules', nPerArm: 400, seed: 2, visits: many }, ranges: [[0, 41_600], [5, 9001]] },
+    { spec: { method: 'mvn', nPerArm: 1e9, seed: 3 }, ranges: [[8e9 - 10_000, 8e9], [2 ** 32 - 4100, 2 ** 32 + 4100]] },
+    { spec: { method: 'mvn', nPerArm: 5000, seed: 4, targetEffect: 80 }, ranges: [[0, 40_000]] },
+    { spec: { method: 'bootstrap', nPerArm: 5000, seed: 5 }, ranges: [[3, 39_999]] },
+  ];
+  for (const { spec, ranges } of specs) {
+    const gen = trialGenerator(resolveTrialSpec(spec), spec.method === 'rules' ? undefined : pilot);
+    for (const [a, b] of ranges) {
+      for (const step of [b - a, 4096, 997]) {
+        const got: string[] = [];
+        for (const on of [true, false]) {
+          kernelOptions.enabled = on;
+          try {
+            got.push(fingerprint(gen, a, b, step).sha);
+          } finally {
+            kernelOptions.enabled = true;
+          }
+        }
+        assert.equal(got[0], got[1], `${JSON.stringify(spec)} rows ${a}–${b} in batches of ${step}`);
+      }
+    }
+  }
 });

@@ -305,6 +305,17 @@ export function fillNormals4(key: number, c0: number, n: number, out: Float64Arr
   }
 }
 
+/** Normal q (0 ≤ q < 4) of normals4(key, counter): the same value, alone. */
+export function normal4Lane(key: number, counter: number, q: number): number {
+  const cs = counterState(key, counter);
+  return zigNormal(cs, q, laneI32(cs, 4));
+}
+
+/** Copies of the ziggurat's tables (for a kernel that runs its fast path elsewhere). */
+export function zigguratTables(): { kn: Float64Array; wn: Float64Array } {
+  return { kn: ZIG_KN.slice(), wn: ZIG_WN.slice() };
+}
+
 /** Four independent standard normals for (key, counter) into out[o … o+3] (ziggurat). */
 export function normals4(key: number, counter: number, out: Float64Array, o = 0): void {
   const cs = counterState(key, counter);

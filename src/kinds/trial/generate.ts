@@ -26,6 +26,7 @@
 import { STREAMS, fillNormals4, intBelow, keyState, normalCdf, normalPdf, u32 } from '../../data/rng.js';
 import type { Batch, ColumnSchema, TableGenerator } from '../../data/batch.js';
 import { CLINICAL_RANGES, K, type TrialModel } from './model.js';
+import { KERNEL_MAX_GROUPS, KERNEL_ROWS, packGroup, trialKernel } from './kernel.js';
 import { TRIAL_TABLE, checkTrialSpec, type ResolvedTrialSpec } from './spec.js';
 
 export const TRIAL_SCHEMA: readonly ColumnSchema[] = [
@@ -260,17 +261,37 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
       donors.length = nS;
       for (let k = 0; k < nS; k++) donors[k] = intBelow(u32(kDonor, sFirst + k, 0), armDonors[sFirst + k < nPerArm ? 0 : 1]);
     }
-    // In steps of SUB rows, so that the normals stay in cache between drawing and using them.
-    for (let i0 = 0; i0 < n; i0 += SUB) {
-      const i1 = Math.min(n, i0 + SUB);
-      fillNormals4(kRow, start + i0, i1 - i0, zRow);
-      if (bootstrap) {
-        bootstrapRows(i0, i1, start, sFirst, V, nPerArm, zRow, donors, bootLookup, bootRows, kBootRow, gShift, gJit, out);
-      } else {
+    const kern = G <= KERNEL_MAX_GROUPS ? trialKernel() : undefined;
+    if (kern) {
+      if (!bootstrap) for (let gi = 0; gi < G; gi++) packGroup(kern.coef, gi, gMean, gF, gL);
+      for (let i0 = 0; i0 < n; i0 += SUB) {
+        const i1 = Math.min(n, i0 + SUB);
+        kern.normals(kRow, start + i0, i1 - i0, 'z');
+        if (bootstrap) {
+          bootstrapRows(i0, i1, start, sFirst, V, nPerArm, kern.z, donors, bootLookup, bootRows, kBootRow, gShift, gJit, out);
+          continue;
+        }
         const s0 = Math.floor((start + i0) / V);
-        fillNormals4(kSubject, s0, Math.floor((start + i1 - 1) / V) - s0 + 1, zSubj);
-        mvnRows(i0, i1, start, sFirst, s0, V, nPerArm, zRow, zSubj, gMean, gF, gL, out);
+        kern.normals(kSubject, s0, Math.floor((start + i1 - 1) / V) - s0 + 1, 'w');
+        const r0 = start + i0;
+        for (let v = 0; v < V; v++) {
+          // subjects s with s·V + v in [r0, start + i1), split by arm
+          const sA = Math.max(0, Math.ceil((r0 - v) / V));
+          const sB = Math.floor((start + i1 - 1 - v) / V);
+          const mid = Math.min(sB, nPerArm - 1);
+          if (mid >= sA) kern.mvn(v * 2, sA * V + v - r0, mid - sA + 1, V, sA - s0);
+          const sC = Math.max(sA, nPerArm);
+          if (sB >= sC) kern.mvn(v * 2 + 1, sC * V + v - r0, sB - sC + 1, V, sC - s0);
+        }
+        const len = i1 - i0;
+        sbp.set(kern.sbp.subarray(0, len), i0);
+        dbp.set(kern.dbp.subarray(0, len), i0);
+        hr.set(kern.hr.subarray(0, len), i0);
+        temp.set(kern.temp.subarray(0, len), i0);
+        codeRows(i0, i1, start, sFirst, V, nPerArm, out);
       }
+    } else {
+      jsRows();
     }
     return {
       start,
@@ -285,6 +306,21 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
         temp,
       ],
     };
+
+    // The JS reference: in steps of SUB rows, so that the normals stay in cache between drawing and using them.
+    function jsRows(): void {
+      for (let i0 = 0; i0 < n; i0 += SUB) {
+        const i1 = Math.min(n, i0 + SUB);
+        fillNormals4(kRow, start + i0, i1 - i0, zRow);
+        if (bootstrap) {
+          bootstrapRows(i0, i1, start, sFirst, V, nPerArm, zRow, donors, bootLookup, bootRows, kBootRow, gShift, gJit, out);
+        } else {
+          const s0 = Math.floor((start + i0) / V);
+          fillNormals4(kSubject, s0, Math.floor((start + i1 - 1) / V) - s0 + 1, zSubj);
+          mvnRows(i0, i1, start, sFirst, s0, V, nPerArm, zRow, zSubj, gMean, gF, gL, out);
+        }
+      }
+    }
   }
 
   return { table: TRIAL_TABLE, schema: TRIAL_SCHEMA.map((c) => ({ ...c })), rows, batch };
@@ -313,8 +349,24 @@ function putRow(o: RowOut, i: number, x0: number, x1: number, x2: number, x3: nu
   o.temp[i] = Math.round((x3 < LO3 ? LO3 : x3 > HI3 ? HI3 : x3) * 10) / 10;
 }
 
-/** Rows per step of batch(). */
-const SUB = 4096;
+/** Rows per step of batch() (the kernel's buffer size). */
+const SUB = KERNEL_ROWS;
+
+/** Arm, visit and subject codes of rows i0 … i1 − 1 of the batch from row `start`. */
+function codeRows(i0: number, i1: number, start: number, sFirst: number, V: number, nPerArm: number, out: RowOut): void {
+  const { armCodes, visitCodes, subjCodes } = out;
+  let s = Math.floor((start + i0) / V);
+  let v = start + i0 - s * V;
+  for (let i = i0; i < i1; i++) {
+    armCodes[i] = s < nPerArm ? 0 : 1;
+    visitCodes[i] = v;
+    subjCodes[i] = s - sFirst;
+    if (++v === V) {
+      v = 0;
+      s++;
+    }
+  }
+}
 
 /**
  * mvn / rules rows i0 … i1 − 1 of the batch from row `start` (subject codes from sFirst):
