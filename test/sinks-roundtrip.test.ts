@@ -8,7 +8,8 @@ import { gunzipSync } from 'node:zlib';
 import type { Batch, ColumnSchema, StringColumn } from '../src/data/batch.js';
 import { openPart, type Compression, type OutputFormat } from '../src/destinations/index.js';
 import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from './support/vitals-batches.js';
-import { readParquetRows } from './support/parquet.js';
+import { readParquetMetadata, readParquetRows } from './support/parquet.js';
+import { numberDictOptions } from '../src/encoders/number-dict.js';
 
 type Value = string | number | null;
 
@@ -272,6 +273,52 @@ describe('sinks: round trip of every value', () => {
     }
     assert.ok(files[0].equals(files[1]), 'one row group');
     assert.ok(files[2].equals(files[3]), 'row groups of 5');
+  });
+
+  it('parquet: narrow int32 / decimal float64 chunks are dictionary-encoded, others PLAIN; same values either way', async () => {
+    const schema: ColumnSchema[] = [
+      { name: 'narrow', type: 'int32' },
+      { name: 'wide', type: 'int32' },
+      { name: 't', type: 'float64', decimals: 1 },
+      { name: 'odd', type: 'float64', decimals: 1 },
+      { name: 'raw', type: 'float64' },
+    ];
+    const n = 5000;
+    const col = (f: (i: number) => number, T: typeof Int32Array | typeof Float64Array) => {
+      const a = new T(n);
+      for (let i = 0; i < n; i++) a[i] = f(i);
+      return a;
+    };
+    const batch: Batch = {
+      start: 0,
+      length: n,
+      columns: [
+        col((i) => -20 + ((i * 7) % 90), Int32Array),
+        col((i) => (i * 2654435761) | 0, Int32Array),
+        col((i) => Math.round(350 + ((i * 13) % 50)) / 10, Float64Array),
+        col((i) => (i === 77 ? 36.70000000000001 : i === 78 ? -0 : Math.round(i % 40) / 10), Float64Array),
+        col((i) => i / 3, Float64Array),
+      ],
+    };
+    const meta = async (path: string) => ((await readParquetMetadata(path)) as any).row_groups.flatMap((g: any) => g.columns.map((c: any) => c.meta_data.encodings.includes('RLE_DICTIONARY')));
+    const rows: unknown[][] = [];
+    for (const on of [true, false]) {
+      numberDictOptions.enabled = on;
+      try {
+        const path = join(dir, 'numdict', `p-${on}.parquet`);
+        const sink = await openPart({ path, format: 'parquet', compression: 'zstd', schema, rowGroupRows: 2000 });
+        await sink.write(batch);
+        await sink.finish();
+        rows.push((await readParquetRows(path)).map((r) => schema.map((s) => r[s.name])));
+        // per row group: narrow, wide, t, odd, raw
+        assert.deepEqual(await meta(path), on ? [true, false, true, false, false, true, false, true, true, false, true, false, true, true, false] : new Array(15).fill(false));
+      } finally {
+        numberDictOptions.enabled = true;
+      }
+    }
+    assert.deepEqual(rows[0], rows[1]);
+    assert.deepEqual(rows[0], expectedRows(schema, [batch]));
+    assert.ok(Object.is(rows[0][78][3], -0));
   });
 
   it('parquet: many row groups, large dictionaries, default settings', async () => {

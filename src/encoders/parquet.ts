@@ -11,6 +11,7 @@ import { endianness } from 'node:os';
 import type { Batch, ColumnSchema, StringColumn } from '../data/batch.js';
 import { ByteBuf } from './bytes.js';
 import { compressPage } from './compress.js';
+import { numberDictPages } from './number-dict.js';
 import { bitWidth, encodeHybrid } from './rle.js';
 import { encodeStruct, type TField } from './thrift.js';
 import type { ByteOut, Compression } from './types.js';
@@ -99,6 +100,7 @@ abstract class ColumnAcc {
 class NumberAcc extends ColumnAcc {
   private readonly values: Int32Array | Float64Array;
   private readonly body = new ByteBuf(1 << 16);
+  private readonly dictBody = new ByteBuf(1 << 12);
 
   constructor(schema: ColumnSchema, capacity: number) {
     super(schema, capacity);
@@ -122,7 +124,10 @@ class NumberAcc extends ColumnAcc {
     this.count = c;
   }
 
-  pages(): { data: Buffer } {
+  pages(): { dict?: { body: Buffer; count: number }; data: Buffer } {
+    // Few distinct values: dictionary-encoded (number-dict.ts); else PLAIN.
+    const d = this.defs ? undefined : numberDictPages(this.values, this.count, this.schema.decimals, this.dictBody, this.body);
+    if (d) return d;
     const bytes = Buffer.from(this.values.buffer, this.values.byteOffset, this.count * this.values.BYTES_PER_ELEMENT);
     if (!this.defs) return { data: bytes }; // zero-copy view; valid until the next append
     const out = this.body;
