@@ -17,6 +17,8 @@ export function isTempFileName(name: string): boolean {
 
 /** Small writes are gathered up to this many bytes before one file write. */
 const GATHER_BYTES = 1 << 20;
+/** A committed part's gather buffer, for the next part of this thread (parts follow each other). */
+let spareGather: Buffer | undefined;
 
 /**
  * Writes to a temp file next to the final path, hashing and counting the bytes; commit() fsyncs,
@@ -47,7 +49,10 @@ export class FileOut implements ByteOut {
     if (chunk.length === 0) return;
     this.bytes += chunk.length;
     if (this.gathered + chunk.length <= GATHER_BYTES) {
-      this.gather ??= Buffer.allocUnsafe(GATHER_BYTES);
+      if (!this.gather) {
+        this.gather = spareGather ?? Buffer.allocUnsafe(GATHER_BYTES);
+        spareGather = undefined;
+      }
       this.gather.set(chunk, this.gathered);
       this.gathered += chunk.length;
       return;
@@ -76,6 +81,10 @@ export class FileOut implements ByteOut {
 
   async commit(): Promise<{ bytes: number; sha256: string }> {
     await this.flush();
+    if (this.gather) {
+      spareGather = this.gather;
+      this.gather = undefined;
+    }
     await this.fh.sync();
     await this.fh.close();
     this.closed = true;
