@@ -4,6 +4,7 @@
  *
  *     npm run bench -- trial [--quick] [--only mvn-10m,csv-10m] [--detail] [--list]
  *                            [--shard-rows N] [--max-parallel N] [--poll-ms 50] [--json out.json]
+ *                            [--no-duckdb] [--ref-runs N] [--worker-cpu-prof DIR]
  *
  * Setup: a Temporal dev server (in memory, headless) and an embedded Postgres (fsync off) via
  * startStack — or TEMPORAL_ADDRESS / DATABASE_URL when set — the API in this process (auth off,
@@ -15,9 +16,13 @@
  * Per scenario: start the worker, wait until it polls (workflow bundling and thread start are NOT
  * timed), run one tiny warm-up job (not timed), reset the worker's peak-RSS counter
  * (/proc/<pid>/clear_refs), then POST the job and poll GET /v1/jobs/{id} every --poll-ms until it
- * is completed. Time = POST sent → the GET that first answers `completed`. Checked: result.rows
+ * is completed. Time = POST sent → the GET that first answers `completed` with its result. Checked: result.rows
  * equals the expected count and manifest.json exists. Peak RSS = the worker's VmHWM (threads share
  * the process, so it covers every shard thread). The job's files are deleted afterwards.
+ *
+ * Reference: after each Parquet scenario (its worker stopped), DuckDB writes the same row count of
+ * the same seven column types to zstd Parquet (bench/duckdb-ref.ts); ratio = shardflow seconds /
+ * DuckDB seconds, both measured in this run (--ref-runs N: DuckDB's fastest of N). --no-duckdb skips it.
  *
  * Exit code: 0 even when a target is missed (this prints figures; it is not a test); 1 when a job
  * fails, its row count is wrong or its manifest is missing.
@@ -37,6 +42,7 @@ import { connectTemporal } from '../src/api/temporal.js';
 import { collectOutput, delay, exitOf, pickFreePorts, stopChild, trackChild, type OutputTail } from '../src/dev/process.js';
 import { startStack, type Stack } from '../src/dev/stack.js';
 import { builtInKinds } from '../src/kinds/index.js';
+import { openDuckRef, type DuckRef } from './duckdb-ref.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VISITS = 4; // pilot-vitals (and the rules default): Baseline, Week 4, Week 8, Week 12
@@ -53,6 +59,9 @@ interface Scenario {
   target?: number;
   slow?: boolean;
 }
+
+/** Target for shardflow seconds / DuckDB seconds (Parquet scenarios). */
+const RATIO_TARGET = 0.6;
 
 const SCENARIOS: Scenario[] = [
   { name: 'small-10k', rows: 10_000, method: 'mvn', format: 'parquet', target: 1 },
@@ -81,6 +90,10 @@ const shardRowsOverride = opt('shard-rows') ? Number(opt('shard-rows')) : undefi
 const maxParallelOverride = opt('max-parallel') ? Number(opt('max-parallel')) : undefined;
 const pollMs = Number(opt('poll-ms') ?? 50);
 const jsonOut = opt('json');
+const useDuck = !flag('no-duckdb');
+const refRuns = Math.max(1, Number(opt('ref-runs') ?? 1));
+/** node --cpu-prof for the worker child (every thread writes a .cpuprofile into DIR when it exits). */
+const workerCpuProf = opt('worker-cpu-prof');
 
 // Imported by bench/worker-rss.ts for its helpers: only the script run directly lists or runs scenarios.
 const isMain = process.argv[1] === fileURLToPath(import.meta.url);
@@ -191,7 +204,8 @@ export interface WorkerProc {
 }
 
 export async function startWorker(env: NodeJS.ProcessEnv, args = ['--import', 'tsx', path.join(ROOT, 'src/worker/main.ts')]): Promise<WorkerProc> {
-  const child = spawn(process.execPath, args, {
+  const prof = workerCpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(workerCpuProf)] : [];
+  const child = spawn(process.execPath, [...prof, ...args], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -274,7 +288,9 @@ export async function runJob(base: string, body: unknown, timeoutMs: number): Pr
     const r = await api<JobView>(base, 'GET', `/v1/jobs/${id}`);
     if (r.status !== 200) throw new Error(`GET /v1/jobs/${id} → ${r.status}: ${JSON.stringify(r.json)}`);
     const v = r.json;
-    if (v.status === 'completed') return { id, seconds: (performance.now() - t0) / 1000, view: v, postMs };
+    // A GET can read the job row before the workflow's result is stored and Temporal's "completed"
+    // after it (an API race): such an answer has no result yet, so polling goes on.
+    if (v.status === 'completed' && v.result) return { id, seconds: (performance.now() - t0) / 1000, view: v, postMs };
     if (v.status === 'failed' || v.status === 'cancelled') {
       throw new Error(`job ${id} ${v.status}: ${JSON.stringify(v.error)}`);
     }
@@ -407,6 +423,14 @@ interface Result {
   temporalCpuS: number;
   breakdown?: Breakdown;
   postMs: number;
+  /** DuckDB's COPY of the same rows, seconds (Parquet scenarios). */
+  duckdbS?: number;
+  /** seconds / duckdbS. */
+  ratio?: number;
+  /** CPU seconds DuckDB used for it. */
+  duckdbCpuS?: number;
+  /** (worker + bench/API + Temporal CPU s) / duckdbCpuS. */
+  cpuRatio?: number;
 }
 
 const f1 = (n: number) => n.toFixed(1);
@@ -455,6 +479,10 @@ async function main(): Promise<void> {
   const temporal = await connectTemporal(config, logger, 30_000);
   const server = await startApiServer(config, { config, db, kinds: builtInKinds, temporal, logger }, { handleSignals: false, gracePeriodMs: 1000 });
   logLine(`API at ${server.url} (auth off)`);
+  const refDir = path.join(tmpRoot, 'duckdb');
+  fs.mkdirSync(refDir, { recursive: true });
+  const duck: DuckRef | undefined = useDuck && chosen.some((s) => s.format === 'parquet') ? await openDuckRef(refDir, logLine) : undefined;
+  if (duck) logLine(`reference: ${duck.engine}`);
 
   const workerEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -473,6 +501,7 @@ async function main(): Promise<void> {
     await currentWorker?.stop().catch(() => undefined);
     await server.close().catch(() => undefined);
     await stack.stop().catch(() => undefined);
+    duck?.close();
     logLine(`stopped the API and the stack in ${((Date.now() - c0) / 1000).toFixed(1)} s`);
     fs.rmSync(tmpRoot, { recursive: true, force: true });
   };
@@ -490,13 +519,15 @@ async function main(): Promise<void> {
     `worker threads ${workerConfig.worker.threads}, part rows ${workerConfig.worker.partRows}, ` +
     `max concurrent activities ${workerConfig.worker.maxConcurrentActivities}; poll ${pollMs} ms` +
     (shardRowsOverride ? `; shardRows ${shardRowsOverride}` : '') +
-    (maxParallelOverride ? `; maxParallelShards ${maxParallelOverride}` : '');
+    (maxParallelOverride ? `; maxParallelShards ${maxParallelOverride}` : '') +
+    `; reference ${duck?.engine ?? 'none'}${duck && refRuns > 1 ? `, fastest of ${refRuns}` : ''}`;
   console.log(header);
 
   try {
     for (const s of chosen) {
       const worker = await startWorker(workerEnv);
       currentWorker = worker;
+      let result: Result | undefined;
       try {
         // Warm-up (not timed): two small shards so both threads and the workflow cache have run once.
         const warm = await runJob(server.url, jobBody({ rows: 8000, method: s.method, format: s.format }, { shardRows: 4000 }), 120_000);
@@ -585,6 +616,7 @@ async function main(): Promise<void> {
           postMs: run.postMs,
         };
         results.push(r);
+        result = r;
         logLine(
           `${s.name}: ${f2(r.seconds)} s, ${fmtRate(r.rowsPerSec)} rows/s, peak RSS ${r.peakRssMb.toFixed(0)} MB, ` +
             `worker CPU ${f1(workerCpu)} s, other CPU ${f1(r.otherCpuS)} s, load ${f2(r.load1After)}`,
@@ -603,6 +635,22 @@ async function main(): Promise<void> {
         await worker.stop();
         currentWorker = undefined;
         if (verbose) logLine(`worker stopped in ${((Date.now() - w0) / 1000).toFixed(1)} s`);
+      }
+      if (result && duck && s.format === 'parquet') {
+        // Same run, worker stopped: DuckDB writes the same rows; only the COPY is timed.
+        const l0 = load1();
+        let ref = await duck.run(s.rows);
+        for (let k = 1; k < refRuns; k++) {
+          const again = await duck.run(s.rows);
+          if (again.seconds < ref.seconds) ref = again;
+        }
+        result.duckdbS = ref.seconds;
+        result.duckdbCpuS = ref.cpuSeconds;
+        result.ratio = result.seconds / ref.seconds;
+        result.cpuRatio = (result.workerCpuS + result.selfCpuS + result.temporalCpuS) / ref.cpuSeconds;
+        logLine(
+          `${s.name}: DuckDB ${f2(ref.seconds)} s, ${f1(ref.cpuSeconds)} CPU-s (load ${f2(l0)} → ${f2(load1())}) → ratio ${f2(result.ratio)}, CPU ratio ${f2(result.cpuRatio)}`,
+        );
       }
     }
   } finally {
@@ -655,6 +703,9 @@ function printTable(results: Result[]): void {
     r.scenario,
     r.rows.toLocaleString('en-US'),
     f2(r.seconds),
+    r.duckdbS === undefined ? '—' : f2(r.duckdbS),
+    r.ratio === undefined ? '—' : `${f2(r.ratio)}${r.scenario.startsWith('mvn-') && r.rows >= 1e7 ? (r.ratio <= RATIO_TARGET ? ' ✓' : ' ✗') : ''}`,
+    r.cpuRatio === undefined ? '—' : f2(r.cpuRatio),
     fmtRate(r.rowsPerSec),
     r.peakRssMb.toFixed(0),
     r.target === undefined ? '—' : `≤ ${r.target} s`,
@@ -663,7 +714,7 @@ function printTable(results: Result[]): void {
     f1(r.workerCpuS),
     `${f2(r.load1Before)}/${f1(r.otherCpuS)}`,
   ]);
-  const head = ['scenario', 'rows', 'seconds', 'rows/s', 'peak RSS MB', 'target', 'result', 'shards', 'worker CPU s', 'load1/other CPU s'];
+  const head = ['scenario', 'rows', 'seconds', 'duckdb s', 'ratio', 'CPU ratio', 'rows/s', 'peak RSS MB', 'target', 'result', 'shards', 'worker CPU s', 'load1/other CPU s'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   console.log('');
@@ -683,7 +734,9 @@ function printTable(results: Result[]): void {
     '\nTimes: POST /v1/jobs sent → first GET answering "completed" (polled every ' +
       `${pollMs} ms). Not timed: stack start, worker start (workflow bundling, thread start) and one warm-up job per worker. ` +
       'Peak RSS: the worker process (all its threads), reset after the warm-up. load1/other CPU s: 1-min load average before the job / ' +
-      'CPU seconds used during the job by processes other than the worker, this bench+API and Temporal (noise).',
+      'CPU seconds used during the job by processes other than the worker, this bench+API and Temporal (noise). ' +
+      `duckdb s: DuckDB's COPY of the same rows to zstd Parquet, same run; ratio = seconds / duckdb s (target ≤ ${RATIO_TARGET} at 10M and 100M, ✓/✗); ` +
+      'CPU ratio = CPU seconds of worker + bench/API + Temporal during the job / CPU seconds of DuckDB during its COPY.',
   );
 }
 

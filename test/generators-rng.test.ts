@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  fillNormals4,
   keyState,
   normalCdf,
   normalQuantile,
@@ -88,6 +89,20 @@ test('ziggurat normals match the standard normal distribution (moments and CDF)'
   let c23 = 0;
   for (let r = 0; r < N; r++) (c01 += z[4 * r] * z[4 * r + 1]), (c23 += z[4 * r + 2] * z[4 * r + 3]);
   assert.ok(Math.abs(c01 / N) < 4 / Math.sqrt(N) && Math.abs(c23 / N) < 4 / Math.sqrt(N));
+});
+
+test('fillNormals4 gives exactly normals4, counter by counter (incl. counters past 2^32)', () => {
+  const key = keyState(2 ** 40 + 17, 2);
+  const one = new Float64Array(4);
+  for (const c0 of [0, 123_456, 2 ** 32 - 1000, 2 ** 53 - 5000]) {
+    const n = 5000;
+    const out = new Float64Array(4 * n);
+    fillNormals4(key, c0, n, out);
+    for (let i = 0; i < n; i++) {
+      normals4(key, c0 + i, one);
+      for (let q = 0; q < 4; q++) assert.ok(Object.is(out[4 * i + q], one[q]), `counter ${c0 + i} lane ${q}`);
+    }
+  }
 });
 
 test('inverse-CDF normals and the quantile function', () => {

@@ -10,6 +10,7 @@ import { openPart, type Compression, type OutputFormat } from '../src/destinatio
 import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from './support/vitals-batches.js';
 import { readParquetMetadata, readParquetRows } from './support/parquet.js';
 import { typedBatch, typedSchema } from './support/typed-batches.js';
+import { numberDictOptions } from '../src/encoders/number-dict.js';
 
 type Value = string | number | boolean | null;
 
@@ -279,6 +280,88 @@ describe('sinks: round trip of every value', () => {
     const res = await sink.finish();
     assert.equal(res.rows, 0);
     assert.deepEqual(await readParquetRows(path), []);
+  });
+
+  it('parquet: `sorted` dictionaries give the same bytes as without the hint, whatever follows them', async () => {
+    const schema: ColumnSchema[] = [{ name: 'id', type: 'string' }];
+    const long = 'x'.repeat(70);
+    const dict = (dictionary: string[], codes: number[]): StringColumn => ({ kind: 'dict', dictionary, codes: Uint32Array.from(codes), sorted: true });
+    const cols: StringColumn[] = [
+      dict(['a01', 'a02', 'a03'], [0, 0, 1, 2]),
+      dict(['a03', 'a04'], [0, 0, 1]), // first entry = the last one before
+      dict(['a02', 'a05', long], [0, 1, 2]), // not after the last one: deduplicated by lookup
+      { kind: 'plain', values: ['a01', 'zz', 'é', 'a05'] },
+      dict(['a06', 'a07'], [1, 0]),
+      dict(['b', 'c', 'ü'], [2, 1, 0, 0]),
+    ];
+    const batches = (hint: boolean): Batch[] => {
+      let start = 0;
+      return cols.map((c) => {
+        const col = c.kind === 'dict' && !hint ? { kind: 'dict' as const, dictionary: c.dictionary, codes: c.codes } : c;
+        const length = c.kind === 'dict' ? c.codes.length : c.values.length;
+        const b: Batch = { start, length, columns: [col] };
+        start += length;
+        return b;
+      });
+    };
+    const files: Buffer[] = [];
+    for (const [k, rowGroupRows] of [[0, 1000], [1, 1000], [2, 5], [3, 5]] as const) {
+      const path = join(dir, 'sorted', `p${k}.parquet`);
+      const sink = await openPart({ path, format: 'parquet', compression: 'none', schema, rowGroupRows });
+      for (const b of batches(k % 2 === 0)) await sink.write(b);
+      await sink.finish();
+      files.push(await readFile(path));
+      const expected = expectedRows(schema, batches(false)).map((r) => r[0]);
+      assert.deepEqual((await readParquetRows(path)).map((r) => r.id), expected);
+    }
+    assert.ok(files[0].equals(files[1]), 'one row group');
+    assert.ok(files[2].equals(files[3]), 'row groups of 5');
+  });
+
+  it('parquet: narrow int32 / decimal float64 chunks are dictionary-encoded, others PLAIN; same values either way', async () => {
+    const schema: ColumnSchema[] = [
+      { name: 'narrow', type: 'int32' },
+      { name: 'wide', type: 'int32' },
+      { name: 't', type: 'float64', decimals: 1 },
+      { name: 'odd', type: 'float64', decimals: 1 },
+      { name: 'raw', type: 'float64' },
+    ];
+    const n = 5000;
+    const col = (f: (i: number) => number, T: typeof Int32Array | typeof Float64Array) => {
+      const a = new T(n);
+      for (let i = 0; i < n; i++) a[i] = f(i);
+      return a;
+    };
+    const batch: Batch = {
+      start: 0,
+      length: n,
+      columns: [
+        col((i) => -20 + ((i * 7) % 90), Int32Array),
+        col((i) => (i * 2654435761) | 0, Int32Array),
+        col((i) => Math.round(350 + ((i * 13) % 50)) / 10, Float64Array),
+        col((i) => (i === 77 ? 36.70000000000001 : i === 78 ? -0 : Math.round(i % 40) / 10), Float64Array),
+        col((i) => i / 3, Float64Array),
+      ],
+    };
+    const meta = async (path: string) => ((await readParquetMetadata(path)) as any).row_groups.flatMap((g: any) => g.columns.map((c: any) => c.meta_data.encodings.includes('RLE_DICTIONARY')));
+    const rows: unknown[][] = [];
+    for (const on of [true, false]) {
+      numberDictOptions.enabled = on;
+      try {
+        const path = join(dir, 'numdict', `p-${on}.parquet`);
+        const sink = await openPart({ path, format: 'parquet', compression: 'zstd', schema, rowGroupRows: 2000 });
+        await sink.write(batch);
+        await sink.finish();
+        rows.push((await readParquetRows(path)).map((r) => schema.map((s) => r[s.name])));
+        // per row group: narrow, wide, t, odd, raw
+        assert.deepEqual(await meta(path), on ? [true, false, true, false, false, true, false, true, true, false, true, false, true, true, false] : new Array(15).fill(false));
+      } finally {
+        numberDictOptions.enabled = true;
+      }
+    }
+    assert.deepEqual(rows[0], rows[1]);
+    assert.deepEqual(rows[0], expectedRows(schema, [batch]));
+    assert.ok(Object.is(rows[0][78][3], -0));
   });
 
   it('parquet: many row groups, large dictionaries, default settings', async () => {

@@ -36,7 +36,16 @@ export interface ColumnSchema {
 
 /** A string column as codes into a small dictionary (arms, visits) or plain values (ids). */
 export type StringColumn =
-  | { kind: 'dict'; dictionary: readonly string[]; codes: Uint32Array }
+  | {
+      kind: 'dict';
+      dictionary: readonly string[];
+      codes: Uint32Array;
+      /**
+       * A promise that the entries are in strictly increasing order (JS `<`), so that a sink can
+       * skip deduplicating them against an earlier batch's entries that are all smaller.
+       */
+      sorted?: boolean;
+    }
   | { kind: 'plain'; values: string[] };
 
 export type ColumnData = Int32Array | Float64Array | Uint8Array | StringColumn;

@@ -46,6 +46,49 @@ const NAN_HI = 0x7ff80000 | 0;
 const CHUNK = 2048;
 const TWO32 = 4294967296;
 
+/**
+ * digest-mix.wat (beside this file) compiled with wabt 1.0.39 (SIMD): the row mixing of the fused
+ * path with the 4 lanes in one v128. Where WebAssembly SIMD is missing, the same loop runs in JS.
+ */
+const MIX_WASM = 'AGFzbQEAAAABCAFgBH9/f38AAwIBAAUDAQACBw0CA21lbQIAA21peAAACvgBAfUBAgN/A3sgA/0ABAAhCCAAIQQgACABIAJsQQJ0aiEGAkADQCAEIAZPDQH9DIhqPyTTCKOFLooZE0RzcAMhByAEIAJBAnRqIQUDQCAHIAT9CQIA/VH9DLF5N553yuuFPa6ywi/r1Cf9tQEhCSAJIAlBD/2tAf1RIQcgBEEEaiEEIAQgBUkNAAsgByAHQRD9rQH9USEHIAf9DGvK64VryuuFa8rrhWvK64X9tQEhByAHIAdBDf2tAf1RIQcgB/0MNa6ywjWussI1rrLCNa6ywv21ASEHIAcgB0EQ/a0B/VEhByAIIAf9rgEhCAwACwsgAyAI/QsEAAs=';
+
+interface Mixer {
+  mem: { buffer: ArrayBuffer; grow(pages: number): number };
+  mix(ptr: number, m: number, nw: number, out: number): void;
+}
+
+// The global (lib "dom" is not in this project's tsconfig): only what is used here.
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+};
+
+let mixer: Mixer | null | undefined = null; // null: not tried yet; undefined: unavailable
+let mixWords = new Int32Array(0);
+let mixAcc = new Int32Array(0);
+
+function wasmMixer(): Mixer | undefined {
+  if (mixer === null) {
+    try {
+      mixer = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(MIX_WASM, 'base64'))).exports as Mixer;
+    } catch {
+      mixer = undefined;
+    }
+  }
+  return mixer;
+}
+
+/** A view of `words` int32 at byte 16 of the mixer's memory (the accumulator is bytes 0–15). */
+function mixerWords(mx: Mixer, words: number): Int32Array {
+  const need = 16 + 4 * words;
+  if (mx.mem.buffer.byteLength < need) mx.mem.grow(Math.ceil((need - mx.mem.buffer.byteLength) / 65536));
+  if (mixWords.buffer !== mx.mem.buffer || mixWords.length < words) {
+    mixWords = new Int32Array(mx.mem.buffer, 16, (mx.mem.buffer.byteLength - 16) >> 2);
+    mixAcc = new Int32Array(mx.mem.buffer, 0, 4);
+  }
+  return mixWords;
+}
+
 function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -91,11 +134,20 @@ export class TableDigest {
   private l3 = 0;
   /** Rows added (or merged from TableDigest objects; a merged string does not carry a count). */
   rows = 0;
+  /** Mix rows in WebAssembly when available (false: the JS loop; the digest is the same). */
+  static wasm = true;
+
+  /** Whether the WebAssembly mixer loaded here. */
+  static wasmAvailable(): boolean {
+    return wasmMixer() !== undefined;
+  }
   private a = new Int32Array(CHUNK);
   private b = new Int32Array(CHUNK);
   private c = new Int32Array(CHUNK);
   private d = new Int32Array(CHUNK);
   private w = new Int32Array(CHUNK * 2);
+  /** Row-major words of a chunk (row index, then each column's), for the fused path. */
+  private wm = new Int32Array(0);
 
   /** Adds every row of a batch. `schema` is the table's schema (decimals matter for float64). */
   add(batch: Batch, schema: readonly ColumnSchema[]): void {
@@ -105,7 +157,89 @@ export class TableDigest {
     this.rows += n;
   }
 
+  /**
+   * Every lane of a row hash is one chain h ← xorshift15(imul(h ^ word, M)) from its seed over the
+   * row's words (row index lo, hi, then the columns'), so a chunk's words are laid out row by row
+   * and each row is hashed in one pass with its 4 lanes in registers. An int32 null has two words
+   * where values have one: chunks with such nulls, and tables with other column types, take the
+   * column-by-column path.
+   */
   private addChunk(batch: Batch, schema: readonly ColumnSchema[], off: number, m: number): void {
+    let nw = 2;
+    for (let col = 0; col < schema.length; col++) {
+      const type = schema[col].type;
+      if (type !== 'int32' && type !== 'float64' && type !== 'string') return this.addChunkByColumn(batch, schema, off, m);
+      if (type !== 'int32') {
+        nw += 2;
+        continue;
+      }
+      const nulls = batch.nulls?.[col];
+      if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) return this.addChunkByColumn(batch, schema, off, m);
+      nw += 1;
+    }
+    const mx = TableDigest.wasm ? wasmMixer() : undefined;
+    if (!mx && this.wm.length < m * nw) this.wm = new Int32Array(m * nw);
+    const wm = mx ? mixerWords(mx, m * nw) : this.wm;
+    const base = batch.start + off;
+    for (let i = 0; i < m; i++) {
+      const r = base + i;
+      wm[i * nw] = r | 0;
+      wm[i * nw + 1] = (r / TWO32) | 0;
+    }
+    let o = 2;
+    for (let col = 0; col < schema.length; col++) {
+      const data = batch.columns[col];
+      const nulls = batch.nulls?.[col];
+      const type = schema[col].type;
+      if (type === 'int32') {
+        if (!(data instanceof Int32Array)) throw new Error(`digest: column ${schema[col].name} is not an Int32Array`);
+        for (let i = 0; i < m; i++) wm[i * nw + o] = data[off + i];
+        o += 1;
+      } else if (type === 'float64') {
+        if (!(data instanceof Float64Array)) throw new Error(`digest: column ${schema[col].name} is not a Float64Array`);
+        floatWords(data, schema[col].decimals, off, m, nulls, wm, o, nw);
+        o += 2;
+      } else {
+        stringWords(data as StringColumn, off, m, nulls, wm, o, nw);
+        o += 2;
+      }
+    }
+    if (mx) {
+      mixAcc.fill(0);
+      mx.mix(16, m, nw, 0);
+      this.l0 = (this.l0 + mixAcc[0]) | 0;
+      this.l1 = (this.l1 + mixAcc[1]) | 0;
+      this.l2 = (this.l2 + mixAcc[2]) | 0;
+      this.l3 = (this.l3 + mixAcc[3]) | 0;
+      return;
+    }
+    let s0 = this.l0, s1 = this.l1, s2 = this.l2, s3 = this.l3;
+    for (let i = 0; i < m; i++) {
+      let h0 = S0, h1 = S1, h2 = S2, h3 = S3;
+      for (let p = i * nw, e = p + nw; p < e; p++) {
+        const v = wm[p];
+        let x = Math.imul(h0 ^ v, M0);
+        h0 = x ^ (x >>> 15);
+        x = Math.imul(h1 ^ v, M1);
+        h1 = x ^ (x >>> 15);
+        x = Math.imul(h2 ^ v, M2);
+        h2 = x ^ (x >>> 15);
+        x = Math.imul(h3 ^ v, M3);
+        h3 = x ^ (x >>> 15);
+      }
+      s0 = (s0 + fmix32(h0)) | 0;
+      s1 = (s1 + fmix32(h1)) | 0;
+      s2 = (s2 + fmix32(h2)) | 0;
+      s3 = (s3 + fmix32(h3)) | 0;
+    }
+    this.l0 = s0;
+    this.l1 = s1;
+    this.l2 = s2;
+    this.l3 = s3;
+  }
+
+  /** The same digest, column by column over the chunk (any nulls). */
+  private addChunkByColumn(batch: Batch, schema: readonly ColumnSchema[], off: number, m: number): void {
     const { a, b, c, d } = this;
     const base = batch.start + off;
     for (let i = 0; i < m; i++) {
@@ -139,10 +273,10 @@ export class TableDigest {
         this.words1(data, off, m, nulls);
       } else if (type === 'float64') {
         if (!(data instanceof Float64Array)) throw new Error(`digest: column ${s.name} is not a Float64Array`);
-        this.floatWords(data, s.decimals, off, m, nulls);
+        floatWords(data, s.decimals, off, m, nulls, this.w, 0, 2);
         this.words2(m);
       } else if (type === 'string') {
-        this.stringWords(data as StringColumn, off, m, nulls);
+        stringWords(data as StringColumn, off, m, nulls, this.w, 0, 2);
         this.words2(m);
       } else if (type === 'int64' || type === 'timestamp') {
         if (!(data instanceof Float64Array)) throw new Error(`digest: column ${s.name} is not a Float64Array`);
@@ -171,79 +305,6 @@ export class TableDigest {
     this.l1 = s1;
     this.l2 = s2;
     this.l3 = s3;
-  }
-
-  /** Mixes one word per row (int32), or the two null words where null. */
-  private words1(data: Int32Array, off: number, m: number, nulls: Uint8Array | undefined): void {
-    const { a, b, c, d } = this;
-    if (nulls) {
-      let any = false;
-      for (let i = 0; i < m; i++) if (nulls[off + i]) any = true;
-      if (any) {
-        // Rows with a value: one word; null rows: two words.
-        for (let i = 0; i < m; i++) {
-          if (nulls[off + i]) {
-            mixRow(a, b, c, d, i, NULL_LO);
-            mixRow(a, b, c, d, i, NULL_HI);
-          } else mixRow(a, b, c, d, i, data[off + i]);
-        }
-        return;
-      }
-    }
-    // mixRow, inlined on purpose: this loop is the digest's hot path (20M+ rows/s).
-    for (let i = 0; i < m; i++) {
-      const v = data[off + i];
-      let x = Math.imul(a[i] ^ v, M0);
-      a[i] = x ^ (x >>> 15);
-      x = Math.imul(b[i] ^ v, M1);
-      b[i] = x ^ (x >>> 15);
-      x = Math.imul(c[i] ^ v, M2);
-      c[i] = x ^ (x >>> 15);
-      x = Math.imul(d[i] ^ v, M3);
-      d[i] = x ^ (x >>> 15);
-    }
-  }
-
-  /** Mixes the two words per row held in this.w. */
-  private words2(m: number): void {
-    const { a, b, c, d, w } = this;
-    for (let i = 0; i < m; i++) {
-      const v = w[2 * i];
-      const u = w[2 * i + 1];
-      let x = Math.imul(a[i] ^ v, M0);
-      x ^= x >>> 15;
-      x = Math.imul(x ^ u, M0);
-      a[i] = x ^ (x >>> 15);
-      x = Math.imul(b[i] ^ v, M1);
-      x ^= x >>> 15;
-      x = Math.imul(x ^ u, M1);
-      b[i] = x ^ (x >>> 15);
-      x = Math.imul(c[i] ^ v, M2);
-      x ^= x >>> 15;
-      x = Math.imul(x ^ u, M2);
-      c[i] = x ^ (x >>> 15);
-      x = Math.imul(d[i] ^ v, M3);
-      x ^= x >>> 15;
-      x = Math.imul(x ^ u, M3);
-      d[i] = x ^ (x >>> 15);
-    }
-  }
-
-  private floatWords(data: Float64Array, decimals: number | undefined, off: number, m: number, nulls: Uint8Array | undefined): void {
-    const w = this.w;
-    if (decimals !== undefined) {
-      const p = 10 ** decimals;
-      for (let i = 0; i < m; i++) {
-        const x = Math.round(data[off + i] * p);
-        if (x - x === 0 && Math.abs(x) <= Number.MAX_SAFE_INTEGER) {
-          w[2 * i] = x | 0;
-          w[2 * i + 1] = Math.floor(x / TWO32) | 0;
-        } else bitsWords(data[off + i], w, 2 * i);
-      }
-    } else {
-      for (let i = 0; i < m; i++) bitsWords(data[off + i], w, 2 * i);
-    }
-    if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (w[2 * i] = NULL_LO), (w[2 * i + 1] = NULL_HI);
   }
 
   private int64Words(s: ColumnSchema, data: Float64Array, off: number, m: number, nulls: Uint8Array | undefined): void {
@@ -287,30 +348,59 @@ export class TableDigest {
     }
   }
 
-  private stringWords(col: StringColumn, off: number, m: number, nulls: Uint8Array | undefined): void {
-    const w = this.w;
-    if (col.kind === 'dict') {
-      const h = dictHashes(col.dictionary);
-      const codes = col.codes;
-      const size = col.dictionary.length;
-      for (let i = 0; i < m; i++) {
-        const k = codes[off + i];
-        if (k >= size) {
-          if (nulls?.[off + i]) continue;
-          throw new Error(`digest: dictionary code ${k} out of range (${size})`);
+  /** Mixes one word per row (int32), or the two null words where null. */
+  private words1(data: Int32Array, off: number, m: number, nulls: Uint8Array | undefined): void {
+    const { a, b, c, d } = this;
+    if (nulls) {
+      let any = false;
+      for (let i = 0; i < m; i++) if (nulls[off + i]) any = true;
+      if (any) {
+        // Rows with a value: one word; null rows: two words.
+        for (let i = 0; i < m; i++) {
+          if (nulls[off + i]) {
+            mixRow(a, b, c, d, i, NULL_LO);
+            mixRow(a, b, c, d, i, NULL_HI);
+          } else mixRow(a, b, c, d, i, data[off + i]);
         }
-        w[2 * i] = h[2 * k];
-        w[2 * i + 1] = h[2 * k + 1];
-      }
-    } else {
-      const values = col.values;
-      for (let i = 0; i < m; i++) {
-        const s = values[off + i];
-        if (typeof s === 'string') hashString(s, w, 2 * i);
-        else (w[2 * i] = NULL_LO), (w[2 * i + 1] = NULL_HI);
+        return;
       }
     }
-    if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (w[2 * i] = NULL_LO), (w[2 * i + 1] = NULL_HI);
+    for (let i = 0; i < m; i++) {
+      const v = data[off + i];
+      let x = Math.imul(a[i] ^ v, M0);
+      a[i] = x ^ (x >>> 15);
+      x = Math.imul(b[i] ^ v, M1);
+      b[i] = x ^ (x >>> 15);
+      x = Math.imul(c[i] ^ v, M2);
+      c[i] = x ^ (x >>> 15);
+      x = Math.imul(d[i] ^ v, M3);
+      d[i] = x ^ (x >>> 15);
+    }
+  }
+
+  /** Mixes the two words per row held in this.w. */
+  private words2(m: number): void {
+    const { a, b, c, d, w } = this;
+    for (let i = 0; i < m; i++) {
+      const v = w[2 * i];
+      const u = w[2 * i + 1];
+      let x = Math.imul(a[i] ^ v, M0);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ u, M0);
+      a[i] = x ^ (x >>> 15);
+      x = Math.imul(b[i] ^ v, M1);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ u, M1);
+      b[i] = x ^ (x >>> 15);
+      x = Math.imul(c[i] ^ v, M2);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ u, M2);
+      c[i] = x ^ (x >>> 15);
+      x = Math.imul(d[i] ^ v, M3);
+      x ^= x >>> 15;
+      x = Math.imul(x ^ u, M3);
+      d[i] = x ^ (x >>> 15);
+    }
   }
 
   /** Adds another digest (object or its text form) into this one. */
@@ -345,6 +435,54 @@ export class TableDigest {
 
   /** The digest of no rows. */
   static readonly EMPTY = 'sf1-00000000000000000000000000000000';
+}
+
+/** Two words per row of a float64 column into out[o + i·stride], out[o + i·stride + 1]. */
+function floatWords(data: Float64Array, decimals: number | undefined, off: number, m: number, nulls: Uint8Array | undefined, out: Int32Array, o: number, stride: number): void {
+  if (decimals !== undefined) {
+    const p = 10 ** decimals;
+    for (let i = 0; i < m; i++) {
+      const x = Math.round(data[off + i] * p);
+      const q = o + i * stride;
+      const lo = x | 0;
+      if (lo === x) {
+        out[q] = lo;
+        out[q + 1] = x < 0 ? -1 : 0; // = floor(x / 2^32) for an int32
+      } else if (x - x === 0 && Math.abs(x) <= Number.MAX_SAFE_INTEGER) {
+        out[q] = lo;
+        out[q + 1] = Math.floor(x / TWO32) | 0;
+      } else bitsWords(data[off + i], out, q);
+    }
+  } else {
+    for (let i = 0; i < m; i++) bitsWords(data[off + i], out, o + i * stride);
+  }
+  if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (out[o + i * stride] = NULL_LO), (out[o + i * stride + 1] = NULL_HI);
+}
+
+/** Two words per row of a string column (see hashString) into out[o + i·stride], out[o + i·stride + 1]. */
+function stringWords(col: StringColumn, off: number, m: number, nulls: Uint8Array | undefined, out: Int32Array, o: number, stride: number): void {
+  if (col.kind === 'dict') {
+    const h = dictHashes(col.dictionary);
+    const codes = col.codes;
+    const size = col.dictionary.length;
+    for (let i = 0; i < m; i++) {
+      const k = codes[off + i];
+      if (k >= size) {
+        if (nulls?.[off + i]) continue;
+        throw new Error(`digest: dictionary code ${k} out of range (${size})`);
+      }
+      out[o + i * stride] = h[2 * k];
+      out[o + i * stride + 1] = h[2 * k + 1];
+    }
+  } else {
+    const values = col.values;
+    for (let i = 0; i < m; i++) {
+      const s = values[off + i];
+      if (typeof s === 'string') hashString(s, out, o + i * stride);
+      else (out[o + i * stride] = NULL_LO), (out[o + i * stride + 1] = NULL_HI);
+    }
+  }
+  if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (out[o + i * stride] = NULL_LO), (out[o + i * stride + 1] = NULL_HI);
 }
 
 const f64 = new Float64Array(1);

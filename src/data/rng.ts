@@ -258,6 +258,64 @@ export function zigNormal(cs: number, q: number, ix: number): number {
   return zigSlow(cs, q, hz, iz);
 }
 
+/** mixWord(h, lane)'s word part for lanes 0–4 (constant per lane). */
+const LANE_K = Int32Array.from([0, 1, 2, 3, 4], (lane) => {
+  let k = Math.imul(lane, C1);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, C2);
+});
+const LK0 = LANE_K[0], LK1 = LANE_K[1], LK2 = LANE_K[2], LK3 = LANE_K[3], LK4 = LANE_K[4];
+
+/** laneI32(cs, lane) given LANE_K[lane]. */
+function laneHash(cs: number, kLane: number): number {
+  let h = cs ^ kLane;
+  h = (h << 13) | (h >>> 19);
+  h = ((Math.imul(h, 5) + 0xe6546b64) | 0) ^ 24;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * normals4 for counters c0 … c0 + n − 1 into out[4i … 4i+3] (the same values as normals4, with
+ * the per-lane constants folded): the generators' hot path.
+ */
+export function fillNormals4(key: number, c0: number, n: number, out: Float64Array): void {
+  const KN = ZIG_KN;
+  const WN = ZIG_WN;
+  for (let i = 0; i < n; i++) {
+    const c = c0 + i;
+    const cs = mixWord(mixWord(key, c >>> 0), (c * INV_TWO32) >>> 0);
+    const ix = laneHash(cs, LK4);
+    const o = 4 * i;
+    const h0 = laneHash(cs, LK0);
+    const i0 = ix & 255;
+    out[o] = Math.abs(h0) < KN[i0] ? h0 * WN[i0] : zigSlow(cs, 0, h0, i0);
+    const h1 = laneHash(cs, LK1);
+    const i1 = (ix >>> 8) & 255;
+    out[o + 1] = Math.abs(h1) < KN[i1] ? h1 * WN[i1] : zigSlow(cs, 1, h1, i1);
+    const h2 = laneHash(cs, LK2);
+    const i2 = (ix >>> 16) & 255;
+    out[o + 2] = Math.abs(h2) < KN[i2] ? h2 * WN[i2] : zigSlow(cs, 2, h2, i2);
+    const h3 = laneHash(cs, LK3);
+    const i3 = ix >>> 24;
+    out[o + 3] = Math.abs(h3) < KN[i3] ? h3 * WN[i3] : zigSlow(cs, 3, h3, i3);
+  }
+}
+
+/** Normal q (0 ≤ q < 4) of normals4(key, counter): the same value, alone. */
+export function normal4Lane(key: number, counter: number, q: number): number {
+  const cs = counterState(key, counter);
+  return zigNormal(cs, q, laneI32(cs, 4));
+}
+
+/** Copies of the ziggurat's tables (for a kernel that runs its fast path elsewhere). */
+export function zigguratTables(): { kn: Float64Array; wn: Float64Array } {
+  return { kn: ZIG_KN.slice(), wn: ZIG_WN.slice() };
+}
+
 /** Four independent standard normals for (key, counter) into out[o … o+3] (ziggurat). */
 export function normals4(key: number, counter: number, out: Float64Array, o = 0): void {
   const cs = counterState(key, counter);

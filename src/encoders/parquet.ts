@@ -13,6 +13,7 @@ import { UUID_BYTES, checkColumn, type Batch, type ColumnSchema, type ColumnType
 import { ByteBuf } from './bytes.js';
 import { compressPage } from './compress.js';
 import { registerEncoder } from './registry.js';
+import { numberDictPages } from './number-dict.js';
 import { bitWidth, encodeHybrid } from './rle.js';
 import { encodeStruct, type TField } from './thrift.js';
 import type { ByteOut, Compression, Encoder, EncoderOptions } from './types.js';
@@ -167,6 +168,7 @@ class NumberAcc extends ColumnAcc {
   /** int64 / timestamp: the INT64 words (low, high) of each value, filled by pages(). */
   private readonly wide: Int32Array | undefined;
   private readonly body = new ByteBuf(1 << 16);
+  private readonly dictBody = new ByteBuf(1 << 12);
 
   constructor(schema: ColumnSchema, capacity: number) {
     super(schema, capacity);
@@ -204,20 +206,16 @@ class NumberAcc extends ColumnAcc {
     return Buffer.from(w.buffer, w.byteOffset, n * 8);
   }
 
-  pages(): { data: Buffer } {
-    return { data: this.plainPage(this.plain(), this.body) };
+  pages(): { dict?: { body: Buffer; count: number }; data: Buffer } {
+    // Few distinct values (int32, float64): dictionary-encoded (number-dict.ts); else PLAIN.
+    const t = this.schema.type;
+    const d = this.defs || (t !== 'int32' && t !== 'float64') ? undefined : numberDictPages(this.values, this.count, this.schema.decimals, this.dictBody, this.body);
+    return d ?? { data: this.plainPage(this.plain(), this.body) };
   }
 
   statistics(): TField[] {
     const v = this.values;
-    const n = this.count;
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const x = v[i];
-      if (x < min) min = x;
-      if (x > max) max = x;
-    }
+    const [min, max] = v instanceof Int32Array ? minMaxI32(v, this.count) : minMaxF64(v, this.count);
     if (!(min <= max)) return stats(this.nulls);
     let minB: Buffer;
     let maxB: Buffer;
@@ -343,10 +341,37 @@ function compare16(v: Uint8Array, a: number, b: number): number {
   return 0;
 }
 
+// One loop per array type: a loop shared by both types is polymorphic and several times slower.
+function minMaxI32(v: Int32Array, n: number): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return [min, max];
+}
+
+function minMaxF64(v: Float64Array, n: number): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return [min, max];
+}
+
 class StringAcc extends ColumnAcc {
   private readonly codes: Uint32Array;
   private readonly index = new Map<string, number>();
   private readonly entries: string[] = [];
+  /** entries[0, indexed) are in `index` (sorted dictionaries skip it until needed). */
+  private indexed = 0;
+  /** Every entry came from `sorted` dictionaries, each after the last: entries strictly increase. */
+  private ascending = true;
   private remapFor: readonly string[] | undefined;
   private remap = new Uint32Array(0);
   private readonly dictBody = new ByteBuf(1 << 16);
@@ -358,13 +383,31 @@ class StringAcc extends ColumnAcc {
   }
 
   private code(s: string): number {
+    while (this.indexed < this.entries.length) this.index.set(this.entries[this.indexed], this.indexed++);
     let c = this.index.get(s);
     if (c === undefined) {
       c = this.entries.length;
       this.entries.push(s);
       this.index.set(s, c);
+      this.indexed++;
     }
     return c;
+  }
+
+  /** Remap for a sorted dictionary when it cannot repeat entries but its first: no lookups. */
+  private appendAscending(dict: readonly string[], remap: Uint32Array): boolean {
+    const e = this.entries;
+    let k = 0;
+    if (e.length > 0 && dict.length > 0) {
+      const last = e[e.length - 1];
+      if (dict[0] === last) remap[k++] = e.length - 1;
+      else if (!(dict[0] > last)) return false;
+    }
+    for (; k < dict.length; k++) {
+      remap[k] = e.length;
+      e.push(dict[k]);
+    }
+    return true;
   }
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
@@ -373,8 +416,11 @@ class StringAcc extends ColumnAcc {
     let c = this.count;
     if (col.kind === 'dict') {
       if (this.remapFor !== col.dictionary) {
-        this.remap = new Uint32Array(col.dictionary.length);
-        for (let k = 0; k < col.dictionary.length; k++) this.remap[k] = this.code(col.dictionary[k]);
+        if (this.remap.length < col.dictionary.length) this.remap = new Uint32Array(Math.max(col.dictionary.length, 2 * this.remap.length));
+        if (!(this.ascending && col.sorted && this.appendAscending(col.dictionary, this.remap))) {
+          this.ascending = false;
+          for (let k = 0; k < col.dictionary.length; k++) this.remap[k] = this.code(col.dictionary[k]);
+        }
         this.remapFor = col.dictionary;
       }
       const remap = this.remap;
@@ -384,7 +430,8 @@ class StringAcc extends ColumnAcc {
       } else {
         for (let i = from; i < to; i++) codes[c++] = remap[src[i]];
       }
-    } else {
+    } else if (col.kind === 'plain') {
+      this.ascending = false;
       const vals = col.values;
       let prev: string | undefined;
       let prevCode = 0;
@@ -405,11 +452,31 @@ class StringAcc extends ColumnAcc {
     const d = this.dictBody;
     d.reset();
     for (const s of this.entries) {
+      // Short ASCII strings byte by byte (a Buffer.write call per entry costs more); else UTF-8.
+      const n = s.length;
+      let p = d.pos;
+      if (n <= 64) {
+        d.ensure(4 + n);
+        const b = d.buf;
+        let j = 0;
+        for (; j < n; j++) {
+          const c = s.charCodeAt(j);
+          if (c > 127) break;
+          b[p + 4 + j] = c;
+        }
+        if (j === n) {
+          b[p] = n;
+          b[p + 1] = b[p + 2] = b[p + 3] = 0;
+          d.pos = p + 4 + n;
+          continue;
+        }
+      }
       const len = Buffer.byteLength(s, 'utf8');
       d.ensure(4 + len);
-      d.buf.writeUInt32LE(len, d.pos);
-      d.buf.write(s, d.pos + 4, len, 'utf8');
-      d.pos += 4 + len;
+      p = d.pos;
+      d.buf.writeUInt32LE(len, p);
+      d.buf.write(s, p + 4, len, 'utf8');
+      d.pos = p + 4 + len;
     }
     const out = this.dataBody;
     out.reset();
@@ -428,6 +495,8 @@ class StringAcc extends ColumnAcc {
     super.reset();
     this.index.clear();
     this.entries.length = 0;
+    this.indexed = 0;
+    this.ascending = true;
     this.remapFor = undefined;
   }
 }

@@ -30,22 +30,28 @@ export async function writeTableShard(table: TableGenerator, run: ShardRun): Pro
     const name = partName(table.table, shard.firstPart + k, ext);
     const sink = await openPart({ path: path.join(io.jobDir, name), format, compression, schema: table.schema });
     const digest = new TableDigest();
+    // The next batch is generated while the previous one is written (its pages compressed).
+    let writing: Promise<void> = Promise.resolve();
     try {
       for (let a = partStart; a < partEnd; a += BATCH_ROWS) {
         const b = Math.min(partEnd, a + BATCH_ROWS);
         const batch = table.batch(a, b);
         digest.add(batch, table.schema);
-        await sink.write(batch);
+        await writing;
+        writing = sink.write(batch);
+        writing.catch(() => undefined);
         const now = Date.now();
         if (now - lastReport > PROGRESS_EVERY_MS) {
           lastReport = now;
           io.progress(rows + (b - partStart));
         }
       }
+      await writing;
       const written = await sink.finish();
       rows += written.rows;
       await io.commit({ checkpoint: null, files: [{ name, table: table.table, ...written, digest: digest.toString() }], units: rows });
     } catch (err) {
+      await writing.catch(() => undefined);
       await sink.abort().catch(() => undefined);
       throw err;
     }

@@ -23,9 +23,10 @@
  * the group's rows with the jitter normal), so the model's own arm difference is removed and
  * clamping does not bias the effect.
  */
-import { STREAMS, counterState, intBelow, keyState, laneI32, normalCdf, normalPdf, u32, zigNormal } from '../../data/rng.js';
+import { STREAMS, fillNormals4, intBelow, keyState, normalCdf, normalPdf, u32 } from '../../data/rng.js';
 import type { Batch, ColumnSchema, TableGenerator } from '../../data/batch.js';
 import { CLINICAL_RANGES, K, type TrialModel } from './model.js';
+import { KERNEL_MAX_GROUPS, KERNEL_ROWS, packGroup, trialKernel } from './kernel.js';
 import { TRIAL_TABLE, checkTrialSpec, type ResolvedTrialSpec } from './spec.js';
 
 export const TRIAL_SCHEMA: readonly ColumnSchema[] = [
@@ -232,12 +233,12 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
     });
   }
 
-  const R = CLINICAL_RANGES;
-  const lo0 = R.SystolicBP.min, hi0 = R.SystolicBP.max;
-  const lo1 = R.DiastolicBP.min, hi1 = R.DiastolicBP.max;
-  const lo2 = R.HeartRate.min, hi2 = R.HeartRate.max;
-  const lo3 = R.Temperature.min, hi3 = R.Temperature.max;
   const bootstrap = spec.method === 'bootstrap';
+
+  // Scratch reused by every batch() call (batch is synchronous): 4 normals per row / per subject.
+  const zRow = new Float64Array(4 * SUB);
+  const zSubj = new Float64Array(4 * (SUB + 1));
+  const donors: number[] = [];
 
   function batch(start: number, end: number): Batch {
     if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= rows))
@@ -252,73 +253,51 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
     const subjCodes = new Uint32Array(n);
     const sFirst = Math.floor(start / V);
     const sLast = n > 0 ? Math.floor((end - 1) / V) : sFirst - 1;
-    const subjDict: string[] = new Array(Math.max(0, sLast - sFirst + 1));
-    for (let s = sFirst; s <= sLast; s++) subjDict[s - sFirst] = 'S' + String(s + 1).padStart(width, '0');
+    const nS = Math.max(0, sLast - sFirst + 1);
+    const subjDict = subjectIds(sFirst, nS, width);
 
-    let s = sFirst;
-    let v = start - sFirst * V;
-    let w0 = 0, w1 = 0, w2 = 0, w3 = 0; // the subject's 4 standard normals
-    let donor = -1;
-    let curS = -1;
-    for (let i = 0; i < n; i++) {
-      const r = start + i;
-      const a = s < nPerArm ? 0 : 1;
-      if (s !== curS) {
-        curS = s;
+    const out: RowOut = { sbp, dbp, hr, temp, armCodes, visitCodes, subjCodes };
+    if (bootstrap) {
+      donors.length = nS;
+      for (let k = 0; k < nS; k++) donors[k] = intBelow(u32(kDonor, sFirst + k, 0), armDonors[sFirst + k < nPerArm ? 0 : 1]);
+    }
+    const kern = G <= KERNEL_MAX_GROUPS ? trialKernel() : undefined;
+    if (kern) {
+      if (!bootstrap) for (let gi = 0; gi < G; gi++) packGroup(kern.coef, gi, gMean, gF, gL);
+      for (let i0 = 0; i0 < n; i0 += SUB) {
+        const i1 = Math.min(n, i0 + SUB);
+        kern.normals(kRow, start + i0, i1 - i0, 'z');
         if (bootstrap) {
-          const nd = armDonors[a];
-          donor = intBelow(u32(kDonor, s, 0), nd);
-        } else {
-          const cs = counterState(kSubject, s);
-          const ix = laneI32(cs, 4);
-          w0 = zigNormal(cs, 0, ix);
-          w1 = zigNormal(cs, 1, ix);
-          w2 = zigNormal(cs, 2, ix);
-          w3 = zigNormal(cs, 3, ix);
+          bootstrapRows(i0, i1, start, sFirst, V, nPerArm, kern.z, donors, bootLookup, bootRows, kBootRow, gShift, gJit, out);
+          continue;
         }
+        const s0 = Math.floor((start + i0) / V);
+        kern.normals(kSubject, s0, Math.floor((start + i1 - 1) / V) - s0 + 1, 'w');
+        const r0 = start + i0;
+        for (let v = 0; v < V; v++) {
+          // subjects s with s·V + v in [r0, start + i1), split by arm
+          const sA = Math.max(0, Math.ceil((r0 - v) / V));
+          const sB = Math.floor((start + i1 - 1 - v) / V);
+          const mid = Math.min(sB, nPerArm - 1);
+          if (mid >= sA) kern.mvn(v * 2, sA * V + v - r0, mid - sA + 1, V, sA - s0);
+          const sC = Math.max(sA, nPerArm);
+          if (sB >= sC) kern.mvn(v * 2 + 1, sC * V + v - r0, sB - sC + 1, V, sC - s0);
+        }
+        const len = i1 - i0;
+        sbp.set(kern.sbp.subarray(0, len), i0);
+        dbp.set(kern.dbp.subarray(0, len), i0);
+        hr.set(kern.hr.subarray(0, len), i0);
+        temp.set(kern.temp.subarray(0, len), i0);
+        codeRows(i0, i1, start, sFirst, V, nPerArm, out);
       }
-      const gi = v * 2 + a;
-      const cs = counterState(kRow, r);
-      const ix = laneI32(cs, 4);
-      const z0 = zigNormal(cs, 0, ix);
-      const z1 = zigNormal(cs, 1, ix);
-      const z2 = zigNormal(cs, 2, ix);
-      const z3 = zigNormal(cs, 3, ix);
-      const m = gi * 4;
-      let x0: number, x1: number, x2: number, x3: number;
-      if (bootstrap) {
-        let j = bootLookup[gi][donor];
-        const br = bootRows[gi];
-        if (j < 0) j = intBelow(u32(kBootRow, r, 0), br.length >> 2);
-        const b = j * 4;
-        x0 = br[b] + gShift[gi] + gJit[m] * z0;
-        x1 = br[b + 1] + gJit[m + 1] * z1;
-        x2 = br[b + 2] + gJit[m + 2] * z2;
-        x3 = br[b + 3] + gJit[m + 3] * z3;
-      } else {
-        const l = gi * 16;
-        x0 = gMean[m] + gF[l] * w0 + gF[l + 1] * w1 + gF[l + 2] * w2 + gF[l + 3] * w3 + gL[l] * z0 + gL[l + 1] * z1 + gL[l + 2] * z2 + gL[l + 3] * z3;
-        x1 = gMean[m + 1] + gF[l + 4] * w0 + gF[l + 5] * w1 + gF[l + 6] * w2 + gF[l + 7] * w3 + gL[l + 4] * z0 + gL[l + 5] * z1 + gL[l + 6] * z2 + gL[l + 7] * z3;
-        x2 = gMean[m + 2] + gF[l + 8] * w0 + gF[l + 9] * w1 + gF[l + 10] * w2 + gF[l + 11] * w3 + gL[l + 8] * z0 + gL[l + 9] * z1 + gL[l + 10] * z2 + gL[l + 11] * z3;
-        x3 = gMean[m + 3] + gF[l + 12] * w0 + gF[l + 13] * w1 + gF[l + 14] * w2 + gF[l + 15] * w3 + gL[l + 12] * z0 + gL[l + 13] * z1 + gL[l + 14] * z2 + gL[l + 15] * z3;
-      }
-      sbp[i] = Math.round(x0 < lo0 ? lo0 : x0 > hi0 ? hi0 : x0);
-      dbp[i] = Math.round(x1 < lo1 ? lo1 : x1 > hi1 ? hi1 : x1);
-      hr[i] = Math.round(x2 < lo2 ? lo2 : x2 > hi2 ? hi2 : x2);
-      temp[i] = Math.round((x3 < lo3 ? lo3 : x3 > hi3 ? hi3 : x3) * 10) / 10;
-      armCodes[i] = a;
-      visitCodes[i] = v;
-      subjCodes[i] = s - sFirst;
-      if (++v === V) {
-        v = 0;
-        s++;
-      }
+    } else {
+      jsRows();
     }
     return {
       start,
       length: n,
       columns: [
-        { kind: 'dict', dictionary: subjDict, codes: subjCodes },
+        { kind: 'dict', dictionary: subjDict, codes: subjCodes, sorted: true },
         { kind: 'dict', dictionary: armDict, codes: armCodes },
         { kind: 'dict', dictionary: visitDict, codes: visitCodes },
         sbp,
@@ -327,7 +306,172 @@ export function createTrialTable(spec: ResolvedTrialSpec, model: TrialModel): Ta
         temp,
       ],
     };
+
+    // The JS reference: in steps of SUB rows, so that the normals stay in cache between drawing and using them.
+    function jsRows(): void {
+      for (let i0 = 0; i0 < n; i0 += SUB) {
+        const i1 = Math.min(n, i0 + SUB);
+        fillNormals4(kRow, start + i0, i1 - i0, zRow);
+        if (bootstrap) {
+          bootstrapRows(i0, i1, start, sFirst, V, nPerArm, zRow, donors, bootLookup, bootRows, kBootRow, gShift, gJit, out);
+        } else {
+          const s0 = Math.floor((start + i0) / V);
+          fillNormals4(kSubject, s0, Math.floor((start + i1 - 1) / V) - s0 + 1, zSubj);
+          mvnRows(i0, i1, start, sFirst, s0, V, nPerArm, zRow, zSubj, gMean, gF, gL, out);
+        }
+      }
+    }
   }
 
   return { table: TRIAL_TABLE, schema: TRIAL_SCHEMA.map((c) => ({ ...c })), rows, batch };
+}
+
+interface RowOut {
+  sbp: Int32Array;
+  dbp: Int32Array;
+  hr: Int32Array;
+  temp: Float64Array;
+  armCodes: Uint32Array;
+  visitCodes: Uint32Array;
+  subjCodes: Uint32Array;
+}
+
+const LO0 = CLINICAL_RANGES.SystolicBP.min, HI0 = CLINICAL_RANGES.SystolicBP.max;
+const LO1 = CLINICAL_RANGES.DiastolicBP.min, HI1 = CLINICAL_RANGES.DiastolicBP.max;
+const LO2 = CLINICAL_RANGES.HeartRate.min, HI2 = CLINICAL_RANGES.HeartRate.max;
+const LO3 = CLINICAL_RANGES.Temperature.min, HI3 = CLINICAL_RANGES.Temperature.max;
+
+/** Clamps to the clinical ranges and rounds (integers; temperature to 0.1) row i. */
+function putRow(o: RowOut, i: number, x0: number, x1: number, x2: number, x3: number): void {
+  o.sbp[i] = Math.round(x0 < LO0 ? LO0 : x0 > HI0 ? HI0 : x0);
+  o.dbp[i] = Math.round(x1 < LO1 ? LO1 : x1 > HI1 ? HI1 : x1);
+  o.hr[i] = Math.round(x2 < LO2 ? LO2 : x2 > HI2 ? HI2 : x2);
+  o.temp[i] = Math.round((x3 < LO3 ? LO3 : x3 > HI3 ? HI3 : x3) * 10) / 10;
+}
+
+/** Rows per step of batch() (the kernel's buffer size). */
+const SUB = KERNEL_ROWS;
+
+/** Arm, visit and subject codes of rows i0 … i1 − 1 of the batch from row `start`. */
+function codeRows(i0: number, i1: number, start: number, sFirst: number, V: number, nPerArm: number, out: RowOut): void {
+  const { armCodes, visitCodes, subjCodes } = out;
+  let s = Math.floor((start + i0) / V);
+  let v = start + i0 - s * V;
+  for (let i = i0; i < i1; i++) {
+    armCodes[i] = s < nPerArm ? 0 : 1;
+    visitCodes[i] = v;
+    subjCodes[i] = s - sFirst;
+    if (++v === V) {
+      v = 0;
+      s++;
+    }
+  }
+}
+
+/**
+ * mvn / rules rows i0 … i1 − 1 of the batch from row `start` (subject codes from sFirst):
+ * x = mean_g + F_g w_s + L_g z_r. z: 4 normals per row from i0; w: 4 per subject from sW.
+ * Group by group (visit, arm), so that its 36 coefficients stay in locals.
+ */
+function mvnRows(
+  i0: number, i1: number, start: number, sFirst: number, sW: number, V: number, nPerArm: number, z: Float64Array, w: Float64Array,
+  gMean: Float64Array, gF: Float64Array, gL: Float64Array, out: RowOut,
+): void {
+  const r0 = start + i0;
+  const r1 = start + i1; // exclusive
+  for (let v = 0; v < V; v++) {
+    // subjects s with s·V + v in [r0, r1)
+    const sA = Math.ceil((r0 - v) / V);
+    const sB = Math.floor((r1 - 1 - v) / V);
+    if (sB >= sA && sA < nPerArm) mvnGroup(Math.max(sA, 0), Math.min(sB, nPerArm - 1), v, 0, start, sFirst, sW, V, z, w, i0, gMean, gF, gL, out);
+    if (sB >= sA && sB >= nPerArm) mvnGroup(Math.max(sA, nPerArm), sB, v, 1, start, sFirst, sW, V, z, w, i0, gMean, gF, gL, out);
+  }
+}
+
+/** mvnRows for the subjects sA … sB of one arm at one visit. */
+function mvnGroup(
+  sA: number, sB: number, v: number, a: number, start: number, sFirst: number, sW: number, V: number, z: Float64Array, w: Float64Array,
+  i0: number, gMean: Float64Array, gF: Float64Array, gL: Float64Array, out: RowOut,
+): void {
+  const { armCodes, visitCodes, subjCodes } = out;
+  const gi = v * 2 + a;
+  const m = gi * 4;
+  const l = gi * 16;
+  const m0 = gMean[m], m1 = gMean[m + 1], m2 = gMean[m + 2], m3 = gMean[m + 3];
+  const f0 = gF[l], f1 = gF[l + 1], f2 = gF[l + 2], f3 = gF[l + 3], f4 = gF[l + 4], f5 = gF[l + 5], f6 = gF[l + 6], f7 = gF[l + 7];
+  const f8 = gF[l + 8], f9 = gF[l + 9], f10 = gF[l + 10], f11 = gF[l + 11], f12 = gF[l + 12], f13 = gF[l + 13], f14 = gF[l + 14], f15 = gF[l + 15];
+  const c0 = gL[l], c1 = gL[l + 1], c2 = gL[l + 2], c3 = gL[l + 3], c4 = gL[l + 4], c5 = gL[l + 5], c6 = gL[l + 6], c7 = gL[l + 7];
+  const c8 = gL[l + 8], c9 = gL[l + 9], c10 = gL[l + 10], c11 = gL[l + 11], c12 = gL[l + 12], c13 = gL[l + 13], c14 = gL[l + 14], c15 = gL[l + 15];
+  for (let s = sA; s <= sB; s++) {
+    const i = s * V + v - start;
+    const o = 4 * (i - i0);
+    const z0 = z[o], z1 = z[o + 1], z2 = z[o + 2], z3 = z[o + 3];
+    const q = 4 * (s - sW);
+    const w0 = w[q], w1 = w[q + 1], w2 = w[q + 2], w3 = w[q + 3];
+    putRow(
+      out,
+      i,
+      m0 + f0 * w0 + f1 * w1 + f2 * w2 + f3 * w3 + c0 * z0 + c1 * z1 + c2 * z2 + c3 * z3,
+      m1 + f4 * w0 + f5 * w1 + f6 * w2 + f7 * w3 + c4 * z0 + c5 * z1 + c6 * z2 + c7 * z3,
+      m2 + f8 * w0 + f9 * w1 + f10 * w2 + f11 * w3 + c8 * z0 + c9 * z1 + c10 * z2 + c11 * z3,
+      m3 + f12 * w0 + f13 * w1 + f14 * w2 + f15 * w3 + c12 * z0 + c13 * z1 + c14 * z2 + c15 * z3,
+    );
+    armCodes[i] = a;
+    visitCodes[i] = v;
+    subjCodes[i] = s - sFirst;
+  }
+}
+
+/** bootstrap rows i0 … i1 − 1: the donor's row of the group (or a random one), shifted, plus jitter. */
+function bootstrapRows(
+  i0: number, i1: number, start: number, sFirst: number, V: number, nPerArm: number, z: Float64Array, donors: number[],
+  bootLookup: Int32Array[], bootRows: Float64Array[], kBootRow: number, gShift: Float64Array, gJit: Float64Array, out: RowOut,
+): void {
+  const { armCodes, visitCodes, subjCodes } = out;
+  let s = Math.floor((start + i0) / V);
+  let v = start + i0 - s * V;
+  for (let i = i0; i < i1; i++) {
+    const a = s < nPerArm ? 0 : 1;
+    const gi = v * 2 + a;
+    const o = 4 * (i - i0);
+    const m = gi * 4;
+    let j = bootLookup[gi][donors[s - sFirst]];
+    const br = bootRows[gi];
+    if (j < 0) j = intBelow(u32(kBootRow, start + i, 0), br.length >> 2);
+    const b = j * 4;
+    putRow(out, i, br[b] + gShift[gi] + gJit[m] * z[o], br[b + 1] + gJit[m + 1] * z[o + 1], br[b + 2] + gJit[m + 2] * z[o + 2], br[b + 3] + gJit[m + 3] * z[o + 3]);
+    armCodes[i] = a;
+    visitCodes[i] = v;
+    subjCodes[i] = s - sFirst;
+    if (++v === V) {
+      v = 0;
+      s++;
+    }
+  }
+}
+
+/** Latin-1 text of the subject IDs of a batch (reused; the strings are copied out of it). */
+let idBytes = Buffer.alloc(0);
+
+/** "S" + (s + 1) zero-padded to `width`, for s = first … first + count − 1. */
+export function subjectIds(first: number, count: number, width: number): string[] {
+  const out: string[] = new Array(count);
+  if (count === 0) return out;
+  const len = width + 1;
+  if (idBytes.length < count * len) idBytes = Buffer.alloc(count * len);
+  const b = idBytes;
+  // The first ID's digits, then an odometer: +1 per subject.
+  const d = String(first + 1).padStart(width, '0');
+  b[0] = 83; // 'S'
+  for (let j = 0; j < width; j++) b[1 + j] = d.charCodeAt(j);
+  for (let k = 1; k < count; k++) {
+    const p = k * len;
+    for (let j = 0; j < len; j++) b[p + j] = b[p - len + j];
+    let j = p + width;
+    while (b[j] === 57) b[j--] = 48; // '9' → '0', carry
+    b[j]++;
+  }
+  const text = b.toString('latin1', 0, count * len);
+  for (let k = 0; k < count; k++) out[k] = text.slice(k * len, k * len + len);
+  return out;
 }

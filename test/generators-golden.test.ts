@@ -1,0 +1,135 @@
+/**
+ * Pins the generated values: SHA-256 of every decoded row (strings, integers, float bits) and the
+ * table digest, for each method, captured from the generator before any speed work. A faster
+ * generator or digest must leave these unchanged.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { TableDigest } from '../src/data/digest.js';
+import type { Batch, ColumnSchema, StringColumn, TableGenerator } from '../src/data/batch.js';
+import { resolveTrialSpec, trialGenerator, type TrialSpec } from '../src/kinds/trial/lib.js';
+import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/kinds/trial/pilot.js';
+import { kernelOptions, trialKernel } from '../src/kinds/trial/kernel.js';
+
+const pilot = pilotModelFromCsv(readFileSync(PILOT_VITALS_CSV_PATH, 'utf8'));
+
+/** SHA-256 over rows [start, end) (decoded values, in batches of batchRows) and their digest. */
+function fingerprint(gen: TableGenerator, start: number, end: number, batchRows: number): { sha: string; digest: string } {
+  const h = createHash('sha256');
+  const d = new TableDigest();
+  for (let s = start; s < end; s += batchRows) {
+    const b = gen.batch(s, Math.min(end, s + batchRows));
+    d.add(b, gen.schema);
+    for (const c of b.columns) {
+      if (c instanceof Int32Array || c instanceof Float64Array) {
+        h.update(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+        continue;
+      }
+      const sc = c as StringColumn;
+      const vals = sc.kind === 'dict' ? Array.from(sc.codes, (k) => sc.dictionary[k]) : sc.values;
+      h.update(vals.join('\n') + '\n');
+    }
+  }
+  return { sha: createHash('sha256').update(h.digest()).digest('hex').slice(0, 32), digest: d.toString() };
+}
+
+const CASES: { name: string; spec: Partial<TrialSpec>; start: number; end: number; batch: number; sha: string; digest: string }[] = [
+  { name: 'mvn 1M', spec: { method: 'mvn', nPerArm: 125_000, seed: 20240601 }, start: 0, end: 1_000_000, batch: 65_536, 
+    sha: '876fd1e369816891ca187e3037c310a8', digest: 'sf1-8d5a6b31200b60eb2b079e6159441d2f' },
+  { name: 'mvn odd batches', spec: { method: 'mvn', nPerArm: 125_000, seed: 20240601 }, start: 3, end: 200_003, batch: 7_919, 
+    sha: 'e2f7d97c89e9870f90bfc40843470f13', digest: 'sf1-ef8e3f32a285478cf9441efa1e572639' },
+  { name: 'mvn 100M tail, 8-digit IDs', spec: { method: 'mvn', nPerArm: 12_500_000, seed: 20240601 }, start: 99_800_001, end: 100_000_000, batch: 65_536, 
+    sha: '4432721f1ba3effc8a07db4f1a9b6c3d', digest: 'sf1-4de9f0ef29bbad4e32b8a21d3ac7cce8' },
+  { name: 'mvn extreme effect, 3 visits', spec: { method: 'mvn', nPerArm: 40_000, seed: 2 ** 40 + 17, targetEffect: -60, visits: ['Baseline', 'Week 4', 'Week 12'] }, start: 0, end: 240_000, batch: 65_536, 
+    sha: 'b303738705bb193761634ceb3eb97630', digest: 'sf1-a626e54f638ede09604f2dc78f6899ed' },
+  { name: 'bootstrap', spec: { method: 'bootstrap', nPerArm: 50_000, seed: 7 }, start: 0, end: 400_000, batch: 65_536, 
+    sha: 'a5eef15e3fae45bb067d8d765b148af8', digest: 'sf1-cf16ad402fc48aac9c98191fd0c2e761' },
+  { name: 'rules', spec: { method: 'rules', nPerArm: 50_000, seed: 7 }, start: 0, end: 400_000, batch: 65_536, 
+    sha: 'a4164abe1913cb6bf8986d322f43fe0f', digest: 'sf1-7824b96b3c7f57d841ff6258a6e4cd98' },
+];
+
+for (const c of CASES) {
+  test(`golden values: ${c.name}`, () => {
+    const gen = trialGenerator(resolveTrialSpec(c.spec), pilot);
+    const got = fingerprint(gen, c.start, c.end, c.batch);
+    if (process.env.GOLDEN_PRINT) console.log(JSON.stringify({ name: c.name, ...got }));
+    assert.deepEqual(got, { sha: c.sha, digest: c.digest });
+  });
+}
+
+/** Digests of batches the trial generator never makes: nulls of every type, plain strings, raw floats. */
+function mixedBatch(start: number, n: number): { batch: Batch; schema: ColumnSchema[] } {
+  const schema: ColumnSchema[] = [
+    { name: 'i', type: 'int32', nullable: true },
+    { name: 'x', type: 'float64', decimals: 2, nullable: true },
+    { name: 'y', type: 'float64', nullable: true },
+    { name: 's', type: 'string', nullable: true },
+    { name: 'd', type: 'string', nullable: true },
+  ];
+  const specials = [0, -0, NaN, Infinity, -Infinity, 1e300, -1e-300, 2 ** 53 + 2, 0.125];
+  const i32 = new Int32Array(n);
+  const x = new Float64Array(n);
+  const y = new Float64Array(n);
+  const s: string[] = [];
+  const codes = new Uint32Array(n);
+  const nulls = [0, 1, 2, 3, 4].map(() => new Uint8Array(n));
+  for (let k = 0; k < n; k++) {
+    const r = start + k;
+    i32[k] = Math.imul(r, 0x9e3779b1);
+    x[k] = r % 97 === 0 ? specials[r % specials.length] : (r * 0.731) % 1000;
+    y[k] = r % 13 === 0 ? specials[r % specials.length] : Math.sin(r) * 1e6;
+    s.push(r % 11 === 0 ? '' : `v${r % 1000}é${'z'.repeat(r % 5)}`);
+    codes[k] = r % 3;
+    for (let c = 0; c < 5; c++) nulls[c][k] = (r * (c + 3)) % 17 === 0 ? 1 : 0;
+  }
+  const batch: Batch = {
+    start,
+    length: n,
+    columns: [i32, x, y, { kind: 'plain', values: s }, { kind: 'dict', dictionary: ['a', 'bb', 'ccc'], codes }],
+    nulls,
+  };
+  return { batch, schema };
+}
+
+test('golden digest: nulls of every type, plain strings, raw floats, specials; with and without nulls', () => {
+  const withNulls = new TableDigest();
+  const without = new TableDigest();
+  for (const [start, n] of [[0, 3000], [3000, 1], [3001, 5003], [2 ** 40, 2100]]) {
+    const { batch, schema } = mixedBatch(start, n);
+    withNulls.add(batch, schema);
+    without.add({ ...batch, nulls: undefined }, schema);
+  }
+  if (process.env.GOLDEN_PRINT) console.log(JSON.stringify({ withNulls: withNulls.toString(), without: without.toString() }));
+  assert.deepEqual({ withNulls: withNulls.toString(), without: without.toString() }, { withNulls: 'sf1-f08c12fab97f3e90c64a4b0501e516e5', without: 'sf1-9ee25ea58ea4013b874dcce3358d0ce5' });
+});
+
+test('the WebAssembly kernel and the JS loops give identical rows (visits 1 and 52, rows past 2^32, clamping, odd batches)', () => {
+  assert.ok(trialKernel(), 'WebAssembly SIMD loads on this Node');
+  const many = Array.from({ length: 52 }, (_, i) => `V${i}`);
+  const specs: { spec: Partial<TrialSpec>; ranges: [number, number][] }[] = [
+    { spec: { method: 'mvn', nPerArm: 3000, seed: 1, visits: ['Baseline'] }, ranges: [[0, 6000], [17, 4117]] },
+    { spec: { method: 'rules', nPerArm: 400, seed: 2, visits: many }, ranges: [[0, 41_600], [5, 9001]] },
+    { spec: { method: 'mvn', nPerArm: 1e9, seed: 3 }, ranges: [[8e9 - 10_000, 8e9], [2 ** 32 - 4100, 2 ** 32 + 4100]] },
+    { spec: { method: 'mvn', nPerArm: 5000, seed: 4, targetEffect: 80 }, ranges: [[0, 40_000]] },
+    { spec: { method: 'bootstrap', nPerArm: 5000, seed: 5 }, ranges: [[3, 39_999]] },
+  ];
+  for (const { spec, ranges } of specs) {
+    const gen = trialGenerator(resolveTrialSpec(spec), spec.method === 'rules' ? undefined : pilot);
+    for (const [a, b] of ranges) {
+      for (const step of [b - a, 4096, 997]) {
+        const got: string[] = [];
+        for (const on of [true, false]) {
+          kernelOptions.enabled = on;
+          try {
+            got.push(fingerprint(gen, a, b, step).sha);
+          } finally {
+            kernelOptions.enabled = true;
+          }
+        }
+        assert.equal(got[0], got[1], `${JSON.stringify(spec)} rows ${a}–${b} in batches of ${step}`);
+      }
+    }
+  }
+});
