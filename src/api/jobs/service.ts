@@ -175,8 +175,7 @@ export function createJobService(deps: ApiDeps) {
   }
 
   async function view(tenant: Tenant, id: string): Promise<JobView> {
-    const row = await findRow(tenant, id);
-    const base = rowView(row);
+    let row = await findRow(tenant, id);
     // The query comes before the describe: a shard that completes in between is then missed for one
     // read (and the high-water mark holds), never counted twice. A query needs a worker; with none
     // polling it would block until Temporal's own timeout, so it is bounded. A completed job needs none
@@ -188,8 +187,11 @@ export function createJobService(deps: ApiDeps) {
             .withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => client.workflow.getHandle(id).query(progressQuery))
             .catch(() => undefined);
     const d = await describe(id);
-    if (!d) return base;
+    if (!d) return rowView(row);
     let status = statusOf(d.status.name);
+    // The workflow records its result before it completes: a row read before that is read again.
+    if (status === 'completed' && !row.result) row = await findRow(tenant, id);
+    const base = rowView(row);
     if (status === 'running') {
       if (query?.phase === 'cancelling' || row.status === 'cancelling') status = 'cancelling';
       else if (query ? query.paused : row.status === 'paused') status = 'paused';
