@@ -715,12 +715,7 @@ function printTable(results: Result[]): void {
     `${f2(r.load1Before)}/${f1(r.otherCpuS)}`,
   ]);
   const head = ['scenario', 'rows', 'seconds', 'duckdb s', 'ratio', 'CPU ratio', 'rows/s', 'peak RSS MB', 'target', 'result', 'shards', 'worker CPU s', 'load1/other CPU s'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  console.log('');
-  console.log(line(head));
-  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
+  printMarkdownTable(head, rows);
   const one = results.find((r) => r.scenario === 'mvn-1m');
   const hundred = results.find((r) => r.scenario === 'mvn-100m');
   if (one && hundred) {
@@ -744,3 +739,13 @@ if (isMain) main().catch((err) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exitCode = 1;
 });
+
+/** Prints a Markdown table: the first column left-aligned, the others right-aligned. */
+export function printMarkdownTable(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  console.log('');
+  console.log(line(head));
+  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}

@@ -29,7 +29,7 @@ import { delay } from '../src/dev/process.js';
 import { builtInKinds } from '../src/kinds/index.js';
 import { build } from '../scripts/build.js';
 import { startTestStack, uniqueTaskQueue } from '../test/support/stack.js';
-import { procStatus, resetPeak, runJob, startWorker, type WorkerProc } from './trial.js';
+import { printMarkdownTable, procStatus, resetPeak, runJob, startWorker, type WorkerProc } from './trial.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 let rounds = 1;
@@ -177,12 +177,7 @@ function printTable(samples: Sample[]): void {
     ['compiled / sources', ...cols.map((c) => (dist[c] / src[c]).toFixed(2))],
   ];
   const head = ['worker', 'idle RSS MB', 'start peak MB', 'job peak MB', 'job s'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  console.log('');
-  console.log(line(head));
-  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
+  printMarkdownTable(head, rows);
   console.log(
     `\n${rounds > 1 ? `Medians of ${rounds} rounds. ` : ''}Idle: VmRSS after "worker polling", settled. Start peak: VmHWM then (workflow bundling). ` +
       'Job peak: VmHWM over the 10M-row job (reset before it). Same digest for every worker.',

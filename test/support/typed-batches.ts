@@ -3,6 +3,7 @@
  * digest tests and `bench/sinks.ts --shape types`. Values include the edges of each type's range.
  */
 import { UUID_BYTES, type Batch, type ColumnSchema, type ColumnType } from '../../src/data/batch.js';
+import { hash32 } from './vitals-batches.js';
 
 export const ALL_TYPES: ColumnType[] = ['string', 'bool', 'int32', 'int64', 'float64', 'date', 'timestamp', 'uuid'];
 
@@ -23,15 +24,7 @@ export const TIMESTAMP_EDGES = [0, -1, 1, 951782400123456, -2208988800000001, MA
 const STRINGS = ['plain', 'with,comma', 'with "quote"', 'line\nbreak', '', 'ünïcødé ✓ 𝄞'];
 const DICT = ['α', 'b,c', '"q"', ''] as const;
 
-function rnd(row: number, salt: number): number {
-  let h = Math.imul(row ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(salt + 1, 0xc2b2ae35);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  h = Math.imul(h, 0x297a2d39);
-  h ^= h >>> 15;
-  return h >>> 0;
-}
+const rnd = hash32;
 
 /** Rows [start, end); with `nulls`, about 1 in 5 values of every column is null. */
 export function typedBatch(start: number, end: number, opts: { nulls?: boolean } = {}): Batch {

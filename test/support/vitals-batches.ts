@@ -16,16 +16,19 @@ export const VITALS_SCHEMA_NULLABLE: ColumnSchema[] = VITALS_SCHEMA.map((c) =>
 const ARMS = ['Placebo', 'Drug 10mg'] as const;
 const VISITS = ['Screening', 'Week 4', 'Week 8', 'Week 12'] as const;
 
-/** Cheap deterministic hash of (row, salt) → [0, 1). */
-function rnd(row: number, salt: number): number {
+/** Cheap deterministic hash of (row, salt) → an unsigned 32-bit integer (test data, not the generators' RNG). */
+export function hash32(row: number, salt: number): number {
   let h = Math.imul(row ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(salt + 1, 0xc2b2ae35);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   h ^= h >>> 12;
   h = Math.imul(h, 0x297a2d39);
   h ^= h >>> 15;
-  return (h >>> 0) / 4294967296;
+  return h >>> 0;
 }
+
+/** hash32 as a number in [0, 1). */
+const rnd = (row: number, salt: number): number => hash32(row, salt) / 4294967296;
 
 export function vitalsBatch(start: number, end: number, opts: { nulls?: boolean } = {}): Batch {
   const n = end - start;
