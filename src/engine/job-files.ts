@@ -19,7 +19,7 @@ export function jobDir(dataDir: string, jobId: string): string {
   return path.resolve(dataDir, 'jobs', jobId);
 }
 
-export const stateDir = (dataDir: string, jobId: string) => path.join(jobDir(dataDir, jobId), '.state');
+const stateDir = (dataDir: string, jobId: string) => path.join(jobDir(dataDir, jobId), '.state');
 export const planPath = (dataDir: string, jobId: string) => path.join(stateDir(dataDir, jobId), 'plan.json');
 export const manifestPath = (dataDir: string, jobId: string) => path.join(jobDir(dataDir, jobId), 'manifest.json');
 export const shardRecordPath = (dataDir: string, jobId: string, shardIndex: number) =>

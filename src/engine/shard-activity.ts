@@ -24,7 +24,7 @@ const HEARTBEAT_EVERY_MS = 1000;
 const PAYLOAD_CACHE = 64;
 
 /** The state to resume from: the one with more committed work, if its files are all intact. */
-export async function resumeState(dir: string, a: ShardState | undefined, b: ShardState | undefined): Promise<ShardState | undefined> {
+async function resumeState(dir: string, a: ShardState | undefined, b: ShardState | undefined): Promise<ShardState | undefined> {
   const pick = !a ? b : !b ? a : b.unitsCommitted > a.unitsCommitted || (b.complete && !a.complete) ? b : a;
   if (!pick || pick.unitsCommitted === 0) return undefined;
   return (await filesIntact(dir, pick.files)) ? pick : undefined;

@@ -21,7 +21,7 @@ import type { NormalizedJob } from './validate.js';
 const ESTIMATED_UNITS_PER_SECOND = 2_000_000;
 export const TERMINAL: JobStatus[] = ['completed', 'failed', 'cancelled'];
 /** Statuses that count against a key's concurrent-jobs quota. */
-export const ACTIVE: JobStatus[] = ['running', 'paused', 'cancelling'];
+const ACTIVE: JobStatus[] = ['running', 'paused', 'cancelling'];
 /** How long a GET waits for the workflow's `progress` query before answering from Postgres. */
 const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
 
