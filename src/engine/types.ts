@@ -13,10 +13,22 @@ export type JobStatus = 'running' | 'paused' | 'cancelling' | 'completed' | 'fai
 export const JOB_STATUSES: readonly JobStatus[] = ['running', 'paused', 'cancelling', 'completed', 'failed', 'cancelled'];
 export type ProgressUnit = 'rows' | 'activities' | 'patients';
 
+/**
+ * `output.postgres`: load the job's tables into this schema of the service's own database, or of
+ * a target the operator configured by name (never a connection string from a request).
+ */
+export interface PostgresOutput {
+  schema: string;
+  /** An operator-configured target's name; absent = the service's own database. */
+  target?: string;
+  /** When a table of the job already exists there: refuse the job (default) or drop and replace it. */
+  ifExists?: 'error' | 'replace';
+}
+
 export interface JobOutput {
   format: OutputFormat;
   compression: Compression;
-  postgres?: { schema: string };
+  postgres?: PostgresOutput;
 }
 
 export interface JobPartitioning {
@@ -52,11 +64,27 @@ export interface PlanSegment {
   units: number;
 }
 
-/** A table the job writes: its columns, for the manifest. */
+/** A foreign key: `columns` of this table reference `refColumns` of `table` (same schema). */
+export interface ForeignKeyPlan {
+  columns: string[];
+  table: string;
+  refColumns: string[];
+}
+
+/**
+ * A table the job writes: its columns (for the manifest and the DDL) and, for a Postgres load,
+ * the keys and indexes added after the data (docs/ENGINE.md, "Postgres load").
+ */
 export interface TablePlan {
   name: string;
   rows: number;
   columns: ColumnSchema[];
+  primaryKey?: string[];
+  /** Column sets with a UNIQUE constraint. */
+  unique?: string[][];
+  foreignKeys?: ForeignKeyPlan[];
+  /** Column sets with a plain index (foreign-key columns get one unless listed here already). */
+  indexes?: string[][];
 }
 
 /** What `planJob` decides: the shard grid (fixed at the first plan), and what is already done. */
