@@ -38,6 +38,8 @@ const schema = z.object({
   SHARDFLOW_SHARDS_PER_RUN: positiveInt.max(20000).default(1000),
   SHARDFLOW_PART_ROWS: positiveInt.max(50_000_000).default(1_000_000),
   READY_WORKER_MAX_AGE_SECONDS: positiveInt.max(3600).default(75),
+  SHARDFLOW_RELATIONAL_MAX_TABLES: positiveInt.max(1000).default(32),
+  SHARDFLOW_RELATIONAL_MAX_COLUMNS: positiveInt.max(1600).default(200),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -55,6 +57,8 @@ export interface Config {
   worker: { metricsPort: number; maxConcurrentActivities: number; threads: number; shardsPerRun: number; partRows: number };
   /** /health/ready counts a worker as present when it polled the task queue this recently. */
   readyWorkerMaxAgeSeconds: number;
+  /** Limits on relational specs (a larger spec is a 422 naming spec.tables or its columns). */
+  relational: { maxTables: number; maxColumns: number };
 }
 
 export class ConfigError extends Error {
@@ -112,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       partRows: e.SHARDFLOW_PART_ROWS,
     },
     readyWorkerMaxAgeSeconds: e.READY_WORKER_MAX_AGE_SECONDS,
+    relational: { maxTables: e.SHARDFLOW_RELATIONAL_MAX_TABLES, maxColumns: e.SHARDFLOW_RELATIONAL_MAX_COLUMNS },
   };
 }
 

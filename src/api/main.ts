@@ -5,7 +5,7 @@
 import { loadConfigOrExit } from '../config.js';
 import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
-import { builtInKinds } from '../kinds/index.js';
+import { createBuiltInKinds } from '../kinds/index.js';
 import { createLogger } from '../log.js';
 import { startApiServer } from './server.js';
 import { connectTemporal } from './temporal.js';
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
 
   let server: Awaited<ReturnType<typeof startApiServer>>;
   try {
-    server = await startApiServer(config, { config, db, kinds: builtInKinds, temporal, logger });
+    server = await startApiServer(config, { config, db, kinds: createBuiltInKinds({ relational: config.relational }), temporal, logger });
   } catch (err) {
     await Promise.allSettled([db.close(), temporal.connection.close()]);
     const code = (err as NodeJS.ErrnoException).code;

@@ -1,0 +1,114 @@
+/**
+ * Row counts, exact at plan time. A `perParent` table has, for each row p of its parent, a number
+ * of children drawn from (seed, table, p) alone; its rows are laid out in parent order (parent 0's
+ * children first), so its size is the sum of the draws and each child row's parent is known.
+ *
+ * A child shard finds its first row's parent through a sparse index (the running total every
+ * STRIDE parents), then walks the draws: memory is one number per STRIDE parents, not per row.
+ */
+import { counterState, keyState, laneU32, uniformFromU32 } from '../../data/rng.js';
+import { createPoisson, createZipf, type Uniforms } from './dist.js';
+import type { ChildCount } from './schema.js';
+import { dependencyOrder, type RelationalSpec, type ResolvedTable } from './spec.js';
+import { nameStream } from './streams.js';
+
+export const STRIDE = 1024;
+
+/** Children per parent: a pure function of the parent's index. */
+export type ChildCounter = (parent: number) => number;
+
+export function childCounter(seed: number, table: string, d: ChildCount): ChildCounter {
+  if ('fixed' in d) return () => d.fixed;
+  const key = keyState(seed, nameStream(table, '#rows'));
+  let cs = 0;
+  const uniform: Uniforms = (j) => uniformFromU32(laneU32(cs, j));
+  if ('uniform' in d) {
+    const { min, max } = d.uniform;
+    const n = max - min + 1;
+    return (p) => min + Math.floor(uniformFromU32(laneU32(counterState(key, p), 0)) * n);
+  }
+  const sampler = 'poisson' in d ? createPoisson(d.poisson) : createZipf(d.zipf.max, d.zipf.s);
+  return (p) => {
+    cs = counterState(key, p);
+    return sampler.sample(uniform);
+  };
+}
+
+/** The layout of one perParent table. */
+export interface ChildLayout {
+  parentRows: number;
+  rows: number;
+  /** offsets[k] = rows of the children of parents [0, k · STRIDE). */
+  offsets: Float64Array;
+  count: ChildCounter;
+}
+
+export function childLayout(parentRows: number, count: ChildCounter, fixed?: number): ChildLayout {
+  const strides = Math.ceil(parentRows / STRIDE);
+  const offsets = new Float64Array(strides + 1);
+  let total = 0;
+  for (let k = 0; k < strides; k++) {
+    offsets[k] = total;
+    if (fixed !== undefined) total += fixed * Math.min(STRIDE, parentRows - k * STRIDE);
+    else for (let p = k * STRIDE, end = Math.min(parentRows, p + STRIDE); p < end; p++) total += count(p);
+  }
+  offsets[strides] = total;
+  return { parentRows, rows: total, offsets, count };
+}
+
+/**
+ * Parent index of each child row in [start, end), into out[0 … end − start). Rows are in parent
+ * order; the walk starts from the stride that holds `start`.
+ */
+export function parentsOf(layout: ChildLayout, start: number, end: number, out: Float64Array): void {
+  const { offsets, count } = layout;
+  let lo = 0;
+  let hi = offsets.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (offsets[mid]! <= start) lo = mid;
+    else hi = mid - 1;
+  }
+  let p = lo * STRIDE;
+  let first = offsets[lo]!; // first child row of parent p
+  let n = count(p);
+  while (first + n <= start) {
+    first += n;
+    n = count(++p);
+  }
+  for (let r = start; r < end; r++) {
+    while (r >= first + n) {
+      first += n;
+      n = count(++p);
+    }
+    out[r - start] = p;
+  }
+}
+
+export interface Layouts {
+  /** Rows per table, in spec order. */
+  rows: number[];
+  /** The layout of each perParent table (by table index). */
+  children: Map<number, ChildLayout>;
+}
+
+/** Every table's row count, parents first. Cost: one draw per parent row of each perParent table. */
+export function computeLayouts(spec: RelationalSpec): Layouts {
+  const index = new Map(spec.tables.map((t, i) => [t.name, i]));
+  const rows: number[] = spec.tables.map(() => 0);
+  const children = new Map<number, ChildLayout>();
+  for (const i of dependencyOrder(spec)) {
+    const t: ResolvedTable = spec.tables[i]!;
+    if (typeof t.rows === 'number') {
+      rows[i] = t.rows;
+      continue;
+    }
+    const parentRows = rows[index.get(t.rows.perParent)!]!;
+    const d = t.rows.distribution;
+    const layout = childLayout(parentRows, childCounter(spec.seed, t.name, d), 'fixed' in d ? d.fixed : undefined);
+    children.set(i, layout);
+    rows[i] = layout.rows;
+  }
+  return { rows, children };
+}
+
