@@ -8,6 +8,7 @@ import { createTrialTable } from '../../src/kinds/trial/generate.js';
 import { loadPilotModel } from '../../src/kinds/trial/pilot.js';
 import { resolveTrialSpec, type TrialSpec } from '../../src/kinds/trial/spec.js';
 import type { TestApi } from './api.js';
+import { createRelationalTables, type RelationalSpec } from '../../src/kinds/relational/lib.js';
 import { ledgerTables } from './kinds/ledger/tables.js';
 
 export interface CaseJob {
@@ -83,7 +84,64 @@ const ledgerCase: EngineCase = {
   },
 };
 
-export const engineCases: EngineCase[] = [trialCase, ledgerCase];
+/** customers → orders (3 per customer, exactly): every column type the kind has, keys, a zipf ref, nulls. */
+export function relationalCaseSpec(customers: number, seed: number): Record<string, unknown> {
+  return {
+    seed,
+    tables: [
+      {
+        name: 'customers',
+        rows: customers,
+        columns: [
+          { name: 'id', type: 'id' },
+          { name: 'first_name', type: 'firstName' },
+          { name: 'last_name', type: 'lastName' },
+          { name: 'email', type: 'email', unique: true },
+          { name: 'code', type: 'pattern', pattern: 'C-######-??', unique: true },
+          { name: 'external_id', type: 'uuid', unique: true },
+          { name: 'signed_up', type: 'date', min: '2020-01-01', max: '2025-12-31' },
+          { name: 'vip', type: 'bool', probability: 0.1 },
+          { name: 'segment', type: 'choice', values: ['retail', 'business', 'public'], weights: [6, 3, 1] },
+        ],
+      },
+      {
+        name: 'orders',
+        rows: { perParent: 'customers', distribution: { fixed: 3 } },
+        columns: [
+          { name: 'id', type: 'id', start: 1000 },
+          { name: 'customer_id', type: 'ref', table: 'customers' },
+          { name: 'referrer_id', type: 'ref', table: 'customers', distribution: 'zipf', s: 1.2, nullRate: 0.3 },
+          { name: 'ordinal', type: 'int', min: 0, max: 10_000_000_000, unique: true },
+          { name: 'placed_at', type: 'timestamp', min: '2024-01-01T00:00:00Z', max: '2024-12-31T23:59:59Z' },
+          { name: 'amount', type: 'lognormal', mu: 3, sigma: 0.7, decimals: 2 },
+          { name: 'score', type: 'normal', mean: 50, sd: 10, nullRate: 0.1 },
+          { name: 'discount', type: 'float', min: 0, max: 0.3, decimals: 3 },
+          { name: 'note', type: 'text', minWords: 0, maxWords: 6, nullRate: 0.5 },
+        ],
+      },
+    ],
+  };
+}
+
+const relationalCase: EngineCase = {
+  kind: 'relational',
+  async job(_api, units, { seed, multipleOf, output }) {
+    const customers = divide(units, 4, multipleOf, 'relational');
+    return {
+      body: { kind: 'relational', spec: relationalCaseSpec(customers, seed), ...(output ? { output } : {}) },
+      tables: [
+        { name: 'customers', rows: customers },
+        { name: 'orders', rows: 3 * customers },
+      ],
+    };
+  },
+  async expectedDigests(manifest) {
+    const { tables } = createRelationalTables(manifest.spec as RelationalSpec);
+    return Object.fromEntries(tables.map((t) => [t.table, digestRange(t, 0, t.rows).toString()]));
+  },
+};
+
+export const engineCases: EngineCase[] = [trialCase, ledgerCase, relationalCase];
 
 /** Files a table of `rows` makes in shards of `shardRows` and parts of `partRows`. */
 export function expectedParts(rows: number, shardRows: number, partRows: number): number {

@@ -1,0 +1,184 @@
+/**
+ * The relational kind's generator and checks, without a server: exact row counts, every parent's
+ * drawn children, unique columns unique, refs valid, values independent of how rows are asked
+ * for and of other columns, and every refused spec naming its field.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { UUID_BYTES, type Batch, type StringColumn, type TableGenerator } from '../src/data/batch.js';
+import { digestRange } from '../src/data/digest.js';
+import { SpecError } from '../src/engine/kind.js';
+import { RelationalSpecSchema } from '../src/kinds/relational/schema.js';
+import { childCounter } from '../src/kinds/relational/layout.js';
+import { createPermutation, createRelationalTables, DEFAULT_LIMITS, normalizeRelational, type RelationalSpecBody } from '../src/kinds/relational/lib.js';
+import { relationalCaseSpec } from './support/engine-cases.js';
+
+const normalize = (body: unknown, limits = DEFAULT_LIMITS) => normalizeRelational(RelationalSpecSchema.parse(body) as RelationalSpecBody, limits);
+
+/** Column `name` of the whole table as JS values (null for NULL; uuid as hex). */
+function columnValues(gen: TableGenerator, name: string): unknown[] {
+  const c = gen.schema.findIndex((s) => s.name === name);
+  assert.ok(c >= 0, `no column ${name}`);
+  const out: unknown[] = [];
+  for (let s = 0; s < gen.rows; s += 50_000) {
+    const b: Batch = gen.batch(s, Math.min(gen.rows, s + 50_000));
+    const col = b.columns[c]!;
+    for (let i = 0; i < b.length; i++) {
+      if (b.nulls?.[c]?.[i]) out.push(null);
+      else if (gen.schema[c]!.type === 'uuid') out.push(Buffer.from((col as Uint8Array).subarray(i * UUID_BYTES, (i + 1) * UUID_BYTES)).toString('hex'));
+      else if ('kind' in col) out.push((col as StringColumn).kind === 'dict' ? (col as any).dictionary[(col as any).codes[i]] : (col as any).values[i]);
+      else out.push((col as any)[i]);
+    }
+  }
+  return out;
+}
+
+const nonNull = (xs: unknown[]) => xs.filter((x) => x !== null);
+
+test('permutation: a bijection of [0, n) for awkward sizes', () => {
+  for (const n of [1, 2, 3, 7, 1000, 1023, 1024, 1025, 65_537]) {
+    const p = createPermutation(n, 99);
+    const seen = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const y = p.apply(i);
+      assert.ok(y >= 0 && y < n && !seen[y], `n=${n}: ${i} → ${y}`);
+      seen[y] = 1;
+    }
+  }
+});
+
+test('perParent: exact totals, every parent gets exactly its drawn children, in parent order', () => {
+  for (const distribution of [{ poisson: 2.5 }, { poisson: 40 }, { uniform: { min: 0, max: 4 } }, { zipf: { s: 1.5, max: 20 } }, { fixed: 2 }]) {
+    const n = normalize({
+      seed: 5,
+      tables: [
+        { name: 'p', rows: 5000, columns: [{ name: 'id', type: 'id', start: 10 }] },
+        { name: 'c', rows: { perParent: 'p', distribution }, columns: [{ name: 'id', type: 'id' }, { name: 'p_id', type: 'ref', table: 'p' }] },
+      ],
+    });
+    const { tables } = createRelationalTables(n.resolved);
+    const child = tables[1]!;
+    const counts = new Map<number, number>();
+    for (const v of columnValues(child, 'p_id') as number[]) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const draw = childCounter(5, 'c', distribution as any);
+    let total = 0;
+    for (let p = 0; p < 5000; p++) {
+      const want = draw(p);
+      total += want;
+      assert.equal(counts.get(10 + p) ?? 0, want, `${JSON.stringify(distribution)}: parent ${p}`);
+    }
+    assert.equal(child.rows, total);
+    assert.equal(n.units, 5000 + total);
+    const refs = columnValues(child, 'p_id') as number[];
+    assert.ok(refs.every((v, i) => i === 0 || v >= refs[i - 1]!), 'children are laid out in parent order');
+  }
+});
+
+test('unique columns are unique; refs are keys of their table; nulls near their rate', () => {
+  const n = normalize(relationalCaseSpec(20_000, 11));
+  const { tables } = createRelationalTables(n.resolved);
+  const [customers, orders] = tables as [TableGenerator, TableGenerator];
+  assert.equal(customers.rows, 20_000);
+  assert.equal(orders.rows, 60_000);
+  for (const [t, col] of [[customers, 'email'], [customers, 'code'], [customers, 'external_id'], [customers, 'id'], [orders, 'ordinal'], [orders, 'id']] as const) {
+    const vs = nonNull(columnValues(t, col));
+    assert.equal(new Set(vs).size, vs.length, `${t.table}.${col} unique`);
+  }
+  const emails = columnValues(customers, 'email') as string[];
+  const first = columnValues(customers, 'first_name') as string[];
+  assert.ok(emails.every((e, i) => e.startsWith(`${first[i]!.toLowerCase()}.`) && /@example\.(com|org|net)$/.test(e)), 'emails follow the row’s name, reserved domains');
+  assert.ok((columnValues(customers, 'code') as string[]).every((c) => /^C-\d{6}-[A-Z]{2}$/.test(c)));
+  assert.ok((columnValues(customers, 'external_id') as string[]).every((u) => /^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/.test(u)), 'uuid v4');
+  for (const col of ['customer_id', 'referrer_id']) {
+    assert.ok(nonNull(columnValues(orders, col)).every((v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 20_000), `${col} in range`);
+  }
+  const referrers = columnValues(orders, 'referrer_id');
+  const nullShare = referrers.filter((v) => v === null).length / referrers.length;
+  assert.ok(Math.abs(nullShare - 0.3) < 0.02, `referrer nulls ${nullShare}`);
+  // zipf s = 1.2: key 1 is drawn far more often than key 100.
+  const freq = (k: number) => referrers.filter((v) => v === k).length;
+  assert.ok(freq(1) > 20 * Math.max(1, freq(100)), `zipf skew ${freq(1)} vs ${freq(100)}`);
+  const ids = columnValues(orders, 'id') as number[];
+  assert.deepEqual([ids[0], ids.at(-1)], [1000, 1000 + 60_000 - 1]);
+  const amounts = columnValues(orders, 'amount') as number[];
+  assert.ok(amounts.every((a) => a > 0 && Math.round(a * 100) / 100 === a), 'lognormal, 2 decimals');
+});
+
+test('values depend on (seed, table, column, row) only: any batch size, any other columns', () => {
+  const spec = relationalCaseSpec(9_000, 3);
+  const a = createRelationalTables(normalize(spec).resolved).tables;
+  for (const t of a) assert.equal(digestRange(t, 0, t.rows, 65_536).toString(), digestRange(t, 0, t.rows, 997).toString(), t.table);
+  const wider = structuredClone(spec) as any;
+  wider.tables[0].columns.splice(2, 0, { name: 'extra', type: 'int' });
+  wider.tables.unshift({ name: 'other', rows: 10, columns: [{ name: 'id', type: 'id' }] });
+  const b = createRelationalTables(normalize(wider).resolved).tables;
+  for (const col of ['email', 'code', 'signed_up']) assert.deepEqual(columnValues(b[1]!, col), columnValues(a[0]!, col), col);
+  assert.deepEqual(columnValues(b[2]!, 'referrer_id'), columnValues(a[1]!, 'referrer_id'));
+});
+
+test('the seed is recorded; the same seed gives the same data', () => {
+  const n = normalize({ tables: [{ name: 't', rows: 10, columns: [{ name: 'x', type: 'int' }] }] });
+  assert.ok(Number.isSafeInteger((n.spec as any).seed));
+  const again = normalize(n.spec);
+  const [t1] = createRelationalTables(n.resolved).tables;
+  const [t2] = createRelationalTables(again.resolved).tables;
+  assert.deepEqual(columnValues(t1!, 'x'), columnValues(t2!, 'x'));
+});
+
+const table = (name: string, columns: unknown[], rows: unknown = 10) => ({ name, rows, columns });
+const id = { name: 'id', type: 'id' };
+
+/** [what, spec, status, path] for refused specs. */
+const REFUSED: Array<[string, unknown, 400 | 422, string]> = [
+  ['unknown ref table', { tables: [table('a', [id]), table('b', [id, { name: 'a_id', type: 'ref', table: 'nope' }])] }, 422, 'spec.tables.1.columns.1.table'],
+  ['ref cycle', { tables: [table('a', [id, { name: 'b_id', type: 'ref', table: 'b' }]), table('b', [id, { name: 'a_id', type: 'ref', table: 'a' }])] }, 422, 'spec.tables.1.columns.1.table'],
+  ['self ref', { tables: [table('a', [id, { name: 'a_id', type: 'ref', table: 'a' }])] }, 422, 'spec.tables.0.columns.1.table'],
+  ['duplicate table', { tables: [table('a', [id]), table('a', [id])] }, 422, 'spec.tables.1.name'],
+  ['duplicate column', { tables: [table('a', [id, { name: 'id', type: 'int' }])] }, 422, 'spec.tables.0.columns.1.name'],
+  ['two id columns', { tables: [table('a', [id, { name: 'id2', type: 'id' }])] }, 422, 'spec.tables.0.columns.1.type'],
+  ['weights sum to zero', { tables: [table('a', [{ name: 'c', type: 'choice', values: ['x', 'y'], weights: [0, 0] }])] }, 422, 'spec.tables.0.columns.0.weights'],
+  ['weights length', { tables: [table('a', [{ name: 'c', type: 'choice', values: ['x', 'y'], weights: [1] }])] }, 422, 'spec.tables.0.columns.0.weights'],
+  ['negative weight', { tables: [table('a', [{ name: 'c', type: 'choice', values: ['x'], weights: [-1] }])] }, 400, 'spec.tables.0.columns.0.weights.0'],
+  ['min > max', { tables: [table('a', [{ name: 'n', type: 'int', min: 5, max: 1 }])] }, 422, 'spec.tables.0.columns.0.min'],
+  ['date min > max', { tables: [table('a', [{ name: 'd', type: 'date', min: '2024-02-01', max: '2024-01-01' }])] }, 422, 'spec.tables.0.columns.0.min'],
+  ['not a date', { tables: [table('a', [{ name: 'd', type: 'date', min: '2024-02-30' }])] }, 422, 'spec.tables.0.columns.0.min'],
+  ['uniform children min > max', { tables: [table('a', [id]), table('b', [{ name: 'a_id', type: 'ref', table: 'a' }], { perParent: 'a', distribution: { uniform: { min: 3, max: 1 } } })] }, 422, 'spec.tables.1.rows.distribution.uniform.min'],
+  ['1,000 unique values from a range of 10', { tables: [table('a', [{ name: 'n', type: 'int', min: 1, max: 10, unique: true }], 1000)] }, 422, 'spec.tables.0.columns.0.unique'],
+  ['unique pattern without room', { tables: [table('a', [{ name: 'p', type: 'pattern', pattern: 'X-#', unique: true }], 11)] }, 422, 'spec.tables.0.columns.0.unique'],
+  ['unique on a type that cannot', { tables: [table('a', [{ name: 'f', type: 'float', unique: true }])] }, 400, 'spec.tables.0.columns.0'],
+  ['unsupported type', { tables: [table('a', [{ name: 'f', type: 'money' }])] }, 400, 'spec.tables.0.columns.0.type'],
+  ['unknown option', { tables: [table('a', [{ name: 'f', type: 'int', step: 2 }])] }, 400, 'spec.tables.0.columns.0'],
+  ['upper-case identifier', { tables: [table('Customers', [id])] }, 400, 'spec.tables.0.name'],
+  ['quote in identifier', { tables: [table('a', [{ name: 'x"; drop table y; --', type: 'int' }])] }, 400, 'spec.tables.0.columns.0.name'],
+  ['64-byte identifier', { tables: [table('a'.repeat(64), [id])] }, 400, 'spec.tables.0.name'],
+  ['ref to a table without id', { tables: [table('a', [{ name: 'x', type: 'int' }]), table('b', [{ name: 'a_id', type: 'ref', table: 'a' }])] }, 422, 'spec.tables.1.columns.0.table'],
+  ['perParent without its ref', { tables: [table('a', [id]), table('b', [{ name: 'x', type: 'int' }], { perParent: 'a', distribution: { fixed: 1 } })] }, 422, 'spec.tables.1.rows.perParent'],
+  ['perParent unknown table', { tables: [table('b', [{ name: 'x', type: 'int' }], { perParent: 'zz', distribution: { fixed: 1 } })] }, 422, 'spec.tables.0.rows.perParent'],
+  ['s on a uniform ref', { tables: [table('a', [id]), table('b', [{ name: 'a_id', type: 'ref', table: 'a', s: 2 }])] }, 422, 'spec.tables.1.columns.0.s'],
+  ['ref to an empty table', { tables: [table('a', [id], 0), table('b', [{ name: 'a_id', type: 'ref', table: 'a' }])] }, 422, 'spec.tables.1.columns.0.table'],
+];
+
+for (const [what, spec, status, path] of REFUSED) {
+  test(`refused: ${what} → ${status} at ${path}`, () => {
+    const parsed = RelationalSpecSchema.safeParse(spec);
+    if (status === 400) {
+      assert.equal(parsed.success, false, 'the shape refuses it');
+      const paths = parsed.error!.issues.map((i) => ['spec', ...i.path].join('.'));
+      assert.ok(paths.some((p) => p === path || p.startsWith(`${path}.`)), `paths ${paths.join(', ')}`);
+      return;
+    }
+    assert.equal(parsed.success, true, parsed.success ? '' : JSON.stringify(parsed.error.issues));
+    assert.throws(
+      () => normalizeRelational(parsed.data as RelationalSpecBody, DEFAULT_LIMITS),
+      (err: unknown) => err instanceof SpecError && err.status === 422 && err.errors.some((e) => e.path === path) && err.errors.every((e) => e.message.length > 0),
+    );
+  });
+}
+
+test('refused: more tables or columns than this server allows → 422 naming them', () => {
+  const limits = { maxTables: 2, maxColumns: 3 };
+  const three = { tables: [table('a', [id]), table('b', [id]), table('c', [id])] };
+  assert.throws(() => normalize(three, limits), (e: any) => e.status === 422 && e.errors[0].path === 'spec.tables');
+  const wide = { tables: [table('a', [id, { name: 'b', type: 'int' }, { name: 'c', type: 'int' }, { name: 'd', type: 'int' }])] };
+  assert.throws(() => normalize(wide, limits), (e: any) => e.status === 422 && e.errors[0].path === 'spec.tables.0.columns');
+});
