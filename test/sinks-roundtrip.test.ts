@@ -11,6 +11,7 @@ import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from './support/vi
 import { readParquetMetadata, readParquetRows } from './support/parquet.js';
 import { typedBatch, typedSchema } from './support/typed-batches.js';
 import { numberDictOptions } from '../src/encoders/number-dict.js';
+import { DICT_MAX_ENTRIES } from '../src/encoders/parquet.js';
 
 type Value = string | number | boolean | null;
 
@@ -362,6 +363,43 @@ describe('sinks: round trip of every value', () => {
     assert.deepEqual(rows[0], rows[1]);
     assert.deepEqual(rows[0], expectedRows(schema, [batch]));
     assert.ok(Object.is(rows[0][78][3], -0));
+  });
+
+  it('parquet: a string chunk past DICT_MAX_ENTRIES distinct values is PLAIN, the others stay dictionary-encoded', async () => {
+    const schema: ColumnSchema[] = [
+      { name: 'few', type: 'string' },
+      { name: 'unique', type: 'string', nullable: true },
+      { name: 'dict_big', type: 'string' },
+    ];
+    const n = 3 * DICT_MAX_ENTRIES;
+    const big = Array.from({ length: DICT_MAX_ENTRIES + 5 }, (_, k) => `d${k}é`);
+    const batch = (start: number, end: number): Batch => ({
+      start,
+      length: end - start,
+      columns: [
+        { kind: 'plain', values: Array.from({ length: end - start }, (_, i) => ['a', 'b', 'c'][(start + i) % 3]!) },
+        { kind: 'plain', values: Array.from({ length: end - start }, (_, i) => `user-${start + i}@example.com`) },
+        { kind: 'dict', dictionary: big, codes: Uint32Array.from({ length: end - start }, (_, i) => (start + i) % big.length) },
+      ],
+      nulls: [undefined, Uint8Array.from({ length: end - start }, (_, i) => ((start + i) % 10 === 0 ? 1 : 0)), undefined],
+    });
+    const path = join(dir, 'plain-strings', 'p.parquet');
+    // Rows group A: [0, 2·MAX) switches `unique` to PLAIN halfway, inside a batch; group B: the rest.
+    const sink = await openPart({ path, format: 'parquet', compression: 'zstd', schema, rowGroupRows: 2 * DICT_MAX_ENTRIES });
+    const batches = [batch(0, 1000), batch(1000, n)];
+    for (const b of batches) await sink.write(b);
+    await sink.finish();
+    const meta = await readParquetMetadata(path);
+    const dictEncoded = meta.row_groups.map((g: any) => g.columns.map((c: any) => c.meta_data.encodings.includes('RLE_DICTIONARY')));
+    assert.deepEqual(dictEncoded, [
+      [true, false, false],
+      [true, true, true],
+    ]);
+    const rows = await readParquetRows(path);
+    assert.deepEqual(
+      rows.map((r) => schema.map((s) => r[s.name])),
+      expectedRows(schema, batches),
+    );
   });
 
   it('parquet: many row groups, large dictionaries, default settings', async () => {

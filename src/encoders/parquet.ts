@@ -2,7 +2,8 @@
  * Purpose-built streaming Parquet writer for flat schemas (every ColumnType, nullable or not).
  * One row group is accumulated in preallocated typed arrays, then each column chunk is written
  * as [dictionary page] + one data page (v1), compressed with zstd/snappy/gzip/none:
- *   - string: dictionary per row group, data page RLE_DICTIONARY (RLE/bit-packed hybrid);
+ *   - string: dictionary per row group, data page RLE_DICTIONARY (RLE/bit-packed hybrid), or PLAIN
+ *     when the row group has more than DICT_MAX_ENTRIES distinct values;
  *   - bool, int32, int64, float64, date, timestamp, uuid: PLAIN (types: see parquetType below);
  *   - nullable columns: definition levels (RLE hybrid, bit width 1), nulls not stored.
  * Statistics: null_count for every column; min/max for every type but string.
@@ -364,6 +365,41 @@ function minMaxF64(v: Float64Array, n: number): [number, number] {
   return [min, max];
 }
 
+/**
+ * Distinct values a string chunk's dictionary may hold; past it the chunk is PLAIN (what Arrow and
+ * DuckDB do when a dictionary stops paying: unique emails, ids, free text).
+ */
+export const DICT_MAX_ENTRIES = 16_384;
+
+/** One PLAIN BYTE_ARRAY value: 4-byte little-endian length, then the UTF-8 bytes. */
+function writeByteArray(d: ByteBuf, s: string): void {
+  // Short ASCII strings byte by byte (a Buffer.write call per entry costs more); else UTF-8.
+  const n = s.length;
+  let p = d.pos;
+  if (n <= 64) {
+    d.ensure(4 + n);
+    const b = d.buf;
+    let j = 0;
+    for (; j < n; j++) {
+      const c = s.charCodeAt(j);
+      if (c > 127) break;
+      b[p + 4 + j] = c;
+    }
+    if (j === n) {
+      b[p] = n;
+      b[p + 1] = b[p + 2] = b[p + 3] = 0;
+      d.pos = p + 4 + n;
+      return;
+    }
+  }
+  const len = Buffer.byteLength(s, 'utf8');
+  d.ensure(4 + len);
+  p = d.pos;
+  d.buf.writeUInt32LE(len, p);
+  d.buf.write(s, p + 4, len, 'utf8');
+  d.pos = p + 4 + len;
+}
+
 class StringAcc extends ColumnAcc {
   private readonly codes: Uint32Array;
   private readonly index = new Map<string, number>();
@@ -376,6 +412,9 @@ class StringAcc extends ColumnAcc {
   private remap = new Uint32Array(0);
   private readonly dictBody = new ByteBuf(1 << 16);
   private readonly dataBody = new ByteBuf(1 << 16);
+  /** The row group's chunk is PLAIN (too many distinct values for a dictionary); values are in plainBody. */
+  private plain = false;
+  private readonly plainBody = new ByteBuf(1 << 16);
 
   constructor(schema: ColumnSchema, capacity: number) {
     super(schema, capacity);
@@ -412,6 +451,8 @@ class StringAcc extends ColumnAcc {
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
     const col = data as StringColumn;
+    if (!this.plain && this.entries.length > DICT_MAX_ENTRIES) this.toPlain();
+    if (this.plain) return this.appendPlain(col, nulls, from, to);
     const codes = this.codes;
     let c = this.count;
     if (col.kind === 'dict') {
@@ -439,6 +480,11 @@ class StringAcc extends ColumnAcc {
         if (nulls && nulls[i]) continue;
         const s = vals[i];
         if (s !== prev) {
+          if (this.entries.length >= DICT_MAX_ENTRIES) {
+            this.count = c;
+            this.toPlain();
+            return this.appendPlain(col, nulls, i, to);
+          }
           prevCode = this.code(s);
           prev = s;
         }
@@ -448,36 +494,37 @@ class StringAcc extends ColumnAcc {
     this.count = c;
   }
 
-  pages(): { dict: { body: Buffer; count: number }; data: Buffer } {
+  /** Past DICT_MAX_ENTRIES distinct values the row group's chunk is PLAIN: what it holds so far is rewritten so. */
+  private toPlain(): void {
+    const b = this.plainBody;
+    b.reset();
+    for (let i = 0; i < this.count; i++) writeByteArray(b, this.entries[this.codes[i]]);
+    this.plain = true;
+    this.index.clear();
+    this.entries.length = 0;
+    this.indexed = 0;
+    this.remapFor = undefined;
+  }
+
+  private appendPlain(col: StringColumn, nulls: Uint8Array | undefined, from: number, to: number): void {
+    const b = this.plainBody;
+    let c = this.count;
+    if (col.kind === 'dict') {
+      const dict = col.dictionary;
+      const src = col.codes;
+      for (let i = from; i < to; i++) if (!(nulls && nulls[i])) writeByteArray(b, dict[src[i]]), c++;
+    } else {
+      const vals = col.values;
+      for (let i = from; i < to; i++) if (!(nulls && nulls[i])) writeByteArray(b, vals[i]), c++;
+    }
+    this.count = c;
+  }
+
+  pages(): { dict?: { body: Buffer; count: number }; data: Buffer } {
+    if (this.plain) return { data: this.plainPage(this.plainBody.view(), this.dataBody) };
     const d = this.dictBody;
     d.reset();
-    for (const s of this.entries) {
-      // Short ASCII strings byte by byte (a Buffer.write call per entry costs more); else UTF-8.
-      const n = s.length;
-      let p = d.pos;
-      if (n <= 64) {
-        d.ensure(4 + n);
-        const b = d.buf;
-        let j = 0;
-        for (; j < n; j++) {
-          const c = s.charCodeAt(j);
-          if (c > 127) break;
-          b[p + 4 + j] = c;
-        }
-        if (j === n) {
-          b[p] = n;
-          b[p + 1] = b[p + 2] = b[p + 3] = 0;
-          d.pos = p + 4 + n;
-          continue;
-        }
-      }
-      const len = Buffer.byteLength(s, 'utf8');
-      d.ensure(4 + len);
-      p = d.pos;
-      d.buf.writeUInt32LE(len, p);
-      d.buf.write(s, p + 4, len, 'utf8');
-      d.pos = p + 4 + len;
-    }
+    for (const s of this.entries) writeByteArray(d, s);
     const out = this.dataBody;
     out.reset();
     this.writeDefs(out);
@@ -498,6 +545,8 @@ class StringAcc extends ColumnAcc {
     this.indexed = 0;
     this.ascending = true;
     this.remapFor = undefined;
+    this.plain = false;
+    this.plainBody.reset();
   }
 }
 
