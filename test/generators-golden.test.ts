@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { TableDigest } from '../src/data/digest.js';
-import type { Batch, ColumnSchema, StringColumn, TableGenerator } from '../src/data/batch.js';
+import { stringAt, type Batch, type ColumnSchema, type StringColumn, type TableGenerator } from '../src/data/batch.js';
 import { resolveTrialSpec, trialGenerator, type TrialSpec } from '../src/kinds/trial/lib.js';
 import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/kinds/trial/pilot.js';
 import { kernelOptions, trialKernel } from '../src/kinds/trial/kernel.js';
@@ -28,7 +28,7 @@ function fingerprint(gen: TableGenerator, start: number, end: number, batchRows:
         continue;
       }
       const sc = c as StringColumn;
-      const vals = sc.kind === 'dict' ? Array.from(sc.codes, (k) => sc.dictionary[k]) : sc.values;
+      const vals = Array.from({ length: b.length }, (_, i) => stringAt(sc, i));
       h.update(vals.join('\n') + '\n');
     }
   }

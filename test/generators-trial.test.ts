@@ -22,7 +22,7 @@ import {
   type TrialModel,
 } from '../src/kinds/trial/lib.js';
 import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/kinds/trial/pilot.js';
-import type { Batch, StringColumn, TableGenerator } from '../src/data/batch.js';
+import { stringAt, type Batch, type StringColumn, type TableGenerator } from '../src/data/batch.js';
 
 const pilotCsv = readFileSync(PILOT_VITALS_CSV_PATH, 'utf8');
 const pilot = pilotModelFromCsv(pilotCsv);
@@ -35,7 +35,7 @@ function decode(b: Batch): (string | number)[][] {
       b.columns.map((c) => {
         if (c instanceof Int32Array || c instanceof Float64Array) return c[i];
         const s = c as StringColumn;
-        return s.kind === 'dict' ? s.dictionary[s.codes[i]] : s.values[i];
+        return stringAt(s, i);
       }),
     );
   return out;

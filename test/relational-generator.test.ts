@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UUID_BYTES, type Batch, type StringColumn, type TableGenerator } from '../src/data/batch.js';
+import { stringAt, UUID_BYTES, type Batch, type StringColumn, type TableGenerator } from '../src/data/batch.js';
 import { digestRange } from '../src/data/digest.js';
 import { SpecError } from '../src/engine/kind.js';
 import { RelationalSpecSchema } from '../src/kinds/relational/schema.js';
@@ -26,7 +26,7 @@ function columnValues(gen: TableGenerator, name: string): unknown[] {
     for (let i = 0; i < b.length; i++) {
       if (b.nulls?.[c]?.[i]) out.push(null);
       else if (gen.schema[c]!.type === 'uuid') out.push(Buffer.from((col as Uint8Array).subarray(i * UUID_BYTES, (i + 1) * UUID_BYTES)).toString('hex'));
-      else if ('kind' in col) out.push((col as StringColumn).kind === 'dict' ? (col as any).dictionary[(col as any).codes[i]] : (col as any).values[i]);
+      else if ('kind' in col) out.push(stringAt(col as StringColumn, i));
       else out.push((col as any)[i]);
     }
   }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import type { Batch, ColumnData, ColumnSchema, StringColumn } from '../src/data/batch.js';
+import { stringAt, type Batch, type ColumnData, type ColumnSchema, type StringColumn } from '../src/data/batch.js';
 import { openPart, type Compression, type OutputFormat } from '../src/destinations/index.js';
 import { VITALS_SCHEMA, VITALS_SCHEMA_NULLABLE, vitalsBatch } from './support/vitals-batches.js';
 import { readParquetMetadata, readParquetRows } from './support/parquet.js';
@@ -36,7 +36,7 @@ function cellValue(s: ColumnSchema, col: ColumnData, i: number): Value {
   switch (s.type) {
     case 'string': {
       const sc = col as StringColumn;
-      return sc.kind === 'dict' ? sc.dictionary[sc.codes[i]] : sc.values[i];
+      return stringAt(sc, i);
     }
     case 'bool':
       return (col as Uint8Array)[i] !== 0;
@@ -299,7 +299,7 @@ describe('sinks: round trip of every value', () => {
       let start = 0;
       return cols.map((c) => {
         const col = c.kind === 'dict' && !hint ? { kind: 'dict' as const, dictionary: c.dictionary, codes: c.codes } : c;
-        const length = c.kind === 'dict' ? c.codes.length : c.values.length;
+        const length = c.kind === 'dict' ? c.codes.length : (c as { values: string[] }).values.length;
         const b: Batch = { start, length, columns: [col] };
         start += length;
         return b;
@@ -363,6 +363,44 @@ describe('sinks: round trip of every value', () => {
     assert.deepEqual(rows[0], rows[1]);
     assert.deepEqual(rows[0], expectedRows(schema, [batch]));
     assert.ok(Object.is(rows[0][78][3], -0));
+  });
+
+  it('utf8 string columns: the same CSV and NDJSON bytes, Parquet values and digest as the same strings as plain', async () => {
+    const values = ['plain', '', 'comma,here', 'quote"d', 'new\nline', 'cr\rx', 'tab\tand\\back', 'é à ü', '日本語', 'emoji 😀 pair', '\u0001\u001f ctl', 'x'.repeat(100)];
+    const n = values.length * 3;
+    const vals = Array.from({ length: n }, (_, i) => values[i % values.length]!);
+    const nulls = Uint8Array.from({ length: n }, (_, i) => (i % 7 === 3 ? 1 : 0));
+    const enc = new TextEncoder();
+    const parts = vals.map((v) => enc.encode(v));
+    const offsets = new Uint32Array(n + 1);
+    parts.forEach((p, i) => (offsets[i + 1] = offsets[i]! + p.length));
+    const bytes = new Uint8Array(offsets[n]!);
+    parts.forEach((p, i) => bytes.set(p, offsets[i]!));
+    const schema: ColumnSchema[] = [{ name: 's', type: 'string', nullable: true }];
+    const asPlain: Batch = { start: 0, length: n, columns: [{ kind: 'plain', values: vals }], nulls: [nulls] };
+    const asUtf8: Batch = { start: 0, length: n, columns: [{ kind: 'utf8', bytes, offsets }], nulls: [nulls] };
+    const { TableDigest } = await import('../src/data/digest.js');
+    const digest = (b: Batch) => {
+      const d = new TableDigest();
+      d.add(b, schema);
+      return d.toString();
+    };
+    assert.equal(digest(asUtf8), digest(asPlain));
+    for (const format of ['csv', 'ndjson', 'parquet'] as const) {
+      const out: Buffer[] = [];
+      for (const [name, b] of [['plain', asPlain], ['utf8', asUtf8]] as const) {
+        const path = join(dir, 'utf8', `${name}.${format}`);
+        const sink = await openPart({ path, format, compression: 'none', schema });
+        await sink.write(b);
+        await sink.finish();
+        out.push(await readFile(path));
+        if (format === 'parquet') {
+          const rows = await readParquetRows(path);
+          assert.deepEqual(rows.map((r) => r.s), vals.map((v, i) => (nulls[i] ? null : v)), `${name} parquet values`);
+        }
+      }
+      if (format !== 'parquet') assert.equal(out[1]!.toString('utf8'), out[0]!.toString('utf8'), `${format} bytes`);
+    }
   });
 
   it('parquet: a string chunk past DICT_MAX_ENTRIES distinct values is PLAIN, the others stay dictionary-encoded', async () => {

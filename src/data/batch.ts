@@ -46,7 +46,13 @@ export type StringColumn =
        */
       sorted?: boolean;
     }
-  | { kind: 'plain'; values: string[] };
+  | { kind: 'plain'; values: string[] }
+  /**
+   * Values as UTF-8 bytes: value i is bytes[offsets[i], offsets[i + 1]) (valid UTF-8). What a
+   * generator of many distinct strings makes (emails, codes, text) without a JS string per value;
+   * encoders copy the bytes, and the digest is the same as for the same values as `plain`.
+   */
+  | { kind: 'utf8'; bytes: Uint8Array; offsets: Uint32Array };
 
 export type ColumnData = Int32Array | Float64Array | Uint8Array | StringColumn;
 
@@ -89,7 +95,8 @@ export const COLUMN_ARRAY: Record<Exclude<ColumnType, 'string'>, typeof Int32Arr
 export function checkColumn(s: ColumnSchema, data: ColumnData, length: number): void {
   if (s.type === 'string') {
     const k = (data as StringColumn).kind;
-    if (k !== 'dict' && k !== 'plain') throw new Error(`column ${s.name}: expected a string column`);
+    if (k !== 'dict' && k !== 'plain' && k !== 'utf8') throw new Error(`column ${s.name}: expected a string column`);
+    if (k === 'utf8' && (data as { offsets: Uint32Array }).offsets.length < length + 1) throw new Error(`column ${s.name}: utf8 offsets need ${length + 1} entries`);
     return;
   }
   const A = COLUMN_ARRAY[s.type];
@@ -97,4 +104,13 @@ export function checkColumn(s: ColumnSchema, data: ColumnData, length: number): 
   if (!(data instanceof A)) throw new Error(`column ${s.name}: expected ${A.name} for ${s.type}`);
   const need = s.type === 'uuid' ? length * UUID_BYTES : length;
   if (data.length < need) throw new Error(`column ${s.name}: ${data.length} elements, the batch needs ${need}`);
+}
+
+const utf8Decoder = new TextDecoder();
+
+/** Value i of a string column as a JS string (slow paths and tests; encoders read the representation). */
+export function stringAt(col: StringColumn, i: number): string {
+  if (col.kind === 'dict') return col.dictionary[col.codes[i]!]!;
+  if (col.kind === 'plain') return col.values[i]!;
+  return utf8Decoder.decode(col.bytes.subarray(col.offsets[i]!, col.offsets[i + 1]!));
 }

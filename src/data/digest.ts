@@ -24,6 +24,7 @@
  *  - float64 without decimals: its IEEE-754 bits (2 words), with −0 as +0 and every NaN as one NaN;
  *  - string: two 32-bit hashes of its UTF-16 code units and length (2 words); a dictionary column's
  *    entries are hashed once per dictionary, not per row; a dictionary code out of range throws;
+ *    a `utf8` column's bytes are decoded to the same code units (the same words as `plain`);
  *  - null: the words (0x6e756c6c, 0x7ff4dead) — for float64 a NaN payload canonical values never
  *    have; for int64/timestamp a high word no safe integer has; for int32/date/bool two words
  *    where values have one, for uuid two where values have four.
@@ -111,6 +112,50 @@ function hashString(s: string, out: Int32Array, o: number): void {
   }
   out[o] = fmix32(a ^ Math.imul(b, 0x27d4eb2d));
   out[o + 1] = fmix32(b + 0x165667b1);
+}
+
+/**
+ * hashString of the string whose UTF-8 bytes are b[from, to) (valid UTF-8): the same two words,
+ * computed over the UTF-16 code units decoded on the fly, so a `utf8` column digests like `plain`.
+ */
+function hashUtf8(b: Uint8Array, from: number, to: number, out: Int32Array, o: number): void {
+  let units = 0;
+  for (let i = from; i < to; ) {
+    const x = b[i];
+    if (x < 0x80) (i += 1), (units += 1);
+    else if (x < 0xe0) (i += 2), (units += 1);
+    else if (x < 0xf0) (i += 3), (units += 1);
+    else (i += 4), (units += 2);
+  }
+  let a = 0x7a3f51c9 ^ units;
+  let h = 0x1b873593 ^ Math.imul(units, 0x5bd1e995);
+  for (let i = from; i < to; ) {
+    const x = b[i];
+    let cp: number;
+    if (x < 0x80) (cp = x), (i += 1);
+    else if (x < 0xe0) (cp = ((x & 0x1f) << 6) | (b[i + 1] & 0x3f)), (i += 2);
+    else if (x < 0xf0) (cp = ((x & 0x0f) << 12) | ((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f)), (i += 3);
+    else (cp = ((x & 0x07) << 18) | ((b[i + 1] & 0x3f) << 12) | ((b[i + 2] & 0x3f) << 6) | (b[i + 3] & 0x3f)), (i += 4);
+    if (cp < 0x10000) {
+      a = Math.imul(a ^ cp, 0x01000193);
+      a ^= a >>> 15;
+      h = Math.imul(h ^ cp, 0x5bd1e995);
+      h ^= h >>> 13;
+    } else {
+      const hi = 0xd800 + ((cp - 0x10000) >> 10);
+      const lo = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+      a = Math.imul(a ^ hi, 0x01000193);
+      a ^= a >>> 15;
+      h = Math.imul(h ^ hi, 0x5bd1e995);
+      h ^= h >>> 13;
+      a = Math.imul(a ^ lo, 0x01000193);
+      a ^= a >>> 15;
+      h = Math.imul(h ^ lo, 0x5bd1e995);
+      h ^= h >>> 13;
+    }
+  }
+  out[o] = fmix32(a ^ Math.imul(h, 0x27d4eb2d));
+  out[o + 1] = fmix32(h + 0x165667b1);
 }
 
 const dictCache = new WeakMap<readonly string[], Int32Array>();
@@ -475,13 +520,16 @@ function stringWords(col: StringColumn, off: number, m: number, nulls: Uint8Arra
       out[o + i * stride] = h[2 * k];
       out[o + i * stride + 1] = h[2 * k + 1];
     }
-  } else {
+  } else if (col.kind === 'plain') {
     const values = col.values;
     for (let i = 0; i < m; i++) {
       const s = values[off + i];
       if (typeof s === 'string') hashString(s, out, o + i * stride);
       else (out[o + i * stride] = NULL_LO), (out[o + i * stride + 1] = NULL_HI);
     }
+  } else {
+    const { bytes, offsets } = col;
+    for (let i = 0; i < m; i++) hashUtf8(bytes, offsets[off + i], offsets[off + i + 1], out, o + i * stride);
   }
   if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (out[o + i * stride] = NULL_LO), (out[o + i * stride + 1] = NULL_HI);
 }

@@ -3,7 +3,7 @@
  * One row group is accumulated in preallocated typed arrays, then each column chunk is written
  * as [dictionary page] + one data page (v1), compressed with zstd/snappy/gzip/none:
  *   - string: dictionary per row group, data page RLE_DICTIONARY (RLE/bit-packed hybrid), or PLAIN
- *     when the row group has more than DICT_MAX_ENTRIES distinct values;
+ *     when the row group has more than DICT_MAX_ENTRIES distinct values or gets a `utf8` batch;
  *   - bool, int32, int64, float64, date, timestamp, uuid: PLAIN (types: see parquetType below);
  *   - nullable columns: definition levels (RLE hybrid, bit width 1), nulls not stored.
  * Statistics: null_count for every column; min/max for every type but string.
@@ -451,7 +451,8 @@ class StringAcc extends ColumnAcc {
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
     const col = data as StringColumn;
-    if (!this.plain && this.entries.length > DICT_MAX_ENTRIES) this.toPlain();
+    // utf8 columns are the many-distinct-values kind: always PLAIN.
+    if (!this.plain && (this.entries.length > DICT_MAX_ENTRIES || col.kind === 'utf8')) this.toPlain();
     if (this.plain) return this.appendPlain(col, nulls, from, to);
     const codes = this.codes;
     let c = this.count;
@@ -509,7 +510,25 @@ class StringAcc extends ColumnAcc {
   private appendPlain(col: StringColumn, nulls: Uint8Array | undefined, from: number, to: number): void {
     const b = this.plainBody;
     let c = this.count;
-    if (col.kind === 'dict') {
+    if (col.kind === 'utf8') {
+      const { bytes, offsets } = col;
+      for (let i = from; i < to; i++) {
+        if (nulls && nulls[i]) continue;
+        const s = offsets[i];
+        const n = offsets[i + 1] - s;
+        b.ensure(4 + n);
+        const p = b.pos;
+        const buf = b.buf;
+        buf[p] = n;
+        buf[p + 1] = n >>> 8;
+        buf[p + 2] = n >>> 16;
+        buf[p + 3] = n >>> 24;
+        if (n < 32) for (let k = 0; k < n; k++) buf[p + 4 + k] = bytes[s + k];
+        else buf.set(bytes.subarray(s, s + n), p + 4);
+        b.pos = p + 4 + n;
+        c++;
+      }
+    } else if (col.kind === 'dict') {
       const dict = col.dictionary;
       const src = col.codes;
       for (let i = from; i < to; i++) if (!(nulls && nulls[i])) writeByteArray(b, dict[src[i]]), c++;

@@ -22,6 +22,19 @@ const FLUSH_AT = 1 << 20;
 const COMMA = 0x2c;
 const NL = 0x0a;
 const CSV_NEEDS_QUOTES = /[",\r\n]/;
+/** The letter after a backslash for JSON's short escapes (0: none). */
+const JSON_SHORT_ESCAPES = (() => {
+  const t = new Uint8Array(128);
+  t[0x22] = 0x22;
+  t[0x5c] = 0x5c;
+  t[0x08] = 0x62; // b
+  t[0x0c] = 0x66; // f
+  t[0x0a] = 0x6e; // n
+  t[0x0d] = 0x72; // r
+  t[0x09] = 0x74; // t
+  return t;
+})();
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
 /** Writes the integer n (|n| < 2^53) as decimal digits. */
 function writeInt(out: ByteBuf, n: number): void {
@@ -249,6 +262,8 @@ abstract class TextWriter {
   ) {}
 
   protected abstract quote(s: string): string;
+  /** Writes UTF-8 bytes b[from, to) as quote() would write the string they encode. */
+  protected abstract quoteBytes(out: ByteBuf, b: Uint8Array, from: number, to: number): void;
   protected abstract writeRow(enc: Encode[], nulls: (Uint8Array | undefined)[], row: number): void;
 
   protected encodedDict(dict: readonly string[]): Buffer[] {
@@ -319,6 +334,10 @@ abstract class TextWriter {
       const codes = col.codes;
       return (out, i) => out.bytes(enc[codes[i]]);
     }
+    if (col.kind === 'utf8') {
+      const { bytes, offsets } = col;
+      return (out, i) => this.quoteBytes(out, bytes, offsets[i], offsets[i + 1]);
+    }
     const vals = col.values;
     let prev: string | undefined;
     let prevEnc = '';
@@ -369,6 +388,33 @@ export class CsvWriter extends TextWriter {
     return csvQuote(s);
   }
 
+  protected quoteBytes(out: ByteBuf, b: Uint8Array, from: number, to: number): void {
+    let needs = from === to; // "" for an empty string, as csvQuote
+    for (let k = from; k < to && !needs; k++) {
+      const x = b[k];
+      needs = x === 0x22 || x === 0x2c || x === 0x0d || x === 0x0a;
+    }
+    if (!needs) {
+      out.ensure(to - from);
+      const buf = out.buf;
+      let p = out.pos;
+      for (let k = from; k < to; k++) buf[p++] = b[k];
+      out.pos = p;
+      return;
+    }
+    out.ensure(2 * (to - from) + 2);
+    const buf = out.buf;
+    let p = out.pos;
+    buf[p++] = 0x22;
+    for (let k = from; k < to; k++) {
+      const x = b[k];
+      buf[p++] = x;
+      if (x === 0x22) buf[p++] = 0x22;
+    }
+    buf[p++] = 0x22;
+    out.pos = p;
+  }
+
   protected encoders(batch: Batch): Encode[] {
     return this.schema.map((s, c) => this.encoder(s, batch.columns[c], false));
   }
@@ -396,6 +442,33 @@ export class NdjsonWriter extends TextWriter {
 
   protected quote(s: string): string {
     return JSON.stringify(s);
+  }
+
+  protected quoteBytes(out: ByteBuf, b: Uint8Array, from: number, to: number): void {
+    // JSON.stringify's escapes: \" \\ \b \f \n \r \t, other controls as \u00XX; the rest as is.
+    out.ensure(6 * (to - from) + 2);
+    const buf = out.buf;
+    let p = out.pos;
+    buf[p++] = 0x22;
+    for (let k = from; k < to; k++) {
+      const x = b[k];
+      if (x >= 0x20 && x !== 0x22 && x !== 0x5c) {
+        buf[p++] = x;
+        continue;
+      }
+      buf[p++] = 0x5c;
+      const short = JSON_SHORT_ESCAPES[x];
+      if (short) buf[p++] = short;
+      else {
+        buf[p++] = 0x75; // u00XX
+        buf[p++] = 0x30;
+        buf[p++] = 0x30;
+        buf[p++] = HEX_DIGITS[x >> 4];
+        buf[p++] = HEX_DIGITS[x & 15];
+      }
+    }
+    buf[p++] = 0x22;
+    out.pos = p;
   }
 
   protected encoders(batch: Batch): Encode[] {

@@ -7,6 +7,7 @@
  */
 import { UUID_BYTES, type Batch, type ColumnData, type ColumnSchema, type TableGenerator } from '../../data/batch.js';
 import { counterState, fillNormals4, keyState, laneI32, laneU32, uniformFromU32 } from '../../data/rng.js';
+import { copyInto, digitsInto, encodeAll, Utf8Builder } from '../../data/utf8.js';
 import { createAliasTable, createZipf, type AliasTable, type Uniforms } from './dist.js';
 import { computeLayouts, parentsOf, type ChildLayout, type Layouts } from './layout.js';
 import { createPermutation } from './permute.js';
@@ -256,39 +257,45 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
       };
     }
     case 'pattern': {
+      // The pattern's bytes with each slot's position; a row copies them and fills the slots.
       const tokens = parsePattern(c.pattern);
-      const slots = tokens.filter((x): x is { radix: 10 | 26 | 36 } => 'radix' in x);
-      const room = slots.reduce((n, s) => Math.min(n * s.radix, Number.MAX_SAFE_INTEGER), 1);
+      const enc = new TextEncoder();
+      const parts: number[] = [];
+      const slotAt: number[] = [];
+      const radixes: number[] = [];
+      for (const t of tokens) {
+        if ('literal' in t) parts.push(...enc.encode(t.literal));
+        else slotAt.push(parts.length), radixes.push(t.radix), parts.push(0);
+      }
+      const template = Uint8Array.from(parts);
+      const slots = radixes.length;
+      const room = radixes.reduce((n, r) => Math.min(n * r, Number.MAX_SAFE_INTEGER), 1);
       const perm = c.unique ? createPermutation(room, permKey) : undefined;
-      const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-      const digits = new Array<string>(slots.length);
+      const ALPHABET = Uint8Array.from('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', (ch) => ch.charCodeAt(0));
+      const letter = radixes.map((r) => (r === 26 ? 10 : 0));
       return (ctx) => {
-        const values = new Array<string>(ctx.n);
+        const out = new Utf8Builder(ctx.n, template.length);
         for (let i = 0; i < ctx.n; i++) {
           const r = ctx.start + i;
+          const at = out.pos;
+          out.put(template);
+          const b = out.bytes;
           if (perm) {
             // Mixed-radix digits of the permuted index, last slot least significant.
             let v = perm.apply(r);
-            for (let k = slots.length - 1; k >= 0; k--) {
-              const radix = slots[k]!.radix;
-              const d = v % radix;
-              v = (v - d) / radix;
-              digits[k] = radix === 26 ? ALPHABET[10 + d]! : ALPHABET[d]!;
+            for (let k = slots - 1; k >= 0; k--) {
+              const radix = radixes[k]!;
+              const q = Math.floor(v / radix);
+              b[at + slotAt[k]!] = ALPHABET[letter[k]! + v - q * radix]!;
+              v = q;
             }
           } else {
             const cs = counterState(key, r);
-            for (let k = 0; k < slots.length; k++) {
-              const radix = slots[k]!.radix;
-              const d = Math.floor(laneU32(cs, k) * INV_TWO32 * radix);
-              digits[k] = radix === 26 ? ALPHABET[10 + d]! : ALPHABET[d]!;
-            }
+            for (let k = 0; k < slots; k++) b[at + slotAt[k]!] = ALPHABET[letter[k]! + Math.floor(laneU32(cs, k) * INV_TWO32 * radixes[k]!)]!;
           }
-          let s = '';
-          let k = 0;
-          for (const tok of tokens) s += 'literal' in tok ? tok.literal : digits[k++]!;
-          values[i] = s;
+          out.end();
         }
-        return { kind: 'plain', values };
+        return out.column();
       };
     }
     case 'firstName': {
@@ -301,41 +308,57 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
     }
     case 'email': {
       const names = shared();
-      const lowerFirst = names.first.values.map((v) => v.toLowerCase());
-      const lowerLast = names.last.values.map((v) => v.toLowerCase());
+      const lowerFirst = encodeAll(names.first.values.map((v) => v.toLowerCase()));
+      const lowerLast = encodeAll(names.last.values.map((v) => v.toLowerCase()));
+      const domains = encodeAll(EMAIL_DOMAINS.map((d) => `@${d}`));
       const rows = setup.layouts.rows[setup.index]!;
       // A unique address ends in a bijection of the row index: distinct rows, distinct addresses.
       const room = Math.max(1000, 10 ** Math.ceil(Math.log10(Math.max(rows, 1)) + 1));
       const perm = c.unique ? createPermutation(room, permKey) : undefined;
+      const longest = (xs: Uint8Array[]) => xs.reduce((n, x) => Math.max(n, x.length), 0);
+      const widest = longest(lowerFirst) + 1 + longest(lowerLast) + 16 + longest(domains);
       return (ctx) => {
-        const values = new Array<string>(ctx.n);
+        const out = new Utf8Builder(ctx.n, 32);
         for (let i = 0; i < ctx.n; i++) {
           const r = ctx.start + i;
           const h = laneU32(counterState(key, r), 0);
-          const suffix = perm ? String(perm.apply(r)) : h & 1 ? String((h >>> 1) % 100) : '';
-          values[i] = `${lowerFirst[names.firstOf(r)]}.${lowerLast[names.lastOf(r)]}${suffix}@${EMAIL_DOMAINS[(h >>> 8) % 3]}`;
+          out.ensure(widest);
+          const b = out.bytes;
+          let p = copyInto(b, out.pos, lowerFirst[names.firstOf(r)]!);
+          b[p++] = 0x2e; // .
+          p = copyInto(b, p, lowerLast[names.lastOf(r)]!);
+          if (perm) p = digitsInto(b, p, perm.apply(r));
+          else if (h & 1) p = digitsInto(b, p, (h >>> 1) % 100);
+          out.pos = copyInto(b, p, domains[(h >>> 8) % 3]!);
+          out.end();
         }
-        return { kind: 'plain', values };
+        return out.column();
       };
     }
     case 'text': {
       const words = WORDS();
       const spread = c.maxWords - c.minWords + 1;
-      const capital = words.map((w) => w[0]!.toUpperCase() + w.slice(1));
+      const plain = encodeAll(words.map((w) => ` ${w}`));
+      const capital = encodeAll(words.map((w) => w[0]!.toUpperCase() + w.slice(1)));
+      const widest = plain.reduce((n, x) => Math.max(n, x.length), 0);
       return (ctx) => {
-        const values = new Array<string>(ctx.n);
+        const out = new Utf8Builder(ctx.n, 4 * (c.minWords + c.maxWords) + 2);
         for (let i = 0; i < ctx.n; i++) {
           const r = ctx.start + i;
           const cs = counterState(key, r);
           const count = c.minWords + Math.floor(laneU32(cs, 0) * INV_TWO32 * spread);
-          let s = '';
+          out.ensure(count * widest + 1);
+          const b = out.bytes;
+          let p = out.pos;
           for (let k = 0; k < count; k++) {
             const w = Math.floor(laneU32(cs, k + 1) * INV_TWO32 * words.length);
-            s += k === 0 ? capital[w] : ` ${words[w]}`;
+            p = copyInto(b, p, k === 0 ? capital[w]! : plain[w]!);
           }
-          values[i] = count ? `${s}.` : '';
+          if (count) b[p++] = 0x2e; // .
+          out.pos = p;
+          out.end();
         }
-        return { kind: 'plain', values };
+        return out.column();
       };
     }
     case 'ref':
