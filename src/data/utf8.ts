@@ -36,27 +36,6 @@ export class Utf8Builder {
     this.pos = p;
   }
 
-  /** Appends one byte (ASCII) to the current value. */
-  byte(b: number): void {
-    this.ensure(1);
-    this.bytes[this.pos++] = b;
-  }
-
-  /** Appends the decimal digits of a non-negative safe integer. */
-  digits(x: number): void {
-    this.ensure(16);
-    let n = 1;
-    for (let t = x; t >= 10; t = Math.floor(t / 10)) n++;
-    const b = this.bytes;
-    let p = this.pos + n;
-    this.pos = p;
-    do {
-      const q = Math.floor(x / 10);
-      b[--p] = 48 + (x - q * 10);
-      x = q;
-    } while (x > 0);
-  }
-
   /** Ends the current value. */
   end(): void {
     this.offsets[++this.n] = this.pos;
