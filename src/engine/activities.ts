@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TableDigest } from '../data/digest.js';
 import { openDestination, UnknownTargetError } from '../destinations/index.js';
 import { SpecError } from './kind.js';
-import { abandonLoad, finishLoad, setupLoad, type LoadSummary } from './load.js';
+import { abandonLoad, finishLoad, setupLoad } from './load.js';
 import { hasKeys, schemaSql } from './load-ddl.js';
 import { filesIntact, jobDir, planPath, readShardRecord, readStoredPlan, removeTempFiles, writeJsonAtomic, type StoredPlan } from './job-files.js';
 import { fileEntry, MANIFEST_VERSION, writeManifest, type Manifest, type ManifestTable } from './manifest.js';
@@ -118,7 +118,20 @@ export function createActivities(deps: ActivityDeps) {
     return { ...plan, completed, completedUnits, totals, shardsPerRun: deps.shardsPerRun };
   }
 
+  /**
+   * Finalize heartbeats every 2 s for as long as it runs (its activity has a heartbeat timeout):
+   * keys on large tables, or a kind's own finalize, may take long.
+   */
   async function finalizeJob(input: JobInput, plan: JobPlan): Promise<JobResultSummary> {
+    const beat = setInterval(heartbeat, 2000);
+    try {
+      return await finalize(input, plan);
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  async function finalize(input: JobInput, plan: JobPlan): Promise<JobResultSummary> {
     const dir = jobDir(deps.dataDir, input.jobId);
     const byTable = new Map<string, { files: FileRecord[]; digest: TableDigest; digested: boolean }>(
       plan.tables.map((t) => [t.name, { files: [], digest: new TableDigest(), digested: false }]),
@@ -143,16 +156,7 @@ export function createActivities(deps: ActivityDeps) {
       if (e.files.length > 0 && rows !== t.rows) throw new Error(`finalize: table ${t.name} has ${rows} rows on disk, ${t.rows} planned`);
       return { name: t.name, columns: t.columns, rows, digest: e.digested ? e.digest.toString() : null, files: e.files.map(fileEntry) };
     });
-    let load: LoadSummary | undefined;
-    if (input.output.postgres) {
-      // Keys on large tables take long: heartbeat throughout, not only between statements.
-      const beat = setInterval(heartbeat, 2000);
-      try {
-        load = await finishLoad(loadSql(input), input, plan.tables, heartbeat);
-      } finally {
-        clearInterval(beat);
-      }
-    }
+    const load = input.output.postgres ? await finishLoad(loadSql(input), input, plan.tables, heartbeat) : undefined;
     const own: FileRecord[] = input.output.postgres || hasKeys(plan.tables) ? [await writeSchemaSql(dir, input, plan.tables)] : [];
     const finalized = await deps.kinds.get(input.kind).finalize?.(input, plan, { ...kindContext(input), jobDir: dir });
     // A kind that writes a file of the same name (its own schema.sql) replaces the engine's.
