@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
+import { dropLoadBookkeepingIfEmpty } from './support/postgres-load.js';
 import { stackMissing, startTestApi, type TestApi } from './support/api.js';
 import { control, isDone, postJob, readJobRows, readManifest, tempDataDir, waitForJob } from './support/jobs.js';
 import { uniqueTaskQueue } from './support/stack.js';
@@ -31,6 +32,8 @@ const S4 = `exp_load_d_${tag}`;
 const SOURCE = `ledger_load_src_${tag}`;
 /** Shard 1 of jobs whose id is in here waits for a cancel on its first attempt. */
 const holdShard1 = new Set<string>();
+/** Jobs this file started (their part markers are deleted at the end). */
+const jobIds: string[] = [];
 
 function otherUrl(): string {
   const u = new URL(process.env.DATABASE_URL!);
@@ -67,7 +70,9 @@ after(async () => {
   if (own) {
     for (const s of [S1, S2, S3, S4]) await own.unsafe(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
     await own`delete from shardflow_load.claims where schema_name = any(${[S1, S2, S3, S4]})`.catch(() => undefined);
+    await own`delete from shardflow_load.parts where job_id = any(${jobIds})`.catch(() => undefined);
     await own.unsafe(`DROP TABLE IF EXISTS ${SOURCE}`);
+    await dropLoadBookkeepingIfEmpty(own);
     await other?.end();
     await own.unsafe(`DROP DATABASE IF EXISTS ${OTHER_DB} WITH (FORCE)`);
     await own.end();
@@ -85,12 +90,18 @@ const trialJob = (nPerArm: number, postgresOut?: Record<string, unknown>, seed =
 const rowKey = (r: Record<string, unknown>) =>
   [r.SubjectID, r.TreatmentArm, r.VisitName, r.SystolicBP, r.DiastolicBP, r.HeartRate, Number(r.Temperature).toFixed(1)].join('|');
 
+async function post(body: unknown) {
+  const r = await postJob(api, body);
+  if (r.body?.id) jobIds.push(r.body.id);
+  return r;
+}
+
 async function schemasIn(sql: postgres.Sql): Promise<string[]> {
   return (await sql`select nspname from pg_namespace order by 1`).map((r) => r.nspname as string);
 }
 
 test('a trial job loads into a schema: the rows of its Parquet files, schema.sql listed, claims complete', { skip: stackMissing }, async () => {
-  const { status, body } = await postJob(api, trialJob(1000, { schema: S1 }));
+  const { status, body } = await post(trialJob(1000, { schema: S1 }));
   assert.equal(status, 202, JSON.stringify(body));
   const job = await waitForJob(api, body.id, isDone);
   assert.equal(job.status, 'completed', JSON.stringify(job.error));
@@ -123,7 +134,7 @@ test('a trial job loads into a schema: the rows of its Parquet files, schema.sql
   assert.equal(sum, rows);
 
   // the same schema again: the table is there → 422 naming output.postgres.schema, nothing started
-  const again = await postJob(api, trialJob(1000, { schema: S1 }));
+  const again = await post(trialJob(1000, { schema: S1 }));
   assert.equal(again.status, 422);
   assert.equal(again.body.errors[0].path, 'output.postgres.schema');
   assert.match(again.body.errors[0].message, new RegExp(`${S1}\\.vitals already exists.*ifExists.*"replace".*another schema`));
@@ -132,27 +143,27 @@ test('a trial job loads into a schema: the rows of its Parquet files, schema.sql
 test('422s: reserved schemas, unknown targets, a table already in a named target; nothing is created there; replace reloads', { skip: stackMissing }, async () => {
   const before = await schemasIn(other);
   for (const schema of ['public', 'information_schema', 'pg_temp', 'pg_anything', 'shardflow', 'shardflow_load', 'shardflowx', 'drizzle']) {
-    const r = await postJob(api, trialJob(10, { schema, target: 'other' }));
+    const r = await post(trialJob(10, { schema, target: 'other' }));
     assert.equal(r.status, 422, `${schema}: ${JSON.stringify(r.body)}`);
     assert.equal(r.body.errors[0].path, 'output.postgres.schema');
   }
-  const unknown = await postJob(api, trialJob(10, { schema: S2, target: 'nope' }));
+  const unknown = await post(trialJob(10, { schema: S2, target: 'nope' }));
   assert.equal(unknown.status, 422);
   assert.equal(unknown.body.errors[0].path, 'output.postgres.target');
   assert.match(unknown.body.errors[0].message, /"nope".*configured: other/);
   assert.doesNotMatch(JSON.stringify(unknown.body), /postgres:\/\//, 'no URL in an answer');
-  const badShape = await postJob(api, trialJob(10, { schema: S2, ifExists: 'append' }));
+  const badShape = await post(trialJob(10, { schema: S2, ifExists: 'append' }));
   assert.equal(badShape.status, 400);
 
   // a table of the job already in the target schema
   await other.unsafe(`CREATE SCHEMA ${S2}; CREATE TABLE ${S2}.vitals (x int); INSERT INTO ${S2}.vitals VALUES (1)`);
-  const exists = await postJob(api, trialJob(10, { schema: S2, target: 'other' }));
+  const exists = await post(trialJob(10, { schema: S2, target: 'other' }));
   assert.equal(exists.status, 422);
   assert.equal(exists.body.errors[0].path, 'output.postgres.schema');
   assert.deepEqual(await schemasIn(other), [...before, S2].sort(), 'a refused request creates nothing in the target');
 
   // replace: dropped and loaded in the named target, not in the service's database
-  const { status, body } = await postJob(api, trialJob(10, { schema: S2, target: 'other', ifExists: 'replace' }));
+  const { status, body } = await post(trialJob(10, { schema: S2, target: 'other', ifExists: 'replace' }));
   assert.equal(status, 202, JSON.stringify(body));
   const job = await waitForJob(api, body.id, isDone);
   assert.equal(job.status, 'completed', JSON.stringify(job.error));
@@ -167,7 +178,7 @@ test('422s: reserved schemas, unknown targets, a table already in a named target
 test('ledger (a kind with keys): primary keys, unique and foreign keys present, no orphans; schema.sql without a load too', { skip: stackMissing }, async () => {
   await own.unsafe(`CREATE TABLE ${SOURCE} (id integer primary key); INSERT INTO ${SOURCE} SELECT generate_series(1, 1500)`);
   const spec = { seed: 3, source: SOURCE, entriesPerAccount: 3 };
-  const { status, body } = await postJob(api, { kind: 'ledger', spec, output: { postgres: { schema: S3 } }, partitioning: { shardRows: 1000 } });
+  const { status, body } = await post({ kind: 'ledger', spec, output: { postgres: { schema: S3 } }, partitioning: { shardRows: 1000 } });
   assert.equal(status, 202, JSON.stringify(body));
   const job = await waitForJob(api, body.id, isDone);
   assert.equal(job.status, 'completed', JSON.stringify(job.error));
@@ -197,7 +208,7 @@ test('ledger (a kind with keys): primary keys, unique and foreign keys present, 
   assert.ok(at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1]!)), `schema.sql in load order:\n${text}`);
 
   // no load: the kind's keys still give a schema.sql (unqualified names)
-  const plain = await postJob(api, { kind: 'ledger', spec, partitioning: { shardRows: 1000 } });
+  const plain = await post({ kind: 'ledger', spec, partitioning: { shardRows: 1000 } });
   const done = await waitForJob(api, plain.body.id, isDone);
   assert.equal(done.status, 'completed');
   assert.equal(done.result.load, undefined);
@@ -210,7 +221,7 @@ test('ledger (a kind with keys): primary keys, unique and foreign keys present, 
 test('cancel mid-load: claims incomplete, tables commented; resume loads the rest and reloads no part', { skip: stackMissing }, async () => {
   const body0 = trialJob(1000, { schema: S4 }, 11);
   // one shard at a time: shard 0 completes (and loads), shard 1 waits for the cancel
-  const { status, body } = await postJob(api, { ...body0, partitioning: { shardRows: 2000, maxParallelShards: 1 } });
+  const { status, body } = await post({ ...body0, partitioning: { shardRows: 2000, maxParallelShards: 1 } });
   assert.equal(status, 202, JSON.stringify(body));
   holdShard1.add(body.id);
   await waitForJob(api, body.id, (j) => j.progress?.shards?.completed >= 1 || isDone(j));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import postgres from 'postgres';
 import { startTestApi, type TestApi } from './support/api.js';
 import { getJob, isDone, postJob, readManifest, tempDataDir, waitForJob } from './support/jobs.js';
+import { dropLoadBookkeepingIfEmpty } from './support/postgres-load.js';
 import { stackMissing, uniqueTaskQueue } from './support/stack.js';
 import { spawnWorkerProcess, type WorkerProcess } from './support/worker.js';
 
@@ -15,6 +16,7 @@ let api: TestApi;
 let dataDir: string;
 let taskQueue: string;
 let sql: postgres.Sql;
+let jobId: string | undefined;
 const workers: WorkerProcess[] = [];
 const SCHEMA = `exp_load_kill_${process.pid}`;
 const PART_ROWS = 50_000;
@@ -33,6 +35,8 @@ after(async () => {
   if (sql) {
     await sql.unsafe(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
     await sql`delete from shardflow_load.claims where schema_name = ${SCHEMA}`.catch(() => undefined);
+    if (jobId) await sql`delete from shardflow_load.parts where job_id = ${jobId}`.catch(() => undefined);
+    await dropLoadBookkeepingIfEmpty(sql);
     await sql.end();
   }
 });
@@ -49,6 +53,7 @@ test('SIGKILL mid-load, new worker: exact count, no row twice, one marker per pa
     partitioning: { shardRows: 400_000, maxParallelShards: 2 },
   });
   assert.equal(status, 202, JSON.stringify(body));
+  jobId = body.id;
   // a part has been loaded and committed in some shard, and the job is far from done
   const seen = await waitForJob(api, body.id, (j) => j.progress?.done >= PART_ROWS || isDone(j), 120_000);
   assert.equal(seen.status, 'running', 'the job finished before the worker could be killed');

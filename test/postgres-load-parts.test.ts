@@ -13,6 +13,7 @@ import { pgDateText } from '../src/encoders/pgcopy.js';
 import { abandonLoad, finishLoad, setupLoad } from '../src/engine/load.js';
 import { createTableSql, keySteps, pgName, schemaSql } from '../src/engine/load-ddl.js';
 import type { JobInput, TablePlan } from '../src/engine/types.js';
+import { dropLoadBookkeepingIfEmpty } from './support/postgres-load.js';
 import { stackMissing } from './support/stack.js';
 
 let sql: postgres.Sql;
@@ -27,6 +28,7 @@ after(async () => {
   await sql.unsafe(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
   await sql`delete from ${sql(LOAD_SCHEMA)}.claims where schema_name = ${SCHEMA}`.catch(() => undefined);
   await sql`delete from ${sql(LOAD_SCHEMA)}.parts where job_id like ${'job-parts-%'}`.catch(() => undefined);
+  await dropLoadBookkeepingIfEmpty(sql);
   await sql.end();
 });
 

@@ -41,8 +41,6 @@ export async function writeTableShard(table: TableGenerator, run: ShardRun): Pro
       load = io.load ? await openLoad(io.load, table, shard.firstPart + k, partEnd - partStart) : null;
     } catch (err) {
       await sink.abort().catch(() => undefined);
-      load?.encoder.destroy();
-      await load?.dest.abort().catch(() => undefined);
       throw err;
     }
     const digest = new TableDigest();
@@ -54,7 +52,7 @@ export async function writeTableShard(table: TableGenerator, run: ShardRun): Pro
         const batch = table.batch(a, b);
         digest.add(batch, table.schema);
         await writing;
-        writing = load ? Promise.all([sink.write(batch), load.encoder.write(batch)]).then(() => undefined) : sink.write(batch);
+        writing = load ? both(sink.write(batch), load.encoder.write(batch)) : sink.write(batch);
         writing.catch(() => undefined);
         const now = Date.now();
         if (now - lastReport > PROGRESS_EVERY_MS) {
@@ -91,4 +89,11 @@ interface PartLoad {
 async function openLoad(load: NonNullable<ShardIO['load']>, table: TableGenerator, part: number, rows: number): Promise<PartLoad | null> {
   const dest = await openPartLoad({ sql: load.sql, schema: load.schema, table: table.table, columns: table.schema.map((c) => c.name), jobId: load.jobId, part, rows });
   return dest ? { dest, encoder: openPgCopy(dest, table.schema) } : null;
+}
+
+/** Both writes settled (neither is still running when the part is aborted); the first failure, if any. */
+async function both(a: Promise<void>, b: Promise<void>): Promise<void> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
 }
