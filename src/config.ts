@@ -27,6 +27,7 @@ const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   EMBEDDED_POSTGRES_PORT: port.default(5433),
   DB_POOL_MAX: positiveInt.max(1000).default(10),
+  SHARDFLOW_POSTGRES_TARGETS: z.string().optional(),
 
   SHARDFLOW_DATA_DIR: z.string().min(1).default('./.shardflow'),
   SHARDFLOW_AUTH: z.enum(['required', 'off']).optional(),
@@ -50,6 +51,11 @@ export interface Config {
   logLevel: RawConfig['LOG_LEVEL'];
   temporal: { address: string; namespace: string; taskQueue: string; uiPort: number; embeddedPort: number; cli?: string };
   database: { url?: string; embeddedPort: number; poolMax: number };
+  /**
+   * Postgres load targets besides the service's own database (`output.postgres.target`), name →
+   * URL. Secret: never logged, never returned (a config error names the variable, not the value).
+   */
+  postgresTargets: Record<string, string>;
   dataDir: string;
   /** `off` only ever while the API listens on loopback. */
   auth: 'required' | 'off';
@@ -75,6 +81,32 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+const TARGET_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+const TARGET_URL = /^postgres(ql)?:\/\//;
+
+/** SHARDFLOW_POSTGRES_TARGETS: a JSON object of name → postgres:// URL. Errors never quote a URL. */
+function parseTargets(raw: string | undefined): Record<string, string> {
+  if (raw === undefined) return {};
+  const fail = (why: string) => new ConfigError('SHARDFLOW_POSTGRES_TARGETS', why);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw fail('must be a JSON object of target name → postgres:// URL (the value is not shown: it holds passwords)');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw fail('must be a JSON object of target name → postgres:// URL');
+  const out: Record<string, string> = {};
+  for (const [name, url] of Object.entries(parsed)) {
+    if (!TARGET_NAME.test(name)) throw fail(`target name ${JSON.stringify(name)} must match ${TARGET_NAME.source}`);
+    if (typeof url !== 'string' || !TARGET_URL.test(url)) throw fail(`target ${name}: must be a postgres:// URL`);
+    out[name] = url;
+  }
+  return out;
+}
+
+/** Variables whose value is never repeated in an error message. */
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SHARDFLOW_POSTGRES_TARGETS']);
+
 /** Parses and validates; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset, as in most .env tooling.
@@ -84,7 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
     const given = cleaned[variable];
-    throw new ConfigError(variable, `${issue.message}${given !== undefined ? ` (got ${JSON.stringify(given)})` : ''}`);
+    const shown = given !== undefined && !SECRET_VARIABLES.has(variable);
+    throw new ConfigError(variable, `${issue.message}${shown ? ` (got ${JSON.stringify(given)})` : ''}`);
   }
   const e = parsed.data;
   const loopback = isLoopback(e.HOST);
@@ -105,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cli: e.TEMPORAL_CLI,
     },
     database: { url: e.DATABASE_URL, embeddedPort: e.EMBEDDED_POSTGRES_PORT, poolMax: e.DB_POOL_MAX },
+    postgresTargets: parseTargets(e.SHARDFLOW_POSTGRES_TARGETS),
     dataDir: path.resolve(e.SHARDFLOW_DATA_DIR),
     auth,
     demo: e.SHARDFLOW_DEMO === 'on',

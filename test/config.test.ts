@@ -95,3 +95,15 @@ test('the API exits 2 naming DATABASE_URL when it is not set', async () => {
   assert.equal(code, 2);
   assert.match(stderr, /DATABASE_URL/);
 });
+
+test('SHARDFLOW_POSTGRES_TARGETS: a JSON object of name → postgres URL; errors never repeat a URL', () => {
+  assert.deepEqual(loadConfig({}).postgresTargets, {});
+  const url = 'postgres://u:s3cret@db.example:5432/warehouse';
+  assert.deepEqual(loadConfig({ SHARDFLOW_POSTGRES_TARGETS: JSON.stringify({ warehouse: url }) }).postgresTargets, { warehouse: url });
+  for (const bad of ['{not json s3cret', JSON.stringify([url]), JSON.stringify({ warehouse: 'mysql://u:s3cret@x/y' }), JSON.stringify({ 'Bad Name': url })]) {
+    const err = configError({ SHARDFLOW_POSTGRES_TARGETS: bad });
+    assert.equal(err.variable, 'SHARDFLOW_POSTGRES_TARGETS');
+    assert.doesNotMatch(err.message, /s3cret/);
+  }
+  assert.doesNotMatch(configError({ DATABASE_URL: 'mysql://u:s3cret@x/y' }).message, /s3cret/);
+});

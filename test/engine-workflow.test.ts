@@ -68,6 +68,7 @@ function fakes(shards: number, shardsPerRun: number, shard: (task: ShardTask) =>
     async cleanupJob() {
       return 0;
     },
+    async releaseLoad() {},
     async recordStatus(_id, status, error) {
       statuses.push({ status, error });
     },

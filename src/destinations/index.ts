@@ -85,3 +85,14 @@ export async function encodeTo(dest: Destination, opts: EncodeOptions, label: st
     abort,
   };
 }
+export {
+  createPostgresTargets,
+  LOAD_SCHEMA,
+  openClient,
+  openPartLoad,
+  quoteIdent,
+  UnknownTargetError,
+  type PartLoadTarget,
+  type PostgresTargets,
+  type PostgresTargetsConfig,
+} from './postgres.js';

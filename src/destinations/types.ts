@@ -13,13 +13,13 @@ export interface Committed {
  * left behind. abort() is idempotent and safe after a failed write() or commit().
  *
  * Registered kinds (./registry.ts): 'file' (./file.ts: temp name, fsync, atomic rename).
- * Seams for later kinds, each a new module calling registerDestination():
- *  - an encrypted file: encrypt in write() (streaming AEAD, per-file key from the target), write
- *    the ciphertext through the same temp-then-rename steps as FileOut; bytes/sha256 report the
- *    plaintext unless the target asks otherwise;
- *  - a Postgres COPY stream: open a transaction and `COPY t FROM STDIN (FORMAT csv, HEADER true)`
- *    in open, write() feeds the copy stream (with backpressure), commit() ends the COPY and
- *    COMMITs, abort() ROLLBACKs. Paired with the csv encoder, compression 'none'.
+ * Not registered, because opening it may find the part already loaded (and return null instead):
+ * a part's Postgres COPY (./postgres.ts `openPartLoad`: a transaction with the part's marker, write()
+ * feeds `COPY … FROM STDIN` with backpressure, commit() ends it and COMMITs, abort() ROLLBACKs),
+ * paired with the COPY text encoder (src/encoders/pgcopy.ts).
+ * Seam for a later kind, a new module calling registerDestination(): an encrypted file — encrypt
+ * in write() (streaming AEAD, per-file key from the target), write the ciphertext through the same
+ * temp-then-rename steps as FileOut; bytes/sha256 report the plaintext unless the target asks otherwise.
  */
 export interface Destination extends ByteOut {
   write(chunk: Uint8Array): Promise<void>;

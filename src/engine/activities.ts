@@ -3,9 +3,14 @@
  * data folder, database, thread pool). `JobActivities` is what workflows import, as a type.
  */
 import os from 'node:os';
+import path from 'node:path';
+import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TableDigest } from '../data/digest.js';
+import { openDestination, UnknownTargetError } from '../destinations/index.js';
 import { SpecError } from './kind.js';
+import { abandonLoad, finishLoad, setupLoad } from './load.js';
+import { hasKeys, schemaSql } from './load-ddl.js';
 import { filesIntact, jobDir, planPath, readShardRecord, readStoredPlan, removeTempFiles, writeJsonAtomic, type StoredPlan } from './job-files.js';
 import { fileEntry, MANIFEST_VERSION, writeManifest, type Manifest, type ManifestTable } from './manifest.js';
 import { shardCount } from './plan.js';
@@ -20,6 +25,30 @@ export interface ActivityDeps extends ShardDeps {
 }
 
 
+/** The job folder's `schema.sql` (src/engine/load-ddl.ts), written atomically; its file record. */
+async function writeSchemaSql(dir: string, input: JobInput, tables: JobPlan['tables']): Promise<FileRecord> {
+  const name = 'schema.sql';
+  const text = schemaSql(input.output.postgres?.schema, tables, `shardflow job ${input.jobId} (${input.kind}): the tables${input.output.postgres ? ' as loaded' : ''}, then their keys and indexes`);
+  const dest = await openDestination({ kind: 'file', path: path.join(dir, name) });
+  try {
+    await dest.write(Buffer.from(text, 'utf8'));
+    const { bytes, sha256 } = await dest.commit();
+    return { name, table: '', rows: 0, bytes, sha256 };
+  } catch (err) {
+    await dest.abort();
+    throw err;
+  }
+}
+
+/** Heartbeats the running activity, if any (finalize steps may run for long; tests call activities directly). */
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // not inside an activity
+  }
+}
+
 function addTotals(into: Record<string, number>, add: Record<string, number> | undefined): void {
   for (const [k, v] of Object.entries(add ?? {})) into[k] = (into[k] ?? 0) + v;
 }
@@ -27,6 +56,17 @@ function addTotals(into: Record<string, number>, add: Record<string, number> | u
 export function createActivities(deps: ActivityDeps) {
   const runShard = createRunShard(deps);
   const kindContext = (input: JobInput) => ({ tenantId: input.tenantId, sql: deps.sql });
+
+  /** The main-thread client of the job's load target (output.postgres.target, or the service's database). */
+  function loadSql(input: JobInput) {
+    if (!deps.postgres) throw ApplicationFailure.nonRetryable('this worker has no Postgres targets configured', 'PostgresLoadRefused');
+    try {
+      return deps.postgres.sql(input.output.postgres!.target);
+    } catch (err) {
+      if (err instanceof UnknownTargetError) throw ApplicationFailure.nonRetryable(err.message, 'PostgresLoadRefused');
+      throw err;
+    }
+  }
 
   async function gridFor(input: JobInput): Promise<StoredPlan> {
     const file = planPath(deps.dataDir, input.jobId);
@@ -61,6 +101,7 @@ export function createActivities(deps: ActivityDeps) {
 
   async function planJob(input: JobInput): Promise<JobPlan> {
     const grid = await gridFor(input);
+    if (input.output.postgres) await setupLoad(loadSql(input), input, grid.tables);
     const dir = jobDir(deps.dataDir, input.jobId);
     let completed: Ranges = [];
     let completedUnits = 0;
@@ -77,7 +118,20 @@ export function createActivities(deps: ActivityDeps) {
     return { ...plan, completed, completedUnits, totals, shardsPerRun: deps.shardsPerRun };
   }
 
+  /**
+   * Finalize heartbeats every 2 s for as long as it runs (its activity has a heartbeat timeout):
+   * keys on large tables, or a kind's own finalize, may take long.
+   */
   async function finalizeJob(input: JobInput, plan: JobPlan): Promise<JobResultSummary> {
+    const beat = setInterval(heartbeat, 2000);
+    try {
+      return await finalize(input, plan);
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  async function finalize(input: JobInput, plan: JobPlan): Promise<JobResultSummary> {
     const dir = jobDir(deps.dataDir, input.jobId);
     const byTable = new Map<string, { files: FileRecord[]; digest: TableDigest; digested: boolean }>(
       plan.tables.map((t) => [t.name, { files: [], digest: new TableDigest(), digested: false }]),
@@ -102,8 +156,12 @@ export function createActivities(deps: ActivityDeps) {
       if (e.files.length > 0 && rows !== t.rows) throw new Error(`finalize: table ${t.name} has ${rows} rows on disk, ${t.rows} planned`);
       return { name: t.name, columns: t.columns, rows, digest: e.digested ? e.digest.toString() : null, files: e.files.map(fileEntry) };
     });
+    const load = input.output.postgres ? await finishLoad(loadSql(input), input, plan.tables, heartbeat) : undefined;
+    const own: FileRecord[] = input.output.postgres || hasKeys(plan.tables) ? [await writeSchemaSql(dir, input, plan.tables)] : [];
     const finalized = await deps.kinds.get(input.kind).finalize?.(input, plan, { ...kindContext(input), jobDir: dir });
-    const extra = (finalized?.files ?? []).map(fileEntry);
+    // A kind that writes a file of the same name (its own schema.sql) replaces the engine's.
+    const kindFiles = finalized?.files ?? [];
+    const extra = [...own.filter((f) => !kindFiles.some((k) => k.name === f.name)), ...kindFiles].map(fileEntry);
     const rows = tables.reduce((n, t) => n + t.rows, 0);
     const bytes = [...tables.flatMap((t) => t.files), ...extra].reduce((n, f) => n + f.bytes, 0);
     const seed = typeof input.spec.seed === 'number' ? input.spec.seed : null;
@@ -124,6 +182,7 @@ export function createActivities(deps: ActivityDeps) {
       files: extra,
       ...(Object.keys(totals).length ? { totals } : {}),
       ...(finalized?.result ? { kindResult: finalized.result } : {}),
+      ...(load ? { load } : {}),
     };
     await removeTempFiles(dir);
     await writeManifest(deps.dataDir, manifest);
@@ -136,6 +195,7 @@ export function createActivities(deps: ActivityDeps) {
       ...(tables.length === 1 && tables[0]!.digest ? { digest: tables[0]!.digest } : {}),
       tables: tables.map((t) => ({ name: t.name, rows: t.rows, ...(t.digest ? { digest: t.digest } : {}) })),
       ...(manifest.totals ? { totals: manifest.totals } : {}),
+      ...(load ? { load } : {}),
     };
     await recordStatus(input.jobId, 'completed', undefined, result);
     return result;
@@ -144,6 +204,19 @@ export function createActivities(deps: ActivityDeps) {
   /** After a cancel: no temp files stay behind (closed parts stay, for a later resume). */
   async function cleanupJob(jobId: string): Promise<number> {
     return removeTempFiles(jobDir(deps.dataDir, jobId));
+  }
+
+  /**
+   * A failed or cancelled job with a load: its claims become `incomplete` (the loaded parts stay
+   * for a resume). Never fails: the job's own failure is what the workflow reports.
+   */
+  async function releaseLoad(input: JobInput): Promise<void> {
+    if (!input.output.postgres) return;
+    try {
+      await abandonLoad(loadSql(input), input);
+    } catch (err) {
+      log.warn('could not mark the Postgres load incomplete', { jobId: input.jobId, error: String((err as Error)?.message ?? err) });
+    }
   }
 
   async function recordStatus(jobId: string, status: JobStatus, error?: { type: string; message: string }, result?: JobResultSummary): Promise<void> {
@@ -161,7 +234,7 @@ export function createActivities(deps: ActivityDeps) {
     return { message, worker: `${os.hostname()}:${process.pid}` };
   }
 
-  return { planJob, runShard, finalizeJob, cleanupJob, recordStatus, echo };
+  return { planJob, runShard, finalizeJob, cleanupJob, releaseLoad, recordStatus, echo };
 }
 
 export type JobActivities = ReturnType<typeof createActivities>;

@@ -95,6 +95,11 @@ export interface ShardIO<C = unknown> {
   jobDir: string;
   /** True once the engine asks the shard to stop (pause, cancel, shutdown): commit and return. */
   shouldStop(): boolean;
+  /**
+   * Set when the job loads its tables into Postgres (`output.postgres`): this thread's client on
+   * the target (one connection) and the schema. `writeTableShard` loads every part it writes.
+   */
+  load?: { sql: postgres.Sql; schema: string; jobId: string };
   /** Live progress: units done in the shard so far, committed or not (cheap; call often). */
   progress(unitsDone: number): void;
   /**

@@ -5,7 +5,7 @@
  */
 import type { ColumnSchema } from '../data/batch.js';
 import { manifestPath, readJson, writeJsonAtomic } from './job-files.js';
-import type { FileRecord, JobInput, JobPlan } from './types.js';
+import type { FileRecord, JobInput, JobPlan, LoadSummary } from './types.js';
 
 export const MANIFEST_VERSION = 2;
 
@@ -44,6 +44,8 @@ export interface Manifest {
   files: ManifestFile[];
   totals?: Record<string, number>;
   kindResult?: Record<string, unknown>;
+  /** The Postgres load (`output.postgres`): target name (never a URL), schema, rows per table, keys and indexes. */
+  load?: LoadSummary;
 }
 
 export const fileEntry = (f: FileRecord): ManifestFile => ({ name: f.name, rows: f.rows, bytes: f.bytes, sha256: f.sha256 });

@@ -7,6 +7,8 @@ import { activityInfo, Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { SpecError, type KindContext, type KindRegistry } from './kind.js';
 import { filesIntact, jobDir, readShardRecord, readStoredPlan } from './job-files.js';
+import { UnknownTargetError, type PostgresTargets } from '../destinations/index.js';
+import type { ShardThreadJob } from './shard-thread.js';
 import type { ThreadPool } from './thread-pool.js';
 import type { ShardResult, ShardState, ShardTask } from './types.js';
 
@@ -15,6 +17,8 @@ export interface ShardDeps {
   dataDir: string;
   pool: ThreadPool;
   sql?: KindContext['sql'];
+  /** Where `output.postgres` loads go: the service's database and the configured targets. */
+  postgres?: PostgresTargets;
   /** Test and chaos hook: called before a shard starts work; may throw to fail it. */
   faults?: { beforeShard?(task: ShardTask, attempt: number, cancelled: AbortSignal): void | Promise<void> };
 }
@@ -62,6 +66,18 @@ export function createRunShard(deps: ShardDeps) {
     return p;
   };
 
+  /** The thread's load target: the URL resolved here, from this worker's configuration (never from the request). */
+  const loadOf = (task: ShardTask): Pick<ShardThreadJob, 'load'> => {
+    const out = task.input.output.postgres;
+    if (!out) return {};
+    if (!deps.postgres) throw ApplicationFailure.nonRetryable('this worker has no Postgres targets configured', 'PostgresLoadRefused');
+    try {
+      return { load: { url: deps.postgres.url(out.target), schema: out.schema } };
+    } catch (err) {
+      throw err instanceof UnknownTargetError ? ApplicationFailure.nonRetryable(err.message, 'PostgresLoadRefused') : err;
+    }
+  };
+
   return async function runShard(task: ShardTask): Promise<ShardResult> {
     const ctx = Context.current();
     const info = activityInfo();
@@ -80,7 +96,7 @@ export function createRunShard(deps: ShardDeps) {
       await deps.faults?.beforeShard?.(task, info.attempt, ctx.cancellationSignal);
       const payload = await payloadFor(task);
       const handle = await deps.pool.run(
-        { module: kind.shardModule.href, dataDir: deps.dataDir, input: task.input, shard: task.shard, payload, resume },
+        { module: kind.shardModule.href, dataDir: deps.dataDir, input: task.input, shard: task.shard, payload, resume, ...loadOf(task) },
         {
           progress: (unitsDone) => (last = { ...last, unitsDone }),
           commit: (state) => {

@@ -3,6 +3,8 @@
  * names the kind's shard module (Kind.shardModule), imported here once per thread.
  */
 import { parentPort } from 'node:worker_threads';
+import type postgres from 'postgres';
+import { openClient } from '../destinations/index.js';
 import type { ShardIO, ShardRunner } from './kind.js';
 import { jobDir, shardRecordPath, writeJsonAtomic } from './job-files.js';
 import type { JobInput, ShardRef, ShardState } from './types.js';
@@ -15,6 +17,8 @@ export interface ShardThreadJob {
   shard: ShardRef;
   payload: unknown;
   resume: ShardState | undefined;
+  /** The job's Postgres load: the target's URL, resolved by the worker from its configuration. */
+  load?: { url: string; schema: string };
 }
 
 export interface ShardOutcome {
@@ -23,14 +27,31 @@ export interface ShardOutcome {
   stopped: boolean;
 }
 
-export type ToThread = { type: 'run'; id: number; job: ShardThreadJob; stop: SharedArrayBuffer };
+export type ToThread = { type: 'run'; id: number; job: ShardThreadJob; stop: SharedArrayBuffer } | { type: 'close' };
 export type FromThread =
+  | { type: 'closed' }
   | { type: 'progress'; id: number; unitsDone: number }
   | { type: 'commit'; id: number; state: ShardState }
   | { type: 'done'; id: number; outcome: ShardOutcome }
   | { type: 'error'; id: number; name: string; message: string; stack?: string };
 
 const runners = new Map<string, Promise<ShardRunner>>();
+
+/** One small client (one connection) per load target URL, for this thread's life. */
+const loadClients = new Map<string, postgres.Sql>();
+
+function loadClient(url: string): postgres.Sql {
+  let c = loadClients.get(url);
+  if (!c) loadClients.set(url, (c = openClient(url, 1, 'shardflow-shard')));
+  return c;
+}
+
+/** Ends this thread's load clients (the pool asks before it terminates the thread). */
+export async function closeLoadClients(): Promise<void> {
+  const all = [...loadClients.values()];
+  loadClients.clear();
+  await Promise.all(all.map((c) => c.end({ timeout: 2 }).catch(() => undefined)));
+}
 
 function runnerOf(module: string): Promise<ShardRunner> {
   let r = runners.get(module);
@@ -56,6 +77,7 @@ export async function runShardJob(job: ShardThreadJob, shouldStop: () => boolean
     dataDir: job.dataDir,
     jobDir: jobDir(job.dataDir, job.input.jobId),
     shouldStop,
+    ...(job.load ? { load: { sql: loadClient(job.load.url), schema: job.load.schema, jobId: job.input.jobId } } : {}),
     progress(unitsDone) {
       state.unitsDone = unitsDone;
       post({ type: 'progress', id, unitsDone });
@@ -81,6 +103,11 @@ export async function runShardJob(job: ShardThreadJob, shouldStop: () => boolean
 if (parentPort) {
   const port = parentPort;
   port.on('message', async (msg: ToThread) => {
+    if (msg.type === 'close') {
+      await closeLoadClients();
+      port.postMessage({ type: 'closed' } satisfies FromThread);
+      return;
+    }
     if (msg.type !== 'run') return;
     const stop = new Int32Array(msg.stop);
     const post = (m: FromThread) => port.postMessage(m);

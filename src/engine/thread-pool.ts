@@ -23,7 +23,12 @@ interface Running extends ShardListener {
 interface Slot {
   worker: Worker;
   task?: Running;
+  /** Set while close() waits for the thread to end its database clients. */
+  closed?: () => void;
 }
+
+/** How long close() lets a thread end its database clients before terminating it. */
+const CLOSE_GRACE_MS = 3000;
 
 /**
  * A shard thread's young generation (V8's default grows to 48 MB): smaller, it is swept more often,
@@ -60,6 +65,7 @@ export class ThreadPool {
     const worker = new Worker(THREAD_ENTRY, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     const slot: Slot = { worker };
     worker.on('message', (msg: FromThread) => {
+      if (msg.type === 'closed') return void slot.closed?.();
       const task = slot.task;
       if (!task || task.id !== msg.id) return;
       if (msg.type === 'progress') task.progress(msg.unitsDone);
@@ -129,6 +135,22 @@ export class ThreadPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const resolve of this.waiting.splice(0)) resolve();
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // Threads end their Postgres load clients first (a terminated thread would just drop the sockets).
+    await Promise.all(
+      this.slots.map(async (s) => {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          s.closed = resolve;
+          timer = setTimeout(resolve, CLOSE_GRACE_MS);
+          try {
+            s.worker.postMessage({ type: 'close' } satisfies ToThread);
+          } catch {
+            resolve();
+          }
+        });
+        clearTimeout(timer);
+        await s.worker.terminate();
+      }),
+    );
   }
 }

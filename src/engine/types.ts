@@ -158,6 +158,16 @@ export interface ShardResult {
   totals?: Record<string, number>;
 }
 
+/** What a job's Postgres load did (manifest `load`, job result `load`). */
+export interface LoadSummary {
+  /** The target's name; absent = the service's own database. Never a URL. */
+  target?: string;
+  schema: string;
+  tables: Array<{ name: string; rows: number }>;
+  /** Keys and indexes the load added (or found already in place on a retry). */
+  constraints: number;
+}
+
 export interface JobResultSummary {
   rows: number;
   shards: number;
@@ -168,6 +178,7 @@ export interface JobResultSummary {
   digest?: string;
   tables: Array<{ name: string; rows: number; digest?: string }>;
   totals?: Record<string, number>;
+  load?: LoadSummary;
 }
 
 export interface ShardCounts {

@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import { createActivities, type ActivityDeps } from '../engine/activities.js';
 import type { KindRegistry } from '../engine/kind.js';
 import { ThreadPool } from '../engine/thread-pool.js';
+import { createPostgresTargets } from '../destinations/index.js';
 import type postgres from 'postgres';
 
 /** The workflow bundle's entry (TypeScript under tsx, JavaScript when compiled). */
@@ -36,7 +37,10 @@ export interface ShardflowWorker {
 export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promise<ShardflowWorker> {
   const { config } = opts;
   const pool = new ThreadPool(config.worker.threads);
+  // Load targets: the service's database (this worker's own pool on the main thread) and the configured ones.
+  const postgres = createPostgresTargets({ defaultUrl: config.database.url, defaultSql: opts.sql, named: config.postgresTargets, applicationName: 'shardflow-worker-load' });
   const activities = createActivities({
+    postgres,
     kinds: opts.kinds,
     dataDir: config.dataDir,
     pool,
@@ -61,6 +65,7 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
     });
   } catch (err) {
     await pool.close();
+    await postgres.close();
     throw err;
   }
   return {
@@ -71,6 +76,7 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
         await worker.run();
       } finally {
         await pool.close();
+        await postgres.close();
       }
     },
     shutdown: () => worker.shutdown(),

@@ -41,8 +41,18 @@ const shards = proxyActivities<Pick<JobActivities, 'runShard'>>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
-const steps = proxyActivities<Omit<JobActivities, 'runShard'>>({
+const steps = proxyActivities<Omit<JobActivities, 'runShard' | 'finalizeJob'>>({
   startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+/**
+ * Finalize: a Postgres load adds keys and indexes to whole tables, which may take hours; the
+ * activity heartbeats while its statements run, so a dead worker is noticed within a minute.
+ */
+const finish = proxyActivities<Pick<JobActivities, 'finalizeJob'>>({
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
@@ -159,7 +169,7 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
     }
     await drain();
     phase = 'finalizing';
-    const result = await steps.finalizeJob(input, p);
+    const result = await finish.finalizeJob(input, p);
     phase = 'done';
     return result;
   } catch (err) {
@@ -173,6 +183,8 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
       }
       await drain();
       if (cancelled) await steps.cleanupJob(input.jobId);
+      // Only jobs with a load schedule this activity (older histories, which have none, replay as before).
+      if (input.output.postgres) await steps.releaseLoad(input);
       await steps.recordStatus(input.jobId, cancelled ? 'cancelled' : 'failed', cancelled ? undefined : describe(err));
       await condition(allHandlersFinished);
       phase = 'done';

@@ -7,7 +7,7 @@ import { z } from '@hono/zod-openapi';
 import { outputFormats } from '../../encoders/index.js';
 import type { Compression, OutputFormat } from '../../encoders/types.js';
 import type { KindRegistry } from '../../engine/kind.js';
-import { JOB_STATUSES } from '../../engine/types.js';
+import { JOB_STATUSES, type LoadSummary } from '../../engine/types.js';
 
 /** Every kind the public contract names; one this server does not run is a 422, another name a 400. */
 export const CONTRACT_KINDS = ['trial', 'relational', 'patients', 'emissions'] as const;
@@ -22,7 +22,18 @@ export const OutputSchema = z
       .enum([...new Set(outputFormats().flatMap((f) => f.compressions))] as [Compression, ...Compression[]])
       .optional()
       .openapi({ description: outputFormats().map((f) => `${f.format}: ${f.compressions.join(', ')} (default ${f.defaultCompression})`).join('; ') }),
-    postgres: z.object({ schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier') }).strict().optional(),
+    postgres: z
+      .object({
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case Postgres identifier')
+          .openapi({ description: 'schema to load the tables into; not public, information_schema, pg_*, shardflow*', example: 'exp_demo' }),
+        target: z.string().min(1).max(63).optional().openapi({ description: 'an operator-configured target (SHARDFLOW_POSTGRES_TARGETS); default: the service’s own database' }),
+        ifExists: z.enum(['error', 'replace']).optional().openapi({ description: 'a table of the job already in the schema: refuse the job (default) or drop and replace it' }),
+      })
+      .strict()
+      .optional()
+      .openapi({ description: 'bulk-load the job’s tables into Postgres (kinds that produce tables)' }),
   })
   .strict()
   .openapi('JobOutput');
@@ -89,6 +100,15 @@ export function jobSchema(kinds: KindRegistry) {
           manifest: z.string(),
           digest: z.string().optional(),
           files: z.array(z.object({ name: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
+          load: z
+            .object({
+              target: z.string().optional(),
+              schema: z.string(),
+              tables: z.array(z.object({ name: z.string(), rows: z.number() })),
+              constraints: z.number(),
+            })
+            .optional()
+            .openapi({ description: 'the Postgres load (output.postgres): target name, schema, rows per table, keys and indexes added' }),
         })
         .nullable()
         .optional(),
@@ -110,7 +130,13 @@ export interface JobView {
   partitioning: Record<string, unknown>;
   estimate?: { rows: number; seconds: number };
   progress?: z.infer<typeof ProgressSchema>;
-  result?: { rows: number; manifest: string; digest?: string; files: Array<{ name: string; rows: number; bytes: number; sha256: string }> } | null;
+  result?: {
+    rows: number;
+    manifest: string;
+    digest?: string;
+    files: Array<{ name: string; rows: number; bytes: number; sha256: string }>;
+    load?: LoadSummary;
+  } | null;
   error?: { type: string; message: string } | null;
   links: Record<string, string>;
 }

@@ -48,7 +48,9 @@ export function rowView(row: JobRow): JobView {
     spec: row.spec as Record<string, unknown>,
     output: row.output as Record<string, unknown>,
     partitioning: row.partitioning as Record<string, unknown>,
-    result: result ? { rows: result.rows, manifest: `/v1/jobs/${row.id}/files/manifest.json`, digest: result.digest, files: [] } : null,
+    result: result
+      ? { rows: result.rows, manifest: `/v1/jobs/${row.id}/files/manifest.json`, digest: result.digest, files: [], ...(result.load ? { load: result.load } : {}) }
+      : null,
     error: (row.error as JobView['error']) ?? null,
     links: jobLinks(row.id),
   };

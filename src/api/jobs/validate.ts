@@ -3,8 +3,10 @@
  * (`normalize`), then output, the shard grid and the key's quotas. Every refusal names the field;
  * nothing is started.
  */
+import { openClient, type PostgresTargets } from '../../destinations/index.js';
 import { encoderFor } from '../../encoders/index.js';
-import { SpecError, type Kind, type KindRegistry } from '../../engine/kind.js';
+import { SpecError, type Kind, type KindContext, type KindRegistry } from '../../engine/kind.js';
+import { existingTables, reservedSchemaReason } from '../../engine/load.js';
 import type { JobInput, JobOutput } from '../../engine/types.js';
 import { ProblemError } from '../middleware/problem.js';
 import type { Tenant } from '../types.js';
@@ -36,7 +38,55 @@ function outputFor(kind: Kind, o: CreateJobBody['output']): JobOutput {
   return { format: format as JobOutput['format'], compression, ...(o?.postgres ? { postgres: o.postgres } : {}) };
 }
 
-export async function normalizeJob(body: CreateJobBody, tenant: Tenant, kinds: KindRegistry, sql: postgres.Sql): Promise<NormalizedJob> {
+/** The schemas the service's own tables live in (never a load's schema), read once per process. */
+let serviceSchemas: Promise<string[]> | undefined;
+
+/**
+ * `output.postgres` against the target: the schema is not reserved, the target is configured and
+ * no table of the job is there already (unless `ifExists: "replace"`). The table names are the
+ * kind's plan — planning is cheap for every kind so far (generated tables: arithmetic; ledger: a
+ * count) and needs no new field in the kind interface. Only reads the target: nothing is created.
+ */
+async function checkLoad(kind: Kind, input: Omit<JobInput, 'jobId'>, ctx: KindContext & { sql: postgres.Sql }, targets: PostgresTargets): Promise<void> {
+  const out = input.output.postgres!;
+  serviceSchemas ??= ctx.sql<{ s: string }[]>`select current_schema() as s`.then((r) => r.map((x) => x.s)).catch((err) => {
+    serviceSchemas = undefined;
+    throw err;
+  });
+  const reserved = reservedSchemaReason(out.schema, await serviceSchemas);
+  if (reserved) throw unprocessable('output.postgres.schema', `${reserved}: choose another schema`);
+  if (!targets.has(out.target)) {
+    const known = targets.names.length ? `configured: ${targets.names.join(', ')}` : 'none is configured';
+    throw unprocessable('output.postgres.target', `no Postgres target named ${JSON.stringify(out.target)} (${known})`);
+  }
+  if (out.ifExists === 'replace') return;
+  let names: string[];
+  try {
+    names = (await kind.plan({ ...input, jobId: 'job-validate' }, ctx)).tables.map((t) => t.name);
+  } catch (err) {
+    if (err instanceof SpecError) throw new ProblemError({ status: err.status, detail: err.message, errors: err.errors });
+    throw err;
+  }
+  // The default target is the API's own pool; a named one gets a connection for this check only.
+  const named = out.target === undefined ? undefined : openClient(targets.url(out.target), 1, 'shardflow-api-check');
+  try {
+    const found = await existingTables(named ?? ctx.sql, out.schema, names);
+    if (found.length) {
+      const list = found.map((t) => `${out.schema}.${t}`).join(', ');
+      throw unprocessable('output.postgres.schema', `${list} already exist${found.length === 1 ? 's' : ''}; set output.postgres.ifExists to "replace" to drop and reload, or choose another schema`);
+    }
+  } finally {
+    await named?.end({ timeout: 5 });
+  }
+}
+
+export async function normalizeJob(
+  body: CreateJobBody,
+  tenant: Tenant,
+  kinds: KindRegistry,
+  sql: postgres.Sql,
+  targets?: PostgresTargets,
+): Promise<NormalizedJob> {
   const kind = kinds.get(body.kind);
   const output = outputFor(kind, body.output);
   let normalized;
@@ -56,16 +106,18 @@ export async function normalizeJob(body: CreateJobBody, tenant: Tenant, kinds: K
   if (tenant.maxRows !== null && units > tenant.maxRows) {
     throw unprocessable(kind.sizePath, `the job has ${units} ${kind.unit}; this API key allows at most ${tenant.maxRows} per job`);
   }
-  return {
-    units,
-    input: {
-      tenantId: tenant.tenantId,
-      kind: kind.name,
-      spec,
-      output,
-      partitioning: { shardRows, maxParallelShards: body.partitioning?.maxParallelShards ?? 4 },
-    },
+  const input = {
+    tenantId: tenant.tenantId,
+    kind: kind.name,
+    spec,
+    output,
+    partitioning: { shardRows, maxParallelShards: body.partitioning?.maxParallelShards ?? 4 },
   };
+  if (output.postgres) {
+    if (!targets) throw unprocessable('output.postgres.target', 'this server has no Postgres load targets');
+    await checkLoad(kind, input, { tenantId: tenant.tenantId, sql }, targets);
+  }
+  return { units, input };
 }
 
 function bad(path: string, message: string): ProblemError {

@@ -10,6 +10,7 @@ import { olderThan, PageSchema, PaginationQuery, decodeCursor, toPage } from '..
 import { CONTRACT_KINDS, createJobSchema, jobSchema, type CreateJobBody } from '../jobs/schema.js';
 import { createJobService, rowView, TERMINAL } from '../jobs/service.js';
 import { normalizeJob } from '../jobs/validate.js';
+import { createPostgresTargets } from '../../destinations/index.js';
 import type { ApiDeps, AppEnv } from '../types.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -90,6 +91,8 @@ function unavailableKind(body: unknown, kinds: ApiDeps['kinds']): ProblemError |
 
 export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
   const service = createJobService(deps);
+  // URLs only (the API opens a connection to a named target just for the existing-table check).
+  const targets = createPostgresTargets({ defaultUrl: deps.config.database.url, defaultSql: deps.db.sql, named: deps.config.postgresTargets });
   const { createJob, listJobs, getJob, transition, events } = jobRoutes(deps);
 
   app.openapi(
@@ -98,7 +101,7 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
       const tenant = c.get('tenant');
       const body = c.req.valid('json') as unknown as CreateJobBody;
       const out = await idempotentCreate(c, { db: deps.db.db, table: jobs, tenantId: tenant.tenantId, request: body }, async (stamp) =>
-        service.create(tenant, await normalizeJob(body, tenant, deps.kinds, deps.db.sql), stamp),
+        service.create(tenant, await normalizeJob(body, tenant, deps.kinds, deps.db.sql, targets), stamp),
       );
       if (out.replayed) return c.json(await service.view(tenant, out.row.id), 200);
       return c.json(out.created, 202);

@@ -28,6 +28,8 @@ export const trial: Kind<TrialPayload> = {
   unit: 'rows',
   spec: TrialSpecSchema,
   formats: ['parquet', 'csv', 'ndjson'],
+  // `vitals` has no natural key (a subject has one row per visit and no visit id): loaded without keys.
+  postgresLoad: true,
   sizePath: 'spec.nPerArm',
   example: { method: 'mvn', nPerArm: 125000, targetEffect: -5, seed: 123 },
   normalize: (spec, ctx) => normalizeTrial(spec as TrialSpecBody, ctx),

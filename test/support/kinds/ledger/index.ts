@@ -32,6 +32,7 @@ export const ledger: Kind = {
   unit: 'rows',
   spec: LedgerSpecSchema,
   formats: ['parquet', 'csv', 'ndjson'],
+  postgresLoad: true,
   sizePath: 'spec.source',
   example: { seed: 1, source: 'ledger_source', entriesPerAccount: 3 },
   async normalize(spec, ctx) {
@@ -44,7 +45,16 @@ export const ledger: Kind = {
     const accounts = await countSource(spec, ctx);
     const t = ledgerTables(spec, accounts);
     return {
-      tables: [t.accounts, t.entries].map((g) => ({ name: g.table, rows: g.rows, columns: g.schema })),
+      tables: [
+        { name: ACCOUNTS, rows: t.accounts.rows, columns: t.accounts.schema, primaryKey: ['account_id'], unique: [['name']] },
+        {
+          name: ENTRIES,
+          rows: t.entries.rows,
+          columns: t.entries.schema,
+          primaryKey: ['entry_id'],
+          foreignKeys: [{ columns: ['account_id'], table: ACCOUNTS, refColumns: ['account_id'] }],
+        },
+      ],
       segments: [
         { table: ACCOUNTS, start: 0, end: t.accounts.rows, units: t.accounts.rows },
         { table: ENTRIES, start: 0, end: t.entries.rows, units: t.entries.rows },
