@@ -102,6 +102,26 @@ test('copyEscape: backslash, tab, newline and CR, nothing else', () => {
   assert.equal(copyEscape('plain'), 'plain');
 });
 
+test('COPY text: a utf8 string column gives the same bytes as the same strings as plain', async () => {
+  const enc = new TextEncoder();
+  const parts = STRINGS.map((x) => enc.encode(x));
+  const offsets = new Uint32Array(parts.length + 1);
+  parts.forEach((p, i) => (offsets[i + 1] = offsets[i]! + p.length));
+  const bytes = new Uint8Array(offsets[parts.length]!);
+  parts.forEach((p, i) => bytes.set(p, offsets[i]!));
+  const schema: ColumnSchema[] = [{ name: 's', type: 'string' }];
+  const text = async (column: Batch['columns'][number]) => {
+    const chunks: Buffer[] = [];
+    const w = openPgCopy({ write: async (b: Buffer) => void chunks.push(Buffer.from(b)) } as never, schema);
+    await w.write({ start: 0, length: STRINGS.length, columns: [column] });
+    await w.finish();
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  const plain = await text({ kind: 'plain', values: [...STRINGS] });
+  assert.equal(plain.split('\n').length, STRINGS.length + 1);
+  assert.equal(await text({ kind: 'utf8', bytes, offsets }), plain);
+});
+
 test('COPY text of every column type reads back as the values (escapes, nulls, decimals)', { skip: stackMissing }, async () => {
   const t: TablePlan = { name: 'all_types', rows: 40, columns: SCHEMA_ALL };
   await ensureBookkeeping([t]);

@@ -120,6 +120,9 @@ test('the seed is recorded; the same seed gives the same data', () => {
   const n = normalize({ tables: [{ name: 't', rows: 10, columns: [{ name: 'x', type: 'int' }] }] });
   assert.ok(Number.isSafeInteger((n.spec as any).seed));
   const again = normalize(n.spec);
+  assert.deepEqual(again.spec, n.spec, 'the stored spec is valid input and normalizes to itself');
+  const full = normalize(relationalCaseSpec(100, 9));
+  assert.deepEqual(normalize(full.spec).spec, full.spec);
   const [t1] = createRelationalTables(n.resolved).tables;
   const [t2] = createRelationalTables(again.resolved).tables;
   assert.deepEqual(columnValues(t1!, 'x'), columnValues(t2!, 'x'));

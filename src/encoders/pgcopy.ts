@@ -12,6 +12,7 @@
  * reads them instead: `0001-12-31 BC` for the proleptic year 0, `10000-01-01` after 9999.
  */
 import type { Batch, ColumnSchema } from '../data/batch.js';
+import type { ByteBuf } from './bytes.js';
 import { TextWriter, type Encode } from './text.js';
 import type { ByteOut, Encoder } from './types.js';
 
@@ -52,6 +53,19 @@ class PgCopyWriter extends TextWriter {
 
   protected quote(s: string): string {
     return copyEscape(s);
+  }
+
+  protected quoteBytes(out: ByteBuf, b: Uint8Array, from: number, to: number): void {
+    out.ensure(2 * (to - from));
+    const buf = out.buf;
+    let p = out.pos;
+    for (let k = from; k < to; k++) {
+      const x = b[k]!;
+      const e = x === 0x5c ? 0x5c : x === TAB ? 0x74 : x === NL ? 0x6e : x === 0x0d ? 0x72 : 0;
+      if (e) (buf[p++] = 0x5c), (buf[p++] = e);
+      else buf[p++] = x;
+    }
+    out.pos = p;
   }
 
   protected encoders(batch: Batch): Encode[] {

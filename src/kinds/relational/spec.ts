@@ -45,7 +45,7 @@ function withDefaults(c: ColumnSpec): ResolvedColumn {
   const nullRate = 'nullRate' in c ? (c.nullRate ?? 0) : 0;
   switch (c.type) {
     case 'id':
-      return { ...c, start: c.start ?? 1, nullRate: 0 };
+      return { ...c, start: c.start ?? 1 } as ResolvedColumn; // an id is never null: no nullRate (the stored spec stays valid input)
     case 'int':
       return { ...c, min: c.min ?? 0, max: c.max ?? 1_000_000, unique: c.unique ?? false, nullRate };
     case 'float':
