@@ -163,7 +163,19 @@ const BAD_INPUT: Array<{ name: string; body: unknown; status: number; path: stri
   { name: 'kind missing', body: { spec: { nPerArm: 5 } }, status: 400, path: 'kind' },
   { name: 'targetEffect beyond what SystolicBP 95–200 allows (mvn)', body: trial({ targetEffect: -60 }), status: 422, path: 'spec.targetEffect' },
   { name: 'targetEffect beyond what SystolicBP 95–200 allows (bootstrap)', body: trial({ method: 'bootstrap', targetEffect: 90 }), status: 422, path: 'spec.targetEffect' },
-  { name: 'relational (not available yet)', body: { kind: 'relational', spec: { seed: 1, tables: [] } }, status: 422, path: 'kind' },
+  { name: 'relational without tables', body: { kind: 'relational', spec: { seed: 1, tables: [] } }, status: 400, path: 'spec.tables' },
+  {
+    name: 'relational ref to an unknown table',
+    body: { kind: 'relational', spec: { tables: [{ name: 'a', rows: 5, columns: [{ name: 'b_id', type: 'ref', table: 'b' }] }] } },
+    status: 422,
+    path: 'spec.tables.0.columns.0.table',
+  },
+  {
+    name: 'relational load into a reserved schema',
+    body: { kind: 'relational', spec: { tables: [{ name: 'a', rows: 5, columns: [{ name: 'id', type: 'id' }] }] }, output: { postgres: { schema: 'public' } } },
+    status: 422,
+    path: 'output.postgres.schema',
+  },
   { name: 'patients (not available yet)', body: { kind: 'patients', spec: { count: 10, seed: 1 } }, status: 422, path: 'kind' },
   { name: 'emissions (not available yet)', body: { kind: 'emissions', spec: {} }, status: 422, path: 'kind' },
 ];

@@ -84,7 +84,7 @@ const ledgerCase: EngineCase = {
   },
 };
 
-/** customers → orders (3 per customer, exactly): every column type the kind has, keys, a zipf ref, nulls. */
+/** customers → orders (one per customer, so both tables are half the units): every column type, keys, a zipf ref, nulls. */
 export function relationalCaseSpec(customers: number, seed: number): Record<string, unknown> {
   return {
     seed,
@@ -106,7 +106,7 @@ export function relationalCaseSpec(customers: number, seed: number): Record<stri
       },
       {
         name: 'orders',
-        rows: { perParent: 'customers', distribution: { fixed: 3 } },
+        rows: { perParent: 'customers', distribution: { fixed: 1 } },
         columns: [
           { name: 'id', type: 'id', start: 1000 },
           { name: 'customer_id', type: 'ref', table: 'customers' },
@@ -126,12 +126,12 @@ export function relationalCaseSpec(customers: number, seed: number): Record<stri
 const relationalCase: EngineCase = {
   kind: 'relational',
   async job(_api, units, { seed, multipleOf, output }) {
-    const customers = divide(units, 4, multipleOf, 'relational');
+    const customers = divide(units, 2, multipleOf, 'relational');
     return {
       body: { kind: 'relational', spec: relationalCaseSpec(customers, seed), ...(output ? { output } : {}) },
       tables: [
         { name: 'customers', rows: customers },
-        { name: 'orders', rows: 3 * customers },
+        { name: 'orders', rows: customers },
       ],
     };
   },
