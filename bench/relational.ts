@@ -49,7 +49,7 @@ import { computeLayouts, createRelationalTables, DEFAULT_LIMITS, normalizeRelati
 import { RelationalSpecSchema } from '../src/kinds/relational/schema.js';
 import { FIRST_NAMES, LAST_NAMES, WORDS } from '../src/kinds/relational/words.js';
 import { startTestStack, uniqueTaskQueue } from '../test/support/stack.js';
-import { openDuckRef } from './duckdb-ref.js';
+import { benchSpec } from './relational-spec.js';
 import { printMarkdownTable, procStatus, resetPeak, runJob, startWorker, type WorkerProc } from './trial.js';
 
 /* ------------------------------------------------------------------ args */
@@ -82,65 +82,6 @@ const FLOOR_SCHEMA = 'bench_rel_floor';
 const LOAD_TARGET = 1.5;
 const PARQUET_TARGET = 0.6;
 const RSS_TARGET_MB = 1024;
-const SEED = 20261201;
-
-/* ------------------------------------------------------------------ the spec */
-
-export const PRODUCTS = 10_000;
-
-/** ~10 × customers rows: products (fixed) ← customers ← orders (poisson 3) ← order_items (poisson 2). */
-export function benchSpec(rows: number): RelationalSpecBody {
-  const customers = Math.max(100, Math.round(rows / 10));
-  return {
-    seed: SEED,
-    tables: [
-      {
-        name: 'products',
-        rows: PRODUCTS,
-        columns: [
-          { name: 'id', type: 'id' },
-          { name: 'sku', type: 'pattern', pattern: 'SKU-#####-??', unique: true },
-          { name: 'name', type: 'text', minWords: 2, maxWords: 4 },
-          { name: 'list_price', type: 'float', min: 1, max: 500, decimals: 2 },
-        ],
-      },
-      {
-        name: 'customers',
-        rows: customers,
-        columns: [
-          { name: 'id', type: 'id' },
-          { name: 'first_name', type: 'firstName' },
-          { name: 'last_name', type: 'lastName' },
-          { name: 'email', type: 'email', unique: true },
-          { name: 'signed_up', type: 'date', min: '2015-01-01', max: '2025-12-31' },
-          { name: 'segment', type: 'choice', values: ['retail', 'business', 'public'], weights: [6, 3, 1] },
-        ],
-      },
-      {
-        name: 'orders',
-        rows: { perParent: 'customers', distribution: { poisson: 3 } },
-        columns: [
-          { name: 'id', type: 'id' },
-          { name: 'customer_id', type: 'ref', table: 'customers' },
-          { name: 'ordered_at', type: 'timestamp', min: '2024-01-01T00:00:00Z', max: '2025-12-31T23:59:59Z' },
-          { name: 'amount', type: 'lognormal', mu: 3.5, sigma: 0.9, decimals: 2 },
-          { name: 'status', type: 'choice', values: ['pending', 'paid', 'shipped', 'delivered', 'returned'], weights: [1, 2, 3, 8, 1], nullRate: 0.02 },
-        ],
-      },
-      {
-        name: 'order_items',
-        rows: { perParent: 'orders', distribution: { poisson: 2 } },
-        columns: [
-          { name: 'id', type: 'id' },
-          { name: 'order_id', type: 'ref', table: 'orders' },
-          { name: 'product_id', type: 'ref', table: 'products', distribution: 'zipf', s: 1.1 },
-          { name: 'quantity', type: 'int', min: 1, max: 10 },
-          { name: 'unit_price', type: 'float', min: 1, max: 500, decimals: 2 },
-        ],
-      },
-    ],
-  } as RelationalSpecBody;
-}
 
 function resolve(body: RelationalSpecBody): RelationalSpec {
   return normalizeRelational(RelationalSpecSchema.parse(body) as RelationalSpecBody, DEFAULT_LIMITS).resolved;
@@ -218,6 +159,12 @@ const cpuOf = (pid: number) => {
   const f = statFields(pid);
   return f ? (Number(f[11]) + Number(f[12])) / TICK : 0;
 };
+/** Machine-wide busy CPU seconds (all cores), from /proc/stat. */
+function machineBusy(): number {
+  const v = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (v.reduce((a, b) => a + b, 0) - (v[3] ?? 0) - (v[4] ?? 0)) / TICK;
+}
+
 /** Postgres: the postmaster, its exited children (cutime/cstime) and its live children (backends, walwriter, …). */
 function postgresCpu(postmaster: number | undefined): number {
   if (!postmaster) return 0;
@@ -528,6 +475,8 @@ interface JobRun {
   postgresCpuS: number;
   selfCpuS: number;
   temporalCpuS: number;
+  /** CPU seconds of every other process during the job (other work on the machine: noise). */
+  otherCpuS: number;
   load1: number;
   mb: number;
   shards: number;
@@ -608,6 +557,7 @@ async function main(): Promise<void> {
       const pg0 = postgresCpu(pgPid);
       const t0 = temporalPid ? cpuOf(temporalPid) : 0;
       const self0 = process.cpuUsage();
+      const m0 = machineBusy();
       const load1 = os.loadavg()[0]!;
       log(`${scenario}: ${totalRows} rows, output ${JSON.stringify(output)} — load ${f2(load1)}`);
       let run: Awaited<ReturnType<typeof runJob>>;
@@ -621,6 +571,7 @@ async function main(): Promise<void> {
         clearInterval(sampler);
       }
       const self = process.cpuUsage(self0);
+      const busy = machineBusy() - m0;
       const r: JobRun = {
         scenario,
         seconds: run.seconds,
@@ -631,12 +582,14 @@ async function main(): Promise<void> {
         postgresCpuS: postgresCpu(pgPid) - pg0,
         selfCpuS: (self.user + self.system) / 1e6,
         temporalCpuS: temporalPid ? cpuOf(temporalPid) - t0 : 0,
+        otherCpuS: 0,
         load1,
         mb: 0,
         shards: 0,
         shardRows: 0,
         phases: await phases(temporal.client, run.id),
       };
+      r.otherCpuS = Math.max(0, busy - r.workerCpuS - r.postgresCpuS - r.selfCpuS - r.temporalCpuS);
       const jobDir = path.join(dataDir, 'jobs', run.id);
       try {
         const manifest = JSON.parse(fs.readFileSync(path.join(jobDir, 'manifest.json'), 'utf8'));
@@ -654,8 +607,8 @@ async function main(): Promise<void> {
         if (scenario === 'load') await sql.unsafe(`DROP SCHEMA IF EXISTS ${q(LOAD_SCHEMA)} CASCADE`);
       }
       log(
-        `${scenario}: ${f2(r.seconds)} s, ${fmtRate(r.rows / r.seconds)} rows/s, peak RSS ${r.peakRssMb.toFixed(0)} MB; CPU s: worker ${r.workerCpuS.toFixed(1)}, ` +
-          `Postgres ${r.postgresCpuS.toFixed(1)}, bench+API ${r.selfCpuS.toFixed(1)}, Temporal ${r.temporalCpuS.toFixed(1)}${r.check ? `; ${r.check}` : ''}`,
+        `${scenario}: ${f2(r.seconds)} s, ${fmtRate(r.rows / r.seconds)} rows/s, ${r.mb.toFixed(0)} MB of Parquet, peak RSS ${r.peakRssMb.toFixed(0)} MB; CPU s: worker ${r.workerCpuS.toFixed(1)}, ` +
+          `Postgres ${r.postgresCpuS.toFixed(1)}, bench+API ${r.selfCpuS.toFixed(1)}, Temporal ${r.temporalCpuS.toFixed(1)}, other processes ${r.otherCpuS.toFixed(1)}${r.check ? `; ${r.check}` : ''}`,
       );
       for (const p of r.phases) log(`    ${p.type}: ${p.count}×, ${f2(p.from)}–${f2(p.to)} s after the (last run's) workflow start, ${f2(p.busy)} s of activity time in all`);
       return r;
@@ -739,16 +692,18 @@ function printResults(header: string, runs: JobRun[], floor: (FloorResult & { po
       `${r.peakRssMb.toFixed(0)} ${r.peakRssMb <= RSS_TARGET_MB ? '✓' : '✗'}`,
       r.workerCpuS.toFixed(1),
       r.postgresCpuS.toFixed(1),
+      r.mb.toFixed(0),
       `${r.shards}×${r.shardRows >= 1e6 ? `${r.shardRows / 1e6}M` : `${Math.round(r.shardRows / 1e3)}K`}`,
-      f2(r.load1),
+      `${f2(r.load1)}/${r.otherCpuS.toFixed(1)}`,
     ]);
   }
   console.log(`\n${header}`);
-  printMarkdownTable(['scenario', 'rows', 'seconds', 'reference s', 'ratio', 'target', '', 'rows/s', 'worker peak RSS MB', 'worker CPU s', 'Postgres CPU s', 'shards', 'load1'], rows);
+  printMarkdownTable(['scenario', 'rows', 'seconds', 'reference s', 'ratio', 'target', '', 'rows/s', 'worker peak RSS MB', 'worker CPU s', 'Postgres CPU s', 'Parquet MB', 'shards', 'load1/other CPU s'], rows);
   console.log(
     `\nreference: load → ${floor ? `Postgres alone, ${floor.client}: CREATE TABLE, COPY FROM the CSVs, PK/UNIQUE/FK + FK indexes, ANALYZE = ${f2(floor.seconds)} s (Postgres CPU ${floor.postgresCpuS.toFixed(1)} s)` : 'not run'}; ` +
       `parquet → ${duck ? `${duck.engine}, one COPY … TO zstd Parquet per table = ${f2(duck.seconds)} s (${duck.cpuSeconds.toFixed(1)} CPU-s)` : 'not run'}. ` +
-      `Times: POST /v1/jobs → first GET answering "completed"; worker start and a warm-up job not timed. Worker peak RSS target ≤ ${RSS_TARGET_MB} MB.`,
+      `Times: POST /v1/jobs → first GET answering "completed"; worker start and a warm-up job not timed. Worker peak RSS target ≤ ${RSS_TARGET_MB} MB. ` +
+      'load1/other CPU s: 1-min load average before the job / CPU seconds other processes used during it (noise; rerun when not ≈ 0).',
   );
   if (floor?.steps.length) {
     printMarkdownTable(['floor step', 'seconds'], floor.steps.map((s) => [s.name, f2(s.seconds)]));
