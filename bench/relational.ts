@@ -239,6 +239,8 @@ interface FloorResult {
   client: string;
 }
 
+type Floor = FloorResult & { postgresCpuS: number; load1: number; otherCpuS: number };
+
 /** Timed: create, COPY each CSV, keys, ANALYZE, over one psql session (\timing per statement). */
 async function floorPsql(url: string, schema: string, tables: TablePlan[], csv: Map<string, string>): Promise<FloorResult> {
   const ddl = floorDdl(schema, tables);
@@ -532,7 +534,7 @@ async function main(): Promise<void> {
   log(header);
 
   const runs: JobRun[] = [];
-  let floor: (FloorResult & { postgresCpuS: number }) | undefined;
+  let floor: Floor | undefined;
   let duck: Awaited<ReturnType<typeof duckRun>>;
   let failures = 0;
 
@@ -640,12 +642,15 @@ async function main(): Promise<void> {
       await sql.unsafe(`CREATE SCHEMA ${q(FLOOR_SCHEMA)}`);
       await sql`CHECKPOINT`;
       const pg0 = postgresCpu(pgPid);
+      const m0 = machineBusy();
+      const floorLoad1 = os.loadavg()[0]!;
       const viaPsql = floorClient === 'psql' && (await exitOf(spawn('psql', ['--version'], { stdio: 'ignore' })).then((e) => e.code === 0).catch(() => false));
       const url = config.database.url!;
       const fr = viaPsql ? await floorPsql(url, FLOOR_SCHEMA, tables, csv) : await floorPostgresJs(url, FLOOR_SCHEMA, tables, csv);
-      floor = { ...fr, postgresCpuS: postgresCpu(pgPid) - pg0 };
+      const postgresCpuS = postgresCpu(pgPid) - pg0;
+      floor = { ...fr, postgresCpuS, load1: floorLoad1, otherCpuS: Math.max(0, machineBusy() - m0 - postgresCpuS) };
       const check = await checkLoad(sql, FLOOR_SCHEMA, tables, { tables: tables.map((t) => ({ name: t.name, rows: t.rows })) }).catch((e) => `CHECK FAILED ${(e as Error).message}`);
-      log(`floor (${fr.client}): ${f2(fr.seconds)} s, Postgres CPU ${floor.postgresCpuS.toFixed(1)} s; ${check}`);
+      log(`floor (${fr.client}): ${f2(fr.seconds)} s, Postgres CPU ${floor.postgresCpuS.toFixed(1)} s, other processes (psql included) ${floor.otherCpuS.toFixed(1)} s, load ${f2(floorLoad1)}; ${check}`);
       for (const s of fr.steps) log(`    ${s.name}: ${f2(s.seconds)} s`);
       await sql.unsafe(`DROP SCHEMA IF EXISTS ${q(FLOOR_SCHEMA)} CASCADE`);
       fs.rmSync(csvDir, { recursive: true, force: true });
@@ -673,7 +678,7 @@ async function main(): Promise<void> {
   }
 }
 
-function printResults(header: string, runs: JobRun[], floor: (FloorResult & { postgresCpuS: number }) | undefined, duck: { engine: string; seconds: number; cpuSeconds: number } | undefined): void {
+function printResults(header: string, runs: JobRun[], floor: Floor | undefined, duck: { engine: string; seconds: number; cpuSeconds: number } | undefined): void {
   if (!runs.length && !floor) return;
   const rows: string[][] = [];
   for (const r of runs) {
@@ -700,7 +705,7 @@ function printResults(header: string, runs: JobRun[], floor: (FloorResult & { po
   console.log(`\n${header}`);
   printMarkdownTable(['scenario', 'rows', 'seconds', 'reference s', 'ratio', 'target', '', 'rows/s', 'worker peak RSS MB', 'worker CPU s', 'Postgres CPU s', 'Parquet MB', 'shards', 'load1/other CPU s'], rows);
   console.log(
-    `\nreference: load → ${floor ? `Postgres alone, ${floor.client}: CREATE TABLE, COPY FROM the CSVs, PK/UNIQUE/FK + FK indexes, ANALYZE = ${f2(floor.seconds)} s (Postgres CPU ${floor.postgresCpuS.toFixed(1)} s)` : 'not run'}; ` +
+    `\nreference: load → ${floor ? `Postgres alone, ${floor.client}: CREATE TABLE, COPY FROM the CSVs, PK/UNIQUE/FK + FK indexes, ANALYZE = ${f2(floor.seconds)} s (Postgres CPU ${floor.postgresCpuS.toFixed(1)} s; load1/other CPU s ${f2(floor.load1)}/${floor.otherCpuS.toFixed(1)})` : 'not run'}; ` +
       `parquet → ${duck ? `${duck.engine}, one COPY … TO zstd Parquet per table = ${f2(duck.seconds)} s (${duck.cpuSeconds.toFixed(1)} CPU-s)` : 'not run'}. ` +
       `Times: POST /v1/jobs → first GET answering "completed"; worker start and a warm-up job not timed. Worker peak RSS target ≤ ${RSS_TARGET_MB} MB. ` +
       'load1/other CPU s: 1-min load average before the job / CPU seconds other processes used during it (noise; rerun when not ≈ 0).',
