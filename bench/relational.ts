@@ -231,6 +231,60 @@ async function phases(client: any, id: string): Promise<Phase[]> {
   return [...out.values()];
 }
 
+/* ------------------------------------------------------------------ what Postgres runs during the load */
+
+interface SqlSpan {
+  /** The statement, shortened: `COPY "bench_rel"."orders" …`, `ALTER TABLE … ADD CONSTRAINT "orders_pkey" …`. */
+  what: string;
+  /** Seconds from the sampler's start: first and last seen active; the most backends seen running it at once. */
+  from: number;
+  to: number;
+  maxBackends: number;
+}
+
+/**
+ * Samples pg_stat_activity every `everyMs` (its own connection): which statements of the job's
+ * schema are active, since when, on how many backends. Coarse (±everyMs), engine-agnostic.
+ */
+function sampleActivity(url: string, schema: string, everyMs = 100): { stop(): Promise<SqlSpan[]> } {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const spans = new Map<string, SqlSpan>();
+  const t0 = performance.now();
+  let running = true;
+  const shorten = (query: string) => {
+    const x = query.replace(/\s+/g, ' ').trim();
+    const m = /^(COPY \S+|ALTER TABLE \S+ ADD CONSTRAINT \S+ \S+ \S+|CREATE (?:UNIQUE )?INDEX \S+ ON \S+|ANALYZE \S+|CREATE TABLE \S+|INSERT INTO \S+|VACUUM \S+)/i.exec(x);
+    return m ? m[1]! : x.slice(0, 80);
+  };
+  const loop = (async () => {
+    while (running) {
+      try {
+        const rows = await sql`SELECT query FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND query ILIKE ${`%${schema}%`}`;
+        const at = (performance.now() - t0) / 1000;
+        const counts = new Map<string, number>();
+        for (const r of rows) counts.set(shorten(r.query), (counts.get(shorten(r.query)) ?? 0) + 1);
+        for (const [what, n] of counts) {
+          const sp = spans.get(what) ?? { what, from: at, to: at, maxBackends: 0 };
+          sp.to = at;
+          sp.maxBackends = Math.max(sp.maxBackends, n);
+          spans.set(what, sp);
+        }
+      } catch {
+        /* keep sampling */
+      }
+      await delay(everyMs);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      await sql.end({ timeout: 5 });
+      return [...spans.values()].sort((a, b) => a.from - b.from);
+    },
+  };
+}
+
 /* ------------------------------------------------------------------ the floor */
 
 interface FloorResult {
@@ -484,6 +538,8 @@ interface JobRun {
   shards: number;
   shardRows: number;
   phases: Phase[];
+  /** The load's statements seen in pg_stat_activity (load scenario). */
+  sqlSpans?: SqlSpan[];
   check?: string;
 }
 
@@ -563,6 +619,8 @@ async function main(): Promise<void> {
       const load1 = os.loadavg()[0]!;
       log(`${scenario}: ${totalRows} rows, output ${JSON.stringify(output)} — load ${f2(load1)}`);
       let run: Awaited<ReturnType<typeof runJob>>;
+      const activity = scenario === 'load' ? sampleActivity(config.database.url!, LOAD_SCHEMA) : undefined;
+      let spans: SqlSpan[] | undefined;
       try {
         const died = exitOf(worker.child).then((e) => {
           throw new Error(`the worker exited during the job (code ${e.code}, signal ${e.signal})`);
@@ -571,6 +629,7 @@ async function main(): Promise<void> {
         run = await Promise.race([runJob(server.url, { kind: 'relational', spec: body, output }, 60 * 60_000), died]);
       } finally {
         clearInterval(sampler);
+        spans = await activity?.stop();
       }
       const self = process.cpuUsage(self0);
       const busy = machineBusy() - m0;
@@ -590,6 +649,7 @@ async function main(): Promise<void> {
         shards: 0,
         shardRows: 0,
         phases: await phases(temporal.client, run.id),
+        ...(spans ? { sqlSpans: spans } : {}),
       };
       r.otherCpuS = Math.max(0, busy - r.workerCpuS - r.postgresCpuS - r.selfCpuS - r.temporalCpuS);
       const jobDir = path.join(dataDir, 'jobs', run.id);
@@ -612,6 +672,10 @@ async function main(): Promise<void> {
         `${scenario}: ${f2(r.seconds)} s, ${fmtRate(r.rows / r.seconds)} rows/s, ${r.mb.toFixed(0)} MB of Parquet, peak RSS ${r.peakRssMb.toFixed(0)} MB; CPU s: worker ${r.workerCpuS.toFixed(1)}, ` +
           `Postgres ${r.postgresCpuS.toFixed(1)}, bench+API ${r.selfCpuS.toFixed(1)}, Temporal ${r.temporalCpuS.toFixed(1)}, other processes ${r.otherCpuS.toFixed(1)}${r.check ? `; ${r.check}` : ''}`,
       );
+      if (r.sqlSpans?.length) {
+        log(`    Postgres statements of the load (pg_stat_activity every 100 ms; seconds from POST): ${r.sqlSpans.length}`);
+        for (const sp of r.sqlSpans) log(`      ${f2(sp.from)}–${f2(sp.to)} s ×${sp.maxBackends}  ${sp.what}`);
+      }
       for (const p of r.phases) log(`    ${p.type}: ${p.count}×, ${f2(p.from)}–${f2(p.to)} s after the (last run's) workflow start, ${f2(p.busy)} s of activity time in all`);
       return r;
     } catch (err) {
