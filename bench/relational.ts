@@ -107,12 +107,28 @@ interface Step {
 }
 
 /**
- * The floor's statements, as the load makes them (src/engine/load-ddl.ts on branch `load`): tables
- * with NOT NULL for non-nullable columns; then every primary key and unique constraint, then the
- * foreign keys, then an index per foreign key (not covered by a key); then ANALYZE per table.
+ * The floor's statements: the load's own DDL module (src/engine/load-ddl.ts) when this build has it,
+ * else the same statements made here (as that module makes them on branch `load`): tables with
+ * NOT NULL for non-nullable columns; every primary key and unique constraint, then the foreign keys,
+ * then an index per foreign key not covered by a key; then ANALYZE per table.
  */
-export function floorDdl(schema: string, tables: readonly TablePlan[]): { create: Step[]; keys: Step[]; analyze: Step[] } {
+export async function floorDdl(schema: string, tables: readonly TablePlan[]): Promise<{ create: Step[]; keys: Step[]; analyze: Step[]; source: string }> {
   const on = (t: string) => `${q(schema)}.${q(t)}`;
+  const analyze = tables.map((t) => ({ name: `analyze ${t.name}`, sql: `ANALYZE ${on(t.name)}` }));
+  let ddl: any;
+  try {
+    ddl = await import(['..', 'src', 'engine', 'load-ddl.js'].join('/')); // computed: typechecks with and without the module
+  } catch {
+    ddl = undefined;
+  }
+  if (ddl?.createTableSql && ddl?.keySteps) {
+    return {
+      create: tables.map((t) => ({ name: `create ${t.name}`, sql: String(ddl.createTableSql(schema, t)).replace(/;\s*$/, '') })),
+      keys: (ddl.keySteps(schema, tables) as Array<{ kind: string; name: string; sql: string }>).map((k) => ({ name: `${k.kind} ${k.name}`, sql: k.sql.replace(/;\s*$/, '') })),
+      analyze,
+      source: 'src/engine/load-ddl.ts',
+    };
+  }
   const create = tables.map((t) => ({
     name: `create ${t.name}`,
     sql: `CREATE TABLE ${on(t.name)} (${t.columns.map((c) => `${q(c.name)} ${PG_TYPES[c.type]}${c.nullable ? '' : ' NOT NULL'}`).join(', ')})`,
@@ -123,24 +139,26 @@ export function floorDdl(schema: string, tables: readonly TablePlan[]): { create
   for (const t of tables) {
     const covered: string[] = [];
     if (t.primaryKey) {
-      keys.push({ name: `pk ${t.name}`, sql: `ALTER TABLE ${on(t.name)} ADD CONSTRAINT ${q(`${t.name}_pkey`)} PRIMARY KEY (${t.primaryKey.map(q).join(', ')})` });
+      keys.push({ name: `constraint ${t.name}_pkey`, sql: `ALTER TABLE ${on(t.name)} ADD CONSTRAINT ${q(`${t.name}_pkey`)} PRIMARY KEY (${t.primaryKey.map(q).join(', ')})` });
       covered.push(t.primaryKey.join(','));
     }
     for (const u of t.unique ?? []) {
-      keys.push({ name: `unique ${t.name}.${u.join(',')}`, sql: `ALTER TABLE ${on(t.name)} ADD CONSTRAINT ${q(`${t.name}_${u.join('_')}_key`)} UNIQUE (${u.map(q).join(', ')})` });
+      keys.push({ name: `constraint ${t.name}_${u.join('_')}_key`, sql: `ALTER TABLE ${on(t.name)} ADD CONSTRAINT ${q(`${t.name}_${u.join('_')}_key`)} UNIQUE (${u.map(q).join(', ')})` });
       covered.push(u.join(','));
     }
     for (const fk of t.foreignKeys ?? []) {
+      const name = `${t.name}_${fk.columns.join('_')}_fkey`;
       fks.push({
-        name: `fk ${t.name}.${fk.columns.join(',')}`,
-        sql: `ALTER TABLE ${on(t.name)} ADD CONSTRAINT ${q(`${t.name}_${fk.columns.join('_')}_fkey`)} FOREIGN KEY (${fk.columns.map(q).join(', ')}) REFERENCES ${on(fk.table)} (${fk.refColumns.map(q).join(', ')})`,
+        name: `constraint ${name}`,
+        sql: `ALTER TABLE ${on(t.name)} ADD CONSTRAINT ${q(name)} FOREIGN KEY (${fk.columns.map(q).join(', ')}) REFERENCES ${on(fk.table)} (${fk.refColumns.map(q).join(', ')})`,
       });
       if (!covered.includes(fk.columns.join(','))) {
-        idx.push({ name: `index ${t.name}.${fk.columns.join(',')}`, sql: `CREATE INDEX ${q(`${t.name}_${fk.columns.join('_')}_idx`)} ON ${on(t.name)} (${fk.columns.map(q).join(', ')})` });
+        const ix = `${t.name}_${fk.columns.join('_')}_idx`;
+        idx.push({ name: `index ${ix}`, sql: `CREATE INDEX ${q(ix)} ON ${on(t.name)} (${fk.columns.map(q).join(', ')})` });
       }
     }
   }
-  return { create, keys: [...keys, ...fks, ...idx], analyze: tables.map((t) => ({ name: `analyze ${t.name}`, sql: `ANALYZE ${on(t.name)}` })) };
+  return { create, keys: [...keys, ...fks, ...idx], analyze, source: 'the bench (as src/engine/load-ddl.ts on branch load)' };
 }
 
 /* ------------------------------------------------------------------ CPU from /proc */
@@ -297,7 +315,7 @@ type Floor = FloorResult & { postgresCpuS: number; load1: number; otherCpuS: num
 
 /** Timed: create, COPY each CSV, keys, ANALYZE, over one psql session (\timing per statement). */
 async function floorPsql(url: string, schema: string, tables: TablePlan[], csv: Map<string, string>): Promise<FloorResult> {
-  const ddl = floorDdl(schema, tables);
+  const ddl = await floorDdl(schema, tables);
   const steps: Step[] = [
     ...ddl.create,
     ...tables.map((t) => ({ name: `copy ${t.name}`, sql: `\\copy ${q(schema)}.${q(t.name)} FROM '${csv.get(t.name)!.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)` })),
@@ -326,12 +344,12 @@ async function floorPsql(url: string, schema: string, tables: TablePlan[], csv: 
       current = undefined;
     }
   }
-  return { seconds, steps: times, client: 'psql \\copy (one session)' };
+  return { seconds, steps: times, client: `psql \\copy (one session), DDL of ${ddl.source}` };
 }
 
 /** The same over one postgres.js connection: COPY … FROM STDIN fed by the file. */
 async function floorPostgresJs(url: string, schema: string, tables: TablePlan[], csv: Map<string, string>): Promise<FloorResult> {
-  const ddl = floorDdl(schema, tables);
+  const ddl = await floorDdl(schema, tables);
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   const times: Array<{ name: string; seconds: number }> = [];
   const timed = async (name: string, f: () => Promise<unknown>) => {
@@ -351,7 +369,7 @@ async function floorPostgresJs(url: string, schema: string, tables: TablePlan[],
       });
     }
     for (const s of [...ddl.keys, ...ddl.analyze]) await timed(s.name, () => sql.unsafe(s.sql));
-    return { seconds: (performance.now() - t0) / 1000, steps: times, client: 'postgres.js COPY FROM STDIN (one connection)' };
+    return { seconds: (performance.now() - t0) / 1000, steps: times, client: `postgres.js COPY FROM STDIN (one connection), DDL of ${ddl.source}` };
   } finally {
     await sql.end({ timeout: 5 });
   }
