@@ -42,8 +42,8 @@ import { startApiServer } from '../src/api/server.js';
 import { connectTemporal } from '../src/api/temporal.js';
 import { delay, exitOf } from '../src/dev/process.js';
 import { builtInKinds } from '../src/kinds/index.js';
-import { openPart } from '../src/destinations/index.js';
-import type { ColumnSchema } from '../src/data/batch.js';
+import { LOAD_SCHEMA as BOOKKEEPING_SCHEMA, openPart } from '../src/destinations/index.js';
+import { createTableSql, keySteps, qualified } from '../src/engine/load-ddl.js';
 import type { TablePlan } from '../src/engine/types.js';
 import { computeLayouts, createRelationalTables, DEFAULT_LIMITS, normalizeRelational, relationalTables, type RelationalSpec, type RelationalSpecBody } from '../src/kinds/relational/lib.js';
 import { RelationalSpecSchema } from '../src/kinds/relational/schema.js';
@@ -79,6 +79,8 @@ if (!Number.isInteger(rowsArg) || rowsArg < 1000 || only.some((s) => !SCENARIOS.
 
 const LOAD_SCHEMA = 'bench_rel';
 const FLOOR_SCHEMA = 'bench_rel_floor';
+/** The load's bookkeeping schema (src/engine/load.ts). */
+const LOAD_SCHEMA_BOOK = BOOKKEEPING_SCHEMA;
 const LOAD_TARGET = 1.5;
 const PARQUET_TARGET = 0.6;
 const RSS_TARGET_MB = 1024;
@@ -90,16 +92,6 @@ function resolve(body: RelationalSpecBody): RelationalSpec {
 /* ------------------------------------------------------------------ DDL (the floor's) */
 
 const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
-const PG_TYPES: Record<ColumnSchema['type'], string> = {
-  string: 'text',
-  bool: 'boolean',
-  int32: 'integer',
-  int64: 'bigint',
-  float64: 'double precision',
-  date: 'date',
-  timestamp: 'timestamptz',
-  uuid: 'uuid',
-};
 
 interface Step {
   name: string;
@@ -107,58 +99,18 @@ interface Step {
 }
 
 /**
- * The floor's statements: the load's own DDL module (src/engine/load-ddl.ts) when this build has it,
- * else the same statements made here (as that module makes them on branch `load`): tables with
- * NOT NULL for non-nullable columns; every primary key and unique constraint, then the foreign keys,
- * then an index per foreign key not covered by a key; then ANALYZE per table.
+ * The floor's statements, from the load's own DDL module (src/engine/load-ddl.ts): the same column
+ * types, NOT NULLs, keys, foreign keys and FK indexes, in the order the load adds them; then ANALYZE
+ * per table.
  */
-export async function floorDdl(schema: string, tables: readonly TablePlan[]): Promise<{ create: Step[]; keys: Step[]; analyze: Step[]; source: string }> {
-  const on = (t: string) => `${q(schema)}.${q(t)}`;
-  const analyze = tables.map((t) => ({ name: `analyze ${t.name}`, sql: `ANALYZE ${on(t.name)}` }));
-  let ddl: any;
-  try {
-    ddl = await import(['..', 'src', 'engine', 'load-ddl.js'].join('/')); // computed: typechecks with and without the module
-  } catch {
-    ddl = undefined;
-  }
-  if (ddl?.createTableSql && ddl?.keySteps) {
-    return {
-      create: tables.map((t) => ({ name: `create ${t.name}`, sql: String(ddl.createTableSql(schema, t)).replace(/;\s*$/, '') })),
-      keys: (ddl.keySteps(schema, tables) as Array<{ kind: string; name: string; sql: string }>).map((k) => ({ name: `${k.kind} ${k.name}`, sql: k.sql.replace(/;\s*$/, '') })),
-      analyze,
-      source: 'src/engine/load-ddl.ts',
-    };
-  }
-  const create = tables.map((t) => ({
-    name: `create ${t.name}`,
-    sql: `CREATE TABLE ${on(t.name)} (${t.columns.map((c) => `${q(c.name)} ${PG_TYPES[c.type]}${c.nullable ? '' : ' NOT NULL'}`).join(', ')})`,
-  }));
-  const keys: Step[] = [];
-  const fks: Step[] = [];
-  const idx: Step[] = [];
-  for (const t of tables) {
-    const covered: string[] = [];
-    if (t.primaryKey) {
-      keys.push({ name: `constraint ${t.name}_pkey`, sql: `ALTER TABLE ${on(t.name)} ADD CONSTRAINT ${q(`${t.name}_pkey`)} PRIMARY KEY (${t.primaryKey.map(q).join(', ')})` });
-      covered.push(t.primaryKey.join(','));
-    }
-    for (const u of t.unique ?? []) {
-      keys.push({ name: `constraint ${t.name}_${u.join('_')}_key`, sql: `ALTER TABLE ${on(t.name)} ADD CONSTRAINT ${q(`${t.name}_${u.join('_')}_key`)} UNIQUE (${u.map(q).join(', ')})` });
-      covered.push(u.join(','));
-    }
-    for (const fk of t.foreignKeys ?? []) {
-      const name = `${t.name}_${fk.columns.join('_')}_fkey`;
-      fks.push({
-        name: `constraint ${name}`,
-        sql: `ALTER TABLE ${on(t.name)} ADD CONSTRAINT ${q(name)} FOREIGN KEY (${fk.columns.map(q).join(', ')}) REFERENCES ${on(fk.table)} (${fk.refColumns.map(q).join(', ')})`,
-      });
-      if (!covered.includes(fk.columns.join(','))) {
-        const ix = `${t.name}_${fk.columns.join('_')}_idx`;
-        idx.push({ name: `index ${ix}`, sql: `CREATE INDEX ${q(ix)} ON ${on(t.name)} (${fk.columns.map(q).join(', ')})` });
-      }
-    }
-  }
-  return { create, keys: [...keys, ...fks, ...idx], analyze, source: 'the bench (as src/engine/load-ddl.ts on branch load)' };
+export function floorDdl(schema: string, tables: readonly TablePlan[]): { create: Step[]; keys: Step[]; analyze: Step[]; source: string } {
+  const bare = (sql: string) => sql.replace(/;\s*$/, '');
+  return {
+    create: tables.map((t) => ({ name: `create ${t.name}`, sql: bare(createTableSql(schema, t)) })),
+    keys: keySteps(schema, tables).map((k) => ({ name: `${k.kind} ${k.name}`, sql: bare(k.sql) })),
+    analyze: tables.map((t) => ({ name: `analyze ${t.name}`, sql: `ANALYZE ${qualified(schema, t.name)}` })),
+    source: 'src/engine/load-ddl.ts',
+  };
 }
 
 /* ------------------------------------------------------------------ CPU from /proc */
@@ -315,7 +267,7 @@ type Floor = FloorResult & { postgresCpuS: number; load1: number; otherCpuS: num
 
 /** Timed: create, COPY each CSV, keys, ANALYZE, over one psql session (\timing per statement). */
 async function floorPsql(url: string, schema: string, tables: TablePlan[], csv: Map<string, string>): Promise<FloorResult> {
-  const ddl = await floorDdl(schema, tables);
+  const ddl = floorDdl(schema, tables);
   const steps: Step[] = [
     ...ddl.create,
     ...tables.map((t) => ({ name: `copy ${t.name}`, sql: `\\copy ${q(schema)}.${q(t.name)} FROM '${csv.get(t.name)!.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)` })),
@@ -349,7 +301,7 @@ async function floorPsql(url: string, schema: string, tables: TablePlan[], csv: 
 
 /** The same over one postgres.js connection: COPY … FROM STDIN fed by the file. */
 async function floorPostgresJs(url: string, schema: string, tables: TablePlan[], csv: Map<string, string>): Promise<FloorResult> {
-  const ddl = await floorDdl(schema, tables);
+  const ddl = floorDdl(schema, tables);
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   const times: Array<{ name: string; seconds: number }> = [];
   const timed = async (name: string, f: () => Promise<unknown>) => {
@@ -533,6 +485,25 @@ async function checkLoad(sql: postgres.Sql, schema: string, tables: TablePlan[],
   return `row counts = manifest; ${expected} keys/FK indexes present; analyzed`;
 }
 
+/* ------------------------------------------------------------------ cleanup in Postgres */
+
+/**
+ * Drops a schema the bench made and the load's bookkeeping about it (src/engine/load.ts: claims and
+ * part markers in shardflow_load; that schema too once it holds nothing else), so that a run against a
+ * long-lived DATABASE_URL leaves nothing behind.
+ */
+async function dropSchema(sql: postgres.Sql, schema: string): Promise<void> {
+  await sql.unsafe(`DROP SCHEMA IF EXISTS ${q(schema)} CASCADE`);
+  const [book] = await sql`SELECT to_regclass(${`${LOAD_SCHEMA_BOOK}.claims`}) IS NOT NULL AS claims, to_regclass(${`${LOAD_SCHEMA_BOOK}.parts`}) IS NOT NULL AS parts`;
+  if (!book?.claims) return;
+  const jobs = (await sql`SELECT DISTINCT job_id FROM ${sql(LOAD_SCHEMA_BOOK)}.claims WHERE schema_name = ${schema}`).map((r) => r.job_id as string);
+  if (book.parts && jobs.length) await sql`DELETE FROM ${sql(LOAD_SCHEMA_BOOK)}.parts WHERE job_id = ANY(${jobs})`;
+  await sql`DELETE FROM ${sql(LOAD_SCHEMA_BOOK)}.claims WHERE schema_name = ${schema}`;
+  const [left] = await sql`SELECT (SELECT count(*) FROM ${sql(LOAD_SCHEMA_BOOK)}.claims)::int AS n`;
+  const [parts] = book.parts ? await sql`SELECT count(*)::int AS n FROM ${sql(LOAD_SCHEMA_BOOK)}.parts` : [{ n: 0 }];
+  if (left?.n === 0 && parts?.n === 0) await sql.unsafe(`DROP SCHEMA IF EXISTS ${q(LOAD_SCHEMA_BOOK)} CASCADE`);
+}
+
 /* ------------------------------------------------------------------ main */
 
 const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
@@ -591,7 +562,7 @@ async function main(): Promise<void> {
     if (cleaned) return;
     cleaned = true;
     await current?.stop().catch(() => undefined);
-    for (const s of [LOAD_SCHEMA, `${LOAD_SCHEMA}_warm`, FLOOR_SCHEMA]) await sql.unsafe(`DROP SCHEMA IF EXISTS ${q(s)} CASCADE`).catch(() => undefined);
+    for (const s of [LOAD_SCHEMA, `${LOAD_SCHEMA}_warm`, FLOOR_SCHEMA]) await dropSchema(sql, s).catch(() => undefined);
     await sql.end({ timeout: 5 }).catch(() => undefined);
     await db.close().catch(() => undefined);
     await server.close().catch(() => undefined);
@@ -615,14 +586,14 @@ async function main(): Promise<void> {
   async function runScenario(scenario: ScenarioName): Promise<JobRun | undefined> {
     const output = scenario === 'load' ? { format: 'parquet', postgres: { schema: LOAD_SCHEMA } } : { format: 'parquet' };
     const warmOutput = scenario === 'load' ? { format: 'parquet', postgres: { schema: `${LOAD_SCHEMA}_warm` } } : { format: 'parquet' };
-    for (const s of [LOAD_SCHEMA, `${LOAD_SCHEMA}_warm`]) await sql.unsafe(`DROP SCHEMA IF EXISTS ${q(s)} CASCADE`);
+    for (const s of [LOAD_SCHEMA, `${LOAD_SCHEMA}_warm`]) await dropSchema(sql, s);
     const worker = await startWorker(workerEnv);
     current = worker;
     try {
       // Warm-up (not timed): the same spec at 2,000 customers, 2 shards per table at most.
       const warm = await runJob(server.url, { kind: 'relational', spec: benchSpec(20_000), output: warmOutput, partitioning: { shardRows: 40_000 } }, 300_000);
       fs.rmSync(path.join(dataDir, 'jobs', warm.id), { recursive: true, force: true });
-      await sql.unsafe(`DROP SCHEMA IF EXISTS ${q(`${LOAD_SCHEMA}_warm`)} CASCADE`);
+      await dropSchema(sql, `${LOAD_SCHEMA}_warm`);
       await sql`CHECKPOINT`;
       await delay(300);
       const reset = resetPeak(worker.pid);
@@ -684,7 +655,7 @@ async function main(): Promise<void> {
         if (scenario === 'load') r.check = await checkLoad(sql, LOAD_SCHEMA, tables, manifest);
       } finally {
         fs.rmSync(jobDir, { recursive: true, force: true });
-        if (scenario === 'load') await sql.unsafe(`DROP SCHEMA IF EXISTS ${q(LOAD_SCHEMA)} CASCADE`);
+        if (scenario === 'load') await dropSchema(sql, LOAD_SCHEMA);
       }
       log(
         `${scenario}: ${f2(r.seconds)} s, ${fmtRate(r.rows / r.seconds)} rows/s, ${r.mb.toFixed(0)} MB of Parquet, peak RSS ${r.peakRssMb.toFixed(0)} MB; CPU s: worker ${r.workerCpuS.toFixed(1)}, ` +
