@@ -700,6 +700,7 @@ async function main(): Promise<void> {
       const viaPsql = floorClient === 'psql' && (await exitOf(spawn('psql', ['--version'], { stdio: 'ignore' })).then((e) => e.code === 0).catch(() => false));
       const url = config.database.url!;
       const fr = viaPsql ? await floorPsql(url, FLOOR_SCHEMA, tables, csv) : await floorPostgresJs(url, FLOOR_SCHEMA, tables, csv);
+      await delay(300); // the psql session's backend has exited: let the postmaster reap it (its CPU moves to cutime)
       const postgresCpuS = postgresCpu(pgPid) - pg0;
       floor = { ...fr, postgresCpuS, load1: floorLoad1, otherCpuS: Math.max(0, machineBusy() - m0 - postgresCpuS) };
       const check = await checkLoad(sql, FLOOR_SCHEMA, tables, { tables: tables.map((t) => ({ name: t.name, rows: t.rows })) }).catch((e) => `CHECK FAILED ${(e as Error).message}`);
