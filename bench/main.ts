@@ -6,6 +6,8 @@
  *   generators   rows/s of the trial generators, one core (bench/generators.ts [rows] [batch])
  *   sinks        rows/s and RSS of the part writers, one core (bench/sinks.ts --rows N --cases …)
  *   worker-rss   worker RSS idle and over a 10M-row job, from sources vs compiled (bench/worker-rss.ts)
+ *   relational   10M FK-linked rows: generated + loaded into Postgres with keys vs Postgres' own COPY floor,
+ *                  and Parquet only vs DuckDB (bench/relational.ts)
  *
  * Each suite runs in its own process (so its peak RSS and its flags are its own); the exit code
  * is the suite's.
@@ -18,6 +20,7 @@ const SUITES: Record<string, string> = {
   generators: 'generators.ts',
   sinks: 'sinks.ts',
   'worker-rss': 'worker-rss.ts',
+  relational: 'relational.ts',
 };
 
 const [suite, ...rest] = process.argv.slice(2);
@@ -27,7 +30,8 @@ if (!suite || suite === '--help' || suite === '-h' || !SUITES[suite]) {
       '  trial [--quick] [--only name,…] [--detail] [--list]   end to end: POST /v1/jobs → completed manifest\n' +
       '  generators [rows] [batchRows]                         generator rows/s per core\n' +
       '  sinks [--rows N] [--cases parquet:zstd,…]             part writer rows/s and RSS\n' +
-      '  worker-rss [--rounds N] [--no-build]                  worker RSS: tsx sources vs compiled dist/\n',
+      '  worker-rss [--rounds N] [--no-build]                  worker RSS: tsx sources vs compiled dist/\n' +
+      '  relational [--rows N] [--quick] [--only load,parquet] FK-linked tables: load vs Postgres COPY floor, Parquet vs DuckDB\n',
   );
   process.exit(suite && !SUITES[suite] && suite !== '--help' && suite !== '-h' ? 2 : 0);
 }

@@ -106,7 +106,7 @@ if (isMain && flag('list')) {
 }
 
 const chosen = SCENARIOS.filter((s) => (only ? only.includes(s.name) : !(quick && s.slow)));
-if (only) {
+if (isMain && only) {
   const unknown = only.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length) {
     console.error(`unknown scenario(s): ${unknown.join(', ')} (see --list)`);
