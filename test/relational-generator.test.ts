@@ -10,6 +10,7 @@ import { digestRange } from '../src/data/digest.js';
 import { SpecError } from '../src/engine/kind.js';
 import { RelationalSpecSchema } from '../src/kinds/relational/schema.js';
 import { childCounter } from '../src/kinds/relational/layout.js';
+import { createZipf } from '../src/kinds/relational/dist.js';
 import { createPermutation, createRelationalTables, DEFAULT_LIMITS, normalizeRelational, type RelationalSpecBody } from '../src/kinds/relational/lib.js';
 import { relationalCaseSpec } from './support/engine-cases.js';
 
@@ -43,6 +44,28 @@ test('permutation: a bijection of [0, n) for awkward sizes', () => {
       const y = p.apply(i);
       assert.ok(y >= 0 && y < n && !seen[y], `n=${n}: ${i} → ${y}`);
       seen[y] = 1;
+    }
+  }
+});
+
+test('zipf draws: P(k) ∝ k^−s, from the alias table (≤ 2^20 keys) and from rejection-inversion (more)', () => {
+  let st = 12345;
+  const u = () => ((st = (st * 48271) % 2147483647) + 0.5) / 2147483647;
+  for (const n of [1000, (1 << 20) + 1]) {
+    const z = createZipf(n, 1.3);
+    let h = 0;
+    for (let k = 1; k <= n; k++) h += k ** -1.3;
+    const draws = 400_000;
+    const seen = new Map<number, number>();
+    for (let i = 0; i < draws; i++) {
+      const k = z.sample(u);
+      assert.ok(Number.isInteger(k) && k >= 1 && k <= n);
+      seen.set(k, (seen.get(k) ?? 0) + 1);
+    }
+    for (const k of [1, 2, 10]) {
+      const p = k ** -1.3 / h;
+      const got = (seen.get(k) ?? 0) / draws;
+      assert.ok(Math.abs(got - p) < 4 * Math.sqrt((p * (1 - p)) / draws) + 1e-4, `n=${n} k=${k}: ${got} vs ${p}`);
     }
   }
 });

@@ -119,6 +119,28 @@ function hashString(s: string, out: Int32Array, o: number): void {
  * computed over the UTF-16 code units decoded on the fly, so a `utf8` column digests like `plain`.
  */
 function hashUtf8(b: Uint8Array, from: number, to: number, out: Int32Array, o: number): void {
+  // ASCII (the usual case): one code unit per byte, one pass; else decode.
+  const n = to - from;
+  let a = 0x7a3f51c9 ^ n;
+  let h = 0x1b873593 ^ Math.imul(n, 0x5bd1e995);
+  let i = from;
+  for (; i < to; i++) {
+    const c = b[i];
+    if (c >= 0x80) break;
+    a = Math.imul(a ^ c, 0x01000193);
+    a ^= a >>> 15;
+    h = Math.imul(h ^ c, 0x5bd1e995);
+    h ^= h >>> 13;
+  }
+  if (i === to) {
+    out[o] = fmix32(a ^ Math.imul(h, 0x27d4eb2d));
+    out[o + 1] = fmix32(h + 0x165667b1);
+    return;
+  }
+  hashUtf8Decoded(b, from, to, out, o);
+}
+
+function hashUtf8Decoded(b: Uint8Array, from: number, to: number, out: Int32Array, o: number): void {
   let units = 0;
   for (let i = from; i < to; ) {
     const x = b[i];

@@ -55,6 +55,20 @@ export function copyInto(b: Uint8Array, p: number, src: Uint8Array): number {
 
 /** Writes the decimal digits of a non-negative safe integer into b at p; returns the position after them. */
 export function digitsInto(b: Uint8Array, p: number, x: number): number {
+  if (x < 0x80000000) {
+    // int32 arithmetic for the common case
+    let n = 1;
+    for (let t = x; t >= 10; t = (t / 10) | 0) n++;
+    let q = p + n;
+    const end = q;
+    let v = x | 0;
+    do {
+      const d = (v / 10) | 0;
+      b[--q] = 48 + v - d * 10;
+      v = d;
+    } while (v > 0);
+    return end;
+  }
   let n = 1;
   for (let t = x; t >= 10; t = Math.floor(t / 10)) n++;
   let q = p + n;

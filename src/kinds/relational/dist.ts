@@ -1,8 +1,8 @@
 /**
  * Samplers fed by counter-based uniforms (src/data/rng.ts), so a draw is a pure function of
- * (seed, stream, index): weighted choice (Walker's alias method), Zipf on {1 … n} (rejection-
- * inversion, Hörmann & Derflinger 1996, "Rejection-inversion to generate variates from monotone
- * discrete distributions"), Poisson (inversion below λ = 10, PTRS above: Hörmann 1993, "The
+ * (seed, stream, index): weighted choice (Walker's alias method), Zipf on {1 … n} (an alias table up
+ * to 2^20 keys, else rejection-inversion, Hörmann & Derflinger 1996, "Rejection-inversion to generate
+ * variates from monotone discrete distributions"), Poisson (inversion below λ = 10, PTRS above: Hörmann 1993, "The
  * transformed rejection method for generating Poisson random variables").
  */
 
@@ -54,8 +54,15 @@ export interface ZipfSampler {
   sample(u: Uniforms): number;
 }
 
+/** Up to this many keys a zipf draw is one alias-table lookup (k^−s weights, 12 bytes a key); beyond it, rejection-inversion. */
+export const ZIPF_TABLE_MAX = 1 << 20;
+
 export function createZipf(n: number, s: number): ZipfSampler {
   if (!(n >= 1 && s > 0)) throw new RangeError('zipf needs n ≥ 1 and s > 0');
+  if (n <= ZIPF_TABLE_MAX) {
+    const alias = createAliasTable(Array.from({ length: n }, (_, k) => Math.exp(-s * Math.log(k + 1))));
+    return { sample: (uniform) => alias.pick(uniform(0)) + 1 };
+  }
   const h = (x: number) => Math.exp(-s * Math.log(x));
   const hIntegral = (x: number) => {
     const lx = Math.log(x);

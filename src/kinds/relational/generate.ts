@@ -308,7 +308,7 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
     }
     case 'email': {
       const names = shared();
-      const lowerFirst = encodeAll(names.first.values.map((v) => v.toLowerCase()));
+      const lowerFirst = encodeAll(names.first.values.map((v) => `${v.toLowerCase()}.`));
       const lowerLast = encodeAll(names.last.values.map((v) => v.toLowerCase()));
       const domains = encodeAll(EMAIL_DOMAINS.map((d) => `@${d}`));
       const rows = setup.layouts.rows[setup.index]!;
@@ -316,7 +316,7 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
       const room = Math.max(1000, 10 ** Math.ceil(Math.log10(Math.max(rows, 1)) + 1));
       const perm = c.unique ? createPermutation(room, permKey) : undefined;
       const longest = (xs: Uint8Array[]) => xs.reduce((n, x) => Math.max(n, x.length), 0);
-      const widest = longest(lowerFirst) + 1 + longest(lowerLast) + 16 + longest(domains);
+      const widest = longest(lowerFirst) + longest(lowerLast) + 16 + longest(domains);
       return (ctx) => {
         const out = new Utf8Builder(ctx.n, 32);
         for (let i = 0; i < ctx.n; i++) {
@@ -324,8 +324,7 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
           const h = laneU32(counterState(key, r), 0);
           out.ensure(widest);
           const b = out.bytes;
-          let p = copyInto(b, out.pos, lowerFirst[names.firstOf(r)]!);
-          b[p++] = 0x2e; // .
+          let p = copyInto(b, out.pos, lowerFirst[names.firstOf(r)]!); // "first."
           p = copyInto(b, p, lowerLast[names.lastOf(r)]!);
           if (perm) p = digitsInto(b, p, perm.apply(r));
           else if (h & 1) p = digitsInto(b, p, (h >>> 1) % 100);
