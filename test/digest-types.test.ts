@@ -113,4 +113,27 @@ describe('digest of the new column types', () => {
     assert.throws(() => d1('bool', Int32Array.of(1)), /not a Uint8Array/);
     assert.throws(() => d1('date', Float64Array.of(1)), /not an Int32Array/);
   });
+
+  it('the fused row-major path (WASM and JS) gives the column-by-column digest for every type, with and without nulls', () => {
+    const cases: Array<[ColumnSchema[], Batch[]]> = [
+      [typedSchema(false), [typedBatch(0, 3000)]],
+      [typedSchema(true), [typedBatch(0, 3000, { nulls: true })]],
+      [typedSchema(true), [typedBatch(0, 3000)]],
+    ];
+    const { wasm, fused } = TableDigest;
+    try {
+      for (const [schema, batches] of cases) {
+        TableDigest.fused = false;
+        const byColumn = digest(schema, ...batches);
+        TableDigest.fused = true;
+        for (const w of [true, false]) {
+          TableDigest.wasm = w;
+          assert.equal(digest(schema, ...batches), byColumn, `wasm ${w}`);
+        }
+      }
+    } finally {
+      TableDigest.wasm = wasm;
+      TableDigest.fused = fused;
+    }
+  });
 });

@@ -180,6 +180,9 @@ function hashUtf8Decoded(b: Uint8Array, from: number, to: number, out: Int32Arra
   out[o + 1] = fmix32(h + 0x165667b1);
 }
 
+/** Words per value of each type in the fused row-major path (every type; see the module doc). */
+const FUSED_WORDS: Partial<Record<ColumnSchema['type'], number>> = { int32: 1, date: 1, bool: 1, float64: 2, string: 2, int64: 2, timestamp: 2, uuid: 4 };
+
 const dictCache = new WeakMap<readonly string[], Int32Array>();
 
 function dictHashes(dictionary: readonly string[]): Int32Array {
@@ -203,6 +206,8 @@ export class TableDigest {
   rows = 0;
   /** Mix rows in WebAssembly when available (false: the JS loop; the digest is the same). */
   static wasm = true;
+  /** Hash rows in one row-major pass where the column types allow (false: column by column; the digest is the same). */
+  static fused = true;
 
   /** Whether the WebAssembly mixer loaded here. */
   static wasmAvailable(): boolean {
@@ -227,22 +232,23 @@ export class TableDigest {
   /**
    * Every lane of a row hash is one chain h ← xorshift15(imul(h ^ word, M)) from its seed over the
    * row's words (row index lo, hi, then the columns'), so a chunk's words are laid out row by row
-   * and each row is hashed in one pass with its 4 lanes in registers. An int32 null has two words
-   * where values have one: chunks with such nulls, and tables with other column types, take the
+   * and each row is hashed in one pass with its 4 lanes in registers. A null has two words: chunks
+   * with nulls in a column whose values have one word (int32, date, bool) or four (uuid) take the
    * column-by-column path.
    */
   private addChunk(batch: Batch, schema: readonly ColumnSchema[], off: number, m: number): void {
+    if (!TableDigest.fused) return this.addChunkByColumn(batch, schema, off, m);
     let nw = 2;
     for (let col = 0; col < schema.length; col++) {
       const type = schema[col].type;
-      if (type !== 'int32' && type !== 'float64' && type !== 'string') return this.addChunkByColumn(batch, schema, off, m);
-      if (type !== 'int32') {
-        nw += 2;
-        continue;
+      const width = FUSED_WORDS[type];
+      if (width === undefined) return this.addChunkByColumn(batch, schema, off, m);
+      // A null has two words: where values have another number of words, nulls take the other path.
+      if (width !== 2) {
+        const nulls = batch.nulls?.[col];
+        if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) return this.addChunkByColumn(batch, schema, off, m);
       }
-      const nulls = batch.nulls?.[col];
-      if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) return this.addChunkByColumn(batch, schema, off, m);
-      nw += 1;
+      nw += width;
     }
     const mx = TableDigest.wasm ? wasmMixer() : undefined;
     if (!mx && this.wm.length < m * nw) this.wm = new Int32Array(m * nw);
@@ -258,10 +264,32 @@ export class TableDigest {
       const data = batch.columns[col];
       const nulls = batch.nulls?.[col];
       const type = schema[col].type;
-      if (type === 'int32') {
+      if (type === 'int32' || type === 'date') {
         if (!(data instanceof Int32Array)) throw new Error(`digest: column ${schema[col].name} is not an Int32Array`);
         for (let i = 0; i < m; i++) wm[i * nw + o] = data[off + i];
         o += 1;
+      } else if (type === 'int64' || type === 'timestamp') {
+        if (!(data instanceof Float64Array)) throw new Error(`digest: column ${schema[col].name} is not a Float64Array`);
+        for (let i = 0; i < m; i++) {
+          const q = i * nw + o;
+          const x = data[off + i];
+          if (nulls?.[off + i]) (wm[q] = NULL_LO), (wm[q + 1] = NULL_HI);
+          else if (Number.isSafeInteger(x)) (wm[q] = x | 0), (wm[q + 1] = Math.floor(x / TWO32) | 0);
+          else throw new Error(`digest: column ${schema[col].name}: ${x} is not a safe integer`);
+        }
+        o += 2;
+      } else if (type === 'bool') {
+        if (!(data instanceof Uint8Array)) throw new Error(`digest: column ${schema[col].name} is not a Uint8Array`);
+        for (let i = 0; i < m; i++) wm[i * nw + o] = data[off + i] ? 1 : 0;
+        o += 1;
+      } else if (type === 'uuid') {
+        if (!(data instanceof Uint8Array) || data.length < (off + m) * UUID_BYTES) throw new Error(`digest: column ${schema[col].name} is not a Uint8Array of 16 bytes per row`);
+        for (let i = 0; i < m; i++) {
+          let u = (off + i) * UUID_BYTES;
+          const q = i * nw + o;
+          for (let k = 0; k < 4; k++, u += 4) wm[q + k] = (data[u] << 24) | (data[u + 1] << 16) | (data[u + 2] << 8) | data[u + 3];
+        }
+        o += 4;
       } else if (type === 'float64') {
         if (!(data instanceof Float64Array)) throw new Error(`digest: column ${schema[col].name} is not a Float64Array`);
         floatWords(data, schema[col].decimals, off, m, nulls, wm, o, nw);
