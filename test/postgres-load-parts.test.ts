@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import postgres from 'postgres';
 import { UUID_BYTES, type Batch, type ColumnSchema } from '../src/data/batch.js';
 import { LOAD_SCHEMA, openPartLoad } from '../src/destinations/index.js';
-import { copyEscape, openPgCopy } from '../src/encoders/index.js';
-import { pgDateText } from '../src/encoders/pgcopy.js';
+import { openPgCopy } from '../src/encoders/index.js';
 import { abandonLoad, finishLoad, setupLoad } from '../src/engine/load.js';
 import { createTableSql, keySteps, pgName, schemaSql } from '../src/engine/load-ddl.js';
 import type { JobInput, TablePlan } from '../src/engine/types.js';
@@ -90,19 +89,15 @@ const input = (jobId: string, ifExists?: 'replace'): JobInput => ({
   partitioning: { shardRows: 10, maxParallelShards: 1 },
 });
 
-test('pgDateText: BC years and five-digit years as Postgres prints them', () => {
-  assert.equal(pgDateText(-719528), '0001-01-01 BC');
-  assert.equal(pgDateText(-719163), '0001-12-31 BC');
-  assert.equal(pgDateText(2932897), '10000-01-01');
-});
+/** A date as Postgres prints it (`d::text`): `YYYY-MM-DD`, `YYYY-MM-DD BC` for the proleptic year 0 and before, 5+ digit years after 9999. */
+function pgDateText(days: number): string {
+  const d = new Date(days * 86_400_000);
+  const y = d.getUTCFullYear();
+  const md = `${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+  return y <= 0 ? `${String(1 - y).padStart(4, '0')}-${md} BC` : `${String(y).padStart(4, '0')}-${md}`;
+}
 
-test('copyEscape: backslash, tab, newline and CR, nothing else', () => {
-  assert.equal(copyEscape('a\\b\tc\nd\re"f,g'), 'a\\\\b\\tc\\nd\\re"f,g');
-  assert.equal(copyEscape('\\N'), '\\\\N');
-  assert.equal(copyEscape('plain'), 'plain');
-});
-
-test('COPY text: a utf8 string column gives the same bytes as the same strings as plain', async () => {
+test('COPY binary: a utf8 string column gives the same bytes as the same strings as plain', async () => {
   const enc = new TextEncoder();
   const parts = STRINGS.map((x) => enc.encode(x));
   const offsets = new Uint32Array(parts.length + 1);
@@ -118,11 +113,11 @@ test('COPY text: a utf8 string column gives the same bytes as the same strings a
     return Buffer.concat(chunks).toString('utf8');
   };
   const plain = await text({ kind: 'plain', values: [...STRINGS] });
-  assert.equal(plain.split('\n').length, STRINGS.length + 1);
+  assert.ok(plain.startsWith('PGCOPY\n') && STRINGS.every((x) => plain.includes(x)), 'signature and every string, unescaped');
   assert.equal(await text({ kind: 'utf8', bytes, offsets }), plain);
 });
 
-test('COPY text of every column type reads back as the values (escapes, nulls, decimals)', { skip: stackMissing }, async () => {
+test('COPY binary of every column type reads back as the values (strings with tabs and newlines, nulls, decimals, BC dates)', { skip: stackMissing }, async () => {
   const t: TablePlan = { name: 'all_types', rows: 40, columns: SCHEMA_ALL };
   await ensureBookkeeping([t]);
   assert.equal(await loadPart('all_types', SCHEMA_ALL, 0, [allTypes(0, 20), allTypes(20, 20)]), true);
@@ -190,11 +185,12 @@ test('a part loaded twice is in the table once; an aborted part leaves no rows a
 });
 
 test('a row the server refuses fails the part (no hang), and leaves neither rows nor marker', { skip: stackMissing }, async () => {
+  // An int64 field where the table has integer: Postgres refuses the binary row (at the first row, or at the end of a long COPY).
   await ensureBookkeeping([{ name: 'narrow', rows: 2, columns: [{ name: 'id', type: 'int32' }] }]);
   const wide: ColumnSchema[] = [{ name: 'id', type: 'int64' }];
   const big = (n: number): Batch => ({ start: 0, length: n, columns: [Float64Array.from({ length: n }, (_, i) => (i === n - 1 ? 2 ** 40 : i))] });
-  await assert.rejects(loadPart('narrow', wide, 0, [big(2)]), /out of range for type integer/);
-  await assert.rejects(loadPart('narrow', wide, 0, [big(200_000)]), /out of range for type integer/);
+  await assert.rejects(loadPart('narrow', wide, 0, [big(2)]), /incorrect binary data format/);
+  await assert.rejects(loadPart('narrow', wide, 0, [big(200_000)]), /incorrect binary data format/);
   const [{ n }] = await sql.unsafe(`select count(*)::int as n from "${SCHEMA}".narrow`);
   assert.equal(n, 0);
   const [{ m }] = await sql`select count(*)::int as m from ${sql(LOAD_SCHEMA)}.parts where job_id = 'job-parts-1' and table_name = 'narrow'`;

@@ -133,7 +133,7 @@ export async function openPartLoad(t: PartLoadTarget): Promise<Destination | nul
       await release(false);
       return null;
     }
-    const q = c`copy ${c(t.schema)}.${c(t.table)} (${c(t.columns as string[])}) from stdin`;
+    const q = c`copy ${c(t.schema)}.${c(t.table)} (${c(t.columns as string[])}) from stdin with (format binary)`;
     // postgres.js resolves the query with the stream when the COPY starts, and drops an error
     // that arrives after the stream ended (a row the server refused at CopyDone): catch it here.
     const query = q as unknown as { reject(e: unknown): void };

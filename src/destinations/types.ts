@@ -16,7 +16,7 @@ export interface Committed {
  * Not registered, because opening it may find the part already loaded (and return null instead):
  * a part's Postgres COPY (./postgres.ts `openPartLoad`: a transaction with the part's marker, write()
  * feeds `COPY … FROM STDIN` with backpressure, commit() ends it and COMMITs, abort() ROLLBACKs),
- * paired with the COPY text encoder (src/encoders/pgcopy.ts).
+ * paired with the COPY binary encoder (src/encoders/pgcopy.ts).
  * Seam for a later kind, a new module calling registerDestination(): an encrypted file — encrypt
  * in write() (streaming AEAD, per-file key from the target), write the ciphertext through the same
  * temp-then-rename steps as FileOut; bytes/sha256 report the plaintext unless the target asks otherwise.

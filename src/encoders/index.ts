@@ -10,4 +10,4 @@ export { DEFAULT_ROW_GROUP_ROWS } from './parquet.js';
 export { DEFAULT_TEXT_GZIP_LEVEL } from './text.js';
 export { GzipOut } from './compress.js';
 export type { ByteOut, Compression, Encoder, EncoderFactory, EncoderOptions, OutputFormat } from './types.js';
-export { copyEscape, openPgCopy } from './pgcopy.js';
+export { openPgCopy } from './pgcopy.js';

@@ -249,10 +249,10 @@ function csvQuote(s: string): string {
   return CSV_NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export type Encode = (out: ByteBuf, row: number) => void;
+type Encode = (out: ByteBuf, row: number) => void;
 
-/** Row-at-a-time text rendering shared by CSV, NDJSON and the Postgres COPY text format (pgcopy.ts). */
-export abstract class TextWriter {
+/** Row-at-a-time text rendering shared by CSV and NDJSON. */
+abstract class TextWriter {
   protected readonly buf = new ByteBuf(FLUSH_AT + (1 << 16));
   rows = 0;
   private readonly encodedDicts = new WeakMap<readonly string[], Buffer[]>();
