@@ -31,33 +31,48 @@ const PG_EPOCH_US = 946_684_800_000_000;
 const TWO32 = 4294967296;
 const FLUSH_AT = 1 << 20;
 
-type Field = (out: ByteBuf, i: number) => void;
+/**
+ * Writes one field of row i at out.pos (room reserved by the caller: FIXED_WIDTH, or 4 + the
+ * string's bytes, which a string field reserves itself) and returns the position after it.
+ */
+type Field = (out: Out, i: number, p: number) => number;
 
-/** Writes x (a safe integer) as 8 big-endian bytes of two's complement. */
-function int64(out: ByteBuf, x: number): void {
-  const hi = Math.floor(x / TWO32);
-  const b = out.buf;
-  b.writeInt32BE(hi, out.pos);
-  b.writeUInt32BE(x - hi * TWO32, out.pos + 4);
-  out.pos += 8;
+/** The output buffer and a DataView on it (DataView writes are what the JIT makes cheapest). */
+class Out extends ByteBuf {
+  dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+
+  override ensure(n: number): void {
+    const before = this.buf;
+    super.ensure(n);
+    if (this.buf !== before) this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+
+  override take(): Buffer {
+    const out = super.take();
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    return out;
+  }
 }
+
+/** Most bytes a fixed-width field takes (uuid: 4 + 16). */
+const FIXED_WIDTH = 20;
 
 const encodedDicts = new WeakMap<readonly string[], Buffer[]>();
 
 function stringField(col: StringColumn): Field {
   if (col.kind === 'utf8') {
     const { bytes, offsets } = col;
-    return (out, i) => {
+    return (out, i, p) => {
       const s = offsets[i]!;
       const n = offsets[i + 1]! - s;
+      out.pos = p;
       out.ensure(4 + n);
-      const b = out.buf;
-      let p = out.pos;
-      b.writeInt32BE(n, p);
+      out.dv.setInt32(p, n);
       p += 4;
+      const b = out.buf;
       if (n < 32) for (let k = 0; k < n; k++) b[p + k] = bytes[s + k]!;
       else b.set(bytes.subarray(s, s + n), p);
-      out.pos = p + n;
+      return p + n;
     };
   }
   if (col.kind === 'dict') {
@@ -65,22 +80,27 @@ function stringField(col: StringColumn): Field {
     if (!enc) encodedDicts.set(col.dictionary, (enc = col.dictionary.map((s) => Buffer.from(s, 'utf8'))));
     const e = enc;
     const codes = col.codes;
-    return (out, i) => {
+    return (out, i, p) => {
       const v = e[codes[i]!]!;
-      out.ensure(4 + v.length);
-      out.buf.writeInt32BE(v.length, out.pos);
-      out.pos += 4;
-      out.bytes(v);
+      const n = v.length;
+      out.pos = p;
+      out.ensure(4 + n);
+      out.dv.setInt32(p, n);
+      p += 4;
+      const b = out.buf;
+      for (let k = 0; k < n; k++) b[p + k] = v[k]!;
+      return p + n;
     };
   }
   const values = col.values;
-  return (out, i) => {
+  return (out, i, p) => {
     const s = values[i]!;
     const max = 3 * s.length;
+    out.pos = p;
     out.ensure(4 + max);
-    const n = out.buf.write(s, out.pos + 4, max, 'utf8');
-    out.buf.writeInt32BE(n, out.pos);
-    out.pos += 4 + n;
+    const n = out.buf.write(s, p + 4, max, 'utf8');
+    out.dv.setInt32(p, n);
+    return p + 4 + n;
   };
 }
 
@@ -90,73 +110,65 @@ function field(s: ColumnSchema, data: ColumnData): Field {
       return stringField(data as StringColumn);
     case 'bool': {
       const v = data as Uint8Array;
-      return (out, i) => {
-        out.ensure(5);
-        out.buf.writeInt32BE(1, out.pos);
-        out.buf[out.pos + 4] = v[i] ? 1 : 0;
-        out.pos += 5;
+      return (out, i, p) => {
+        out.dv.setInt32(p, 1);
+        out.buf[p + 4] = v[i] ? 1 : 0;
+        return p + 5;
       };
     }
-    case 'int32': {
-      const v = data as Int32Array;
-      return (out, i) => {
-        out.ensure(8);
-        out.buf.writeInt32BE(4, out.pos);
-        out.buf.writeInt32BE(v[i]!, out.pos + 4);
-        out.pos += 8;
-      };
-    }
+    case 'int32':
     case 'date': {
       const v = data as Int32Array;
-      return (out, i) => {
-        out.ensure(8);
-        out.buf.writeInt32BE(4, out.pos);
-        out.buf.writeInt32BE(v[i]! - PG_EPOCH_DAYS, out.pos + 4);
-        out.pos += 8;
+      const shift = s.type === 'date' ? PG_EPOCH_DAYS : 0;
+      return (out, i, p) => {
+        out.dv.setInt32(p, 4);
+        out.dv.setInt32(p + 4, v[i]! - shift);
+        return p + 8;
       };
     }
     case 'int64':
     case 'timestamp': {
       const v = data as Float64Array;
       const shift = s.type === 'timestamp' ? PG_EPOCH_US : 0;
-      return (out, i) => {
-        const x = v[i]!;
-        if (!Number.isSafeInteger(x)) throw new Error(`column ${s.name}: ${x} is not a safe integer`);
-        out.ensure(12);
-        out.buf.writeInt32BE(8, out.pos);
-        out.pos += 4;
-        int64(out, x - shift);
+      return (out, i, p) => {
+        const x = v[i]! - shift;
+        if (!Number.isSafeInteger(x)) throw new Error(`column ${s.name}: ${v[i]} is not a safe integer`);
+        const hi = Math.floor(x / TWO32);
+        const dv = out.dv;
+        dv.setInt32(p, 8);
+        dv.setInt32(p + 4, hi);
+        dv.setUint32(p + 8, x - hi * TWO32);
+        return p + 12;
       };
     }
     case 'float64': {
       const v = data as Float64Array;
-      const p = s.decimals === undefined ? 0 : 10 ** s.decimals;
-      return (out, i) => {
-        out.ensure(12);
-        out.buf.writeInt32BE(8, out.pos);
-        // What CSV and NDJSON print for the value, so the table holds the same number as the text files.
-        // (Generators round already: the check keeps toFixed off the hot path.)
+      const d = s.decimals;
+      const k = d === undefined ? 0 : 10 ** d;
+      return (out, i, p) => {
+        // What CSV and NDJSON print for the value, so the table holds the same number as the text
+        // files. (Generators round already: the check keeps toFixed off the hot path.)
         const x = v[i]!;
-        const y = !p || !Number.isFinite(x) || Math.round(x * p) / p === x ? x : Number(x.toFixed(s.decimals));
-        out.buf.writeDoubleBE(y, out.pos + 4);
-        out.pos += 12;
+        const y = !k || !Number.isFinite(x) || Math.round(x * k) / k === x ? x : Number(x.toFixed(d));
+        out.dv.setInt32(p, 8);
+        out.dv.setFloat64(p + 4, y);
+        return p + 12;
       };
     }
     case 'uuid': {
       const v = data as Uint8Array;
-      return (out, i) => {
-        out.ensure(20);
+      return (out, i, p) => {
+        out.dv.setInt32(p, UUID_BYTES);
         const b = out.buf;
-        b.writeInt32BE(UUID_BYTES, out.pos);
-        for (let k = 0, o = i * UUID_BYTES, q = out.pos + 4; k < UUID_BYTES; k++) b[q + k] = v[o + k]!;
-        out.pos += 20;
+        for (let k = 0, o = i * UUID_BYTES, q = p + 4; k < UUID_BYTES; k++) b[q + k] = v[o + k]!;
+        return p + 20;
       };
     }
   }
 }
 
 class PgCopyBinaryWriter {
-  private readonly buf = new ByteBuf(FLUSH_AT + (1 << 16));
+  private readonly buf = new Out(FLUSH_AT + (1 << 16));
   rows = 0;
 
   constructor(
@@ -182,26 +194,29 @@ class PgCopyBinaryWriter {
     });
     const out = this.buf;
     const width = schema.length;
+    const rowMax = 2 + width * FIXED_WIDTH;
     for (let i = 0; i < batch.length; i++) {
-      out.ensure(2);
-      out.buf.writeInt16BE(width, out.pos);
-      out.pos += 2;
+      out.ensure(rowMax);
+      let p = out.pos;
+      out.dv.setInt16(p, width);
+      p += 2;
       for (let c = 0; c < width; c++) {
         const n = nulls[c];
         if (n && n[i]) {
-          out.ensure(4);
-          out.buf.writeInt32BE(-1, out.pos);
-          out.pos += 4;
-        } else fields[c]!(out, i);
+          out.dv.setInt32(p, -1);
+          p += 4;
+        } else p = fields[c]!(out, i, p);
+        out.pos = p;
+        out.ensure(FIXED_WIDTH);
       }
-      if (out.pos >= FLUSH_AT) await this.out.write(out.take());
+      if (p >= FLUSH_AT) await this.out.write(out.take());
     }
     this.rows += batch.length;
   }
 
   async finish(): Promise<void> {
     this.buf.ensure(2);
-    this.buf.buf.writeInt16BE(-1, this.buf.pos);
+    this.buf.dv.setInt16(this.buf.pos, -1);
     this.buf.pos += 2;
     await this.out.write(this.buf.take());
   }
