@@ -12,6 +12,8 @@ import { RelationalSpecSchema } from '../src/kinds/relational/schema.js';
 import { childCounter } from '../src/kinds/relational/layout.js';
 import { createZipf } from '../src/kinds/relational/dist.js';
 import { createPermutation, createRelationalTables, DEFAULT_LIMITS, normalizeRelational, type RelationalSpecBody } from '../src/kinds/relational/lib.js';
+import { normalizeRelationalAsync } from '../src/kinds/relational/normalize.js';
+import { RANDOM_PARENTS_MAX } from '../src/kinds/relational/layout.js';
 import { relationalCaseSpec } from './support/engine-cases.js';
 
 const normalize = (body: unknown, limits = DEFAULT_LIMITS) => normalizeRelational(RelationalSpecSchema.parse(body) as RelationalSpecBody, limits);
@@ -207,4 +209,25 @@ test('refused: more tables or columns than this server allows → 422 naming the
   assert.throws(() => normalize(three, limits), (e: any) => e.status === 422 && e.errors[0].path === 'spec.tables');
   const wide = { tables: [table('a', [id, { name: 'b', type: 'int' }, { name: 'c', type: 'int' }, { name: 'd', type: 'int' }])] };
   assert.throws(() => normalize(wide, limits), (e: any) => e.status === 422 && e.errors[0].path === 'spec.tables.0.columns');
+});
+
+test('perParent draws: refused past RANDOM_PARENTS_MAX parents (before drawing); the async layout lets the event loop run', async () => {
+  const spec = (parents: number, distribution: unknown) => ({
+    seed: 1,
+    tables: [table('p', [id], parents), table('c', [{ name: 'p_id', type: 'ref', table: 'p' }], { perParent: 'p', distribution })],
+  });
+  assert.throws(
+    () => normalize(spec(RANDOM_PARENTS_MAX + 1, { poisson: 0.001 })),
+    (e: any) => e instanceof SpecError && e.status === 422 && e.errors[0].path === 'spec.tables.1.rows' && /fixed/.test(e.errors[0].message),
+  );
+  assert.equal(normalize(spec(RANDOM_PARENTS_MAX + 1, { fixed: 0 })).units, RANDOM_PARENTS_MAX + 1, 'fixed needs no draws');
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 0);
+  try {
+    const n = await normalizeRelationalAsync(RelationalSpecSchema.parse(spec(3_000_000, { poisson: 1 })) as RelationalSpecBody, DEFAULT_LIMITS);
+    assert.ok(ticks > 0, 'timers ran while the children were drawn');
+    assert.equal(n.units, normalize(n.spec).units);
+  } finally {
+    clearInterval(timer);
+  }
 });

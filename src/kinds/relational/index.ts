@@ -6,8 +6,8 @@
 import { siblingModule, type Kind } from '../../engine/kind.js';
 import type { TablePlan } from '../../engine/types.js';
 import { columnSchema } from './generate.js';
-import { computeLayouts, type Layouts } from './layout.js';
-import { normalizeRelational } from './normalize.js';
+import { computeLayoutsAsync, type Layouts } from './layout.js';
+import { normalizeRelationalAsync } from './normalize.js';
 import { RelationalSpecSchema, type RelationalSpecBody } from './schema.js';
 import type { RelationalPayload } from './shard.js';
 import { DEFAULT_LIMITS, type RelationalLimits, type RelationalSpec } from './spec.js';
@@ -67,11 +67,11 @@ export function createRelationalKind(limits: RelationalLimits = DEFAULT_LIMITS):
     sizePath: 'spec.tables',
     example: RELATIONAL_EXAMPLE,
     async normalize(body) {
-      return normalizeRelational(body as RelationalSpecBody, limits);
+      return normalizeRelationalAsync(body as RelationalSpecBody, limits);
     },
     async plan(input) {
       const spec = input.spec as unknown as RelationalSpec;
-      const layouts = computeLayouts(spec);
+      const layouts = await computeLayoutsAsync(spec);
       return {
         tables: relationalTables(spec, layouts),
         segments: spec.tables.flatMap((t, i) => (layouts.rows[i]! > 0 ? [{ table: t.name, start: 0, end: layouts.rows[i]!, units: layouts.rows[i]! }] : [])),
@@ -79,7 +79,7 @@ export function createRelationalKind(limits: RelationalLimits = DEFAULT_LIMITS):
     },
     async prepare(input) {
       const spec = input.spec as unknown as RelationalSpec;
-      const layouts = computeLayouts(spec);
+      const layouts = await computeLayoutsAsync(spec);
       return {
         spec,
         rows: layouts.rows,

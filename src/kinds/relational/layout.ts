@@ -43,17 +43,32 @@ export interface ChildLayout {
   count: ChildCounter;
 }
 
-export function childLayout(parentRows: number, count: ChildCounter, fixed?: number): ChildLayout {
+/** Strides of draws between two yields of the async layout (about 2^20 parents, tens of ms). */
+const STRIDES_PER_YIELD = 1024;
+
+/** Builds a layout stride by stride, yielding every STRIDES_PER_YIELD strides (so a caller can let its event loop run). */
+function* layoutSteps(parentRows: number, count: ChildCounter, fixed?: number): Generator<void, ChildLayout> {
   const strides = Math.ceil(parentRows / STRIDE);
   const offsets = new Float64Array(strides + 1);
   let total = 0;
   for (let k = 0; k < strides; k++) {
     offsets[k] = total;
     if (fixed !== undefined) total += fixed * Math.min(STRIDE, parentRows - k * STRIDE);
-    else for (let p = k * STRIDE, end = Math.min(parentRows, p + STRIDE); p < end; p++) total += count(p);
+    else {
+      for (let p = k * STRIDE, end = Math.min(parentRows, p + STRIDE); p < end; p++) total += count(p);
+      if (k % STRIDES_PER_YIELD === STRIDES_PER_YIELD - 1) yield;
+    }
   }
   offsets[strides] = total;
   return { parentRows, rows: total, offsets, count };
+}
+
+export function childLayout(parentRows: number, count: ChildCounter, fixed?: number): ChildLayout {
+  const steps = layoutSteps(parentRows, count, fixed);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }
 
 /**
@@ -92,11 +107,24 @@ export interface Layouts {
   children: Map<number, ChildLayout>;
 }
 
-/** Every table's row count, parents first. Cost: one draw per parent row of each perParent table. */
-export function computeLayouts(spec: RelationalSpec): Layouts {
+/**
+ * Parents a job may draw children for with a random distribution (one draw each, about 30 ns):
+ * past this the spec is refused (spec.tables.N.rows), so neither the API nor a plan runs for long.
+ */
+export const RANDOM_PARENTS_MAX = 2 ** 30;
+
+export class LayoutTooLarge extends Error {
+  constructor(readonly table: number, readonly parents: number) {
+    super(`drawing children for ${parents} parents in all is more than the ${RANDOM_PARENTS_MAX} a job may draw (use { "fixed": n }, which needs no draws, or fewer parent rows)`);
+    this.name = 'LayoutTooLarge';
+  }
+}
+
+function* layoutsSteps(spec: RelationalSpec): Generator<void, Layouts> {
   const index = new Map(spec.tables.map((t, i) => [t.name, i]));
   const rows: number[] = spec.tables.map(() => 0);
   const children = new Map<number, ChildLayout>();
+  let drawn = 0;
   for (const i of dependencyOrder(spec)) {
     const t: ResolvedTable = spec.tables[i]!;
     if (typeof t.rows === 'number') {
@@ -105,10 +133,30 @@ export function computeLayouts(spec: RelationalSpec): Layouts {
     }
     const parentRows = rows[index.get(t.rows.perParent)!]!;
     const d = t.rows.distribution;
-    const layout = childLayout(parentRows, childCounter(spec.seed, t.name, d), 'fixed' in d ? d.fixed : undefined);
+    const fixed = 'fixed' in d ? d.fixed : undefined;
+    if (fixed === undefined && (drawn += parentRows) > RANDOM_PARENTS_MAX) throw new LayoutTooLarge(i, drawn);
+    const layout = yield* layoutSteps(parentRows, childCounter(spec.seed, t.name, d), fixed);
     children.set(i, layout);
     rows[i] = layout.rows;
   }
   return { rows, children };
 }
 
+/** Every table's row count, parents first. Cost: one draw per parent row of each random perParent table. */
+export function computeLayouts(spec: RelationalSpec): Layouts {
+  const steps = layoutsSteps(spec);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** computeLayouts, letting the event loop run between slices of draws (the API's and the worker's main threads). */
+export async function computeLayoutsAsync(spec: RelationalSpec): Promise<Layouts> {
+  const steps = layoutsSteps(spec);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
