@@ -241,6 +241,16 @@ test('setup claims tables; another job is refused without replace; finish adds k
   await setupLoad(sql, input('job-parts-3'), [a, e]);
   const [{ n: kept }] = await sql.unsafe(`select count(*)::int as n from "${SCHEMA}".acc`);
   assert.equal(kept, 1);
+
+  // replace never drops what the user built on the tables: a view on acc refuses the takeover
+  await abandonLoad(sql, input('job-parts-3'));
+  await sql.unsafe(`create view "${SCHEMA}".acc_names as select name from "${SCHEMA}".acc`);
+  await assert.rejects(setupLoad(sql, input('job-parts-4', 'replace'), [a, e]), /cannot replace .*acc_names/s);
+  const [{ v }] = await sql`select count(*)::int as v from information_schema.views where table_schema = ${SCHEMA} and table_name = 'acc_names'`;
+  assert.equal(v, 1, 'the view is still there');
+  const [{ n: still }] = await sql.unsafe(`select count(*)::int as n from "${SCHEMA}".acc`);
+  assert.equal(still, 1, 'and so are the rows');
+  await sql.unsafe(`drop view "${SCHEMA}".acc_names`);
 });
 
 test('DDL: types, NOT NULL, deterministic names cut to 63 bytes, schema.sql order', () => {

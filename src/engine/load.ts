@@ -73,28 +73,47 @@ export async function setupLoad(sql: postgres.Sql, input: JobInput, tables: read
     await ensureBookkeeping(tx);
     await tx`select pg_advisory_xact_lock(hashtext(${`${LOAD_SCHEMA}:${out.schema}`}))`;
     await tx.unsafe(createSchemaSql(out.schema));
+    const mine: TablePlan[] = [];
+    const taking: Array<{ t: TablePlan; claim?: { job_id: string }; exists: boolean }> = [];
     for (const t of tables) {
       const [claim] = await tx<{ job_id: string; status: string }[]>`
         select job_id, status from ${tx(LOAD_SCHEMA)}.claims where schema_name = ${out.schema} and table_name = ${t.name} for update`;
-      const target = qualified(out.schema, t.name);
       if (claim?.job_id === input.jobId) {
-        await tx`update ${tx(LOAD_SCHEMA)}.claims set status = 'loading', updated_at = now() where schema_name = ${out.schema} and table_name = ${t.name}`;
-        await tx.unsafe(createTableSql(out.schema, t, { ifNotExists: true }));
-        await tx.unsafe(`COMMENT ON TABLE ${target} IS ${literal(`shardflow job ${input.jobId} loading`)}`);
+        mine.push(t);
         continue;
       }
       if (claim?.status === 'loading') throw refuse(`${out.schema}.${t.name} is being loaded by job ${claim.job_id}`);
+      const target = qualified(out.schema, t.name);
       const [row] = await tx<{ exists: boolean }[]>`select to_regclass(${target}) is not null as exists`;
       if ((claim || row!.exists) && out.ifExists !== 'replace') {
         throw refuse(`${out.schema}.${t.name} already exists${claim ? ` (loaded by job ${claim.job_id})` : ''}; use output.postgres.ifExists "replace" or another schema`);
       }
-      if (row!.exists) await tx.unsafe(`DROP TABLE ${target} CASCADE`);
+      taking.push({ t, ...(claim ? { claim } : {}), exists: row!.exists });
+    }
+    // replace: the old tables go together and without CASCADE, so a view, a foreign key or anything
+    // else of the user's that depends on them refuses the job instead of being dropped with them.
+    const drop = taking.filter((x) => x.exists).map((x) => qualified(out.schema, x.t.name));
+    if (drop.length) {
+      try {
+        await tx.unsafe(`DROP TABLE ${drop.join(', ')}`);
+      } catch (err) {
+        const e = err as { code?: string; message?: string; detail?: string };
+        if (e.code === '2BP01') throw refuse(`cannot replace ${drop.join(', ')}: ${e.message}${e.detail ? ` (${e.detail.replace(/\n/g, '; ')})` : ''}; drop or change those objects first`);
+        throw err;
+      }
+    }
+    for (const t of mine) {
+      await tx`update ${tx(LOAD_SCHEMA)}.claims set status = 'loading', updated_at = now() where schema_name = ${out.schema} and table_name = ${t.name}`;
+      await tx.unsafe(createTableSql(out.schema, t, { ifNotExists: true }));
+      await tx.unsafe(`COMMENT ON TABLE ${qualified(out.schema, t.name)} IS ${literal(`shardflow job ${input.jobId} loading`)}`);
+    }
+    for (const { t, claim } of taking) {
       if (claim) await tx`delete from ${tx(LOAD_SCHEMA)}.parts where job_id = ${claim.job_id} and table_name = ${t.name}`;
       await tx`
         insert into ${tx(LOAD_SCHEMA)}.claims (schema_name, table_name, job_id, status) values (${out.schema}, ${t.name}, ${input.jobId}, 'loading')
         on conflict (schema_name, table_name) do update set job_id = excluded.job_id, status = 'loading', updated_at = now()`;
       await tx.unsafe(createTableSql(out.schema, t));
-      await tx.unsafe(`COMMENT ON TABLE ${target} IS ${literal(`shardflow job ${input.jobId} loading`)}`);
+      await tx.unsafe(`COMMENT ON TABLE ${qualified(out.schema, t.name)} IS ${literal(`shardflow job ${input.jobId} loading`)}`);
     }
   });
 }
