@@ -12,6 +12,7 @@ import path from 'node:path';
 import { childCounter } from '../src/kinds/relational/layout.js';
 import { computeLayouts, type RelationalSpec } from '../src/kinds/relational/lib.js';
 import { startTestApi, type TestApi } from './support/api.js';
+import { readParquetMetadata, readParquetRows } from './support/parquet.js';
 import { digestsOf } from './support/engine-cases.js';
 import { getJob, isDone, postJob, readJobRows, readManifest, tempDataDir, waitForJob } from './support/jobs.js';
 import { uniqueTaskQueue } from './support/stack.js';
@@ -204,6 +205,31 @@ describe('relational → Postgres', () => {
     // the same spec in other shards (Parquet only): the same content digests
     const again = await runJob({ spec: manifest.spec, output: { format: 'parquet' } }, { shardRows: 3331, maxParallelShards: 2 });
     assert.deepEqual(digestsOf(again.manifest), digestsOf(manifest));
+    await worker.stop();
+    worker = undefined as never;
+  });
+
+  test('a table of no rows: one empty part with its schema, an empty table in Postgres, the empty digest', async () => {
+    worker = await startTestWorker({ taskQueue, dataDir });
+    const schema = schemaName('empty');
+    const spec = {
+      seed: 3,
+      tables: [
+        { name: 'nobody', rows: 0, columns: [{ name: 'id', type: 'id' }, { name: 'label', type: 'text' }] },
+        { name: 'events', rows: 50, columns: [{ name: 'id', type: 'id' }, { name: 'nobody_id', type: 'ref', table: 'nobody', nullRate: 1 }] },
+      ],
+    };
+    const { manifest } = await runJob({ spec, output: { format: 'parquet', postgres: { schema } } }, { shardRows: 1000, maxParallelShards: 2 });
+    const empty = manifest.tables.find((t: any) => t.name === 'nobody');
+    assert.equal(empty.rows, 0);
+    assert.deepEqual(empty.files.map((f: any) => [f.name, f.rows]), [['nobody/part-00000.parquet', 0]]);
+    assert.equal(empty.digest, 'sf1-00000000000000000000000000000000');
+    const file = path.join(dataDir, 'jobs', manifest.jobId, 'nobody/part-00000.parquet');
+    assert.deepEqual(await readParquetRows(file), []);
+    const meta = await readParquetMetadata(file);
+    assert.deepEqual(meta.schema.slice(1).map((e: any) => e.name), ['id', 'label']);
+    assert.deepEqual(await tableCounts(schema, ['nobody', 'events']), { nobody: 0, events: 50 });
+    assert.equal(await count(`select count(*) - count(nobody_id) as n from "${schema}".events`), 50, 'every ref is null');
     await worker.stop();
     worker = undefined as never;
   });

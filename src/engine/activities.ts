@@ -7,11 +7,12 @@ import path from 'node:path';
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TableDigest } from '../data/digest.js';
-import { openDestination, UnknownTargetError } from '../destinations/index.js';
+import { openDestination, openPart, UnknownTargetError } from '../destinations/index.js';
+import { partExtension } from '../encoders/index.js';
 import { SpecError } from './kind.js';
 import { abandonLoad, finishLoad, setupLoad } from './load.js';
 import { hasKeys, schemaSql } from './load-ddl.js';
-import { filesIntact, jobDir, planPath, readShardRecord, readStoredPlan, removeTempFiles, writeJsonAtomic, type StoredPlan } from './job-files.js';
+import { filesIntact, jobDir, partName, planPath, readShardRecord, readStoredPlan, removeTempFiles, writeJsonAtomic, type StoredPlan } from './job-files.js';
 import { fileEntry, MANIFEST_VERSION, writeManifest, type Manifest, type ManifestTable } from './manifest.js';
 import { shardCount } from './plan.js';
 import { addToRanges, type Ranges } from './ranges.js';
@@ -149,6 +150,15 @@ export function createActivities(deps: ActivityDeps) {
         t.files.push(f);
         if (f.digest) t.digest.merge(f.digest), (t.digested = true);
       }
+    }
+    // A table of no rows gets one empty part (its schema, no row groups), so readers globbing the table folder find it.
+    for (const t of plan.tables) {
+      const e = byTable.get(t.name)!;
+      if (t.rows !== 0 || e.files.length > 0) continue;
+      const name = partName(t.name, 0, partExtension(input.output.format, input.output.compression));
+      const sink = await openPart({ path: path.join(dir, name), format: input.output.format, compression: input.output.compression, schema: t.columns });
+      e.files.push({ name, table: t.name, ...(await sink.finish()), digest: e.digest.toString() });
+      e.digested = true;
     }
     const tables: ManifestTable[] = plan.tables.map((t) => {
       const e = byTable.get(t.name)!;
