@@ -173,7 +173,11 @@ const REFUSED: Array<[string, unknown, 400 | 422, string]> = [
   ['uniform children min > max', { tables: [table('a', [id]), table('b', [{ name: 'a_id', type: 'ref', table: 'a' }], { perParent: 'a', distribution: { uniform: { min: 3, max: 1 } } })] }, 422, 'spec.tables.1.rows.distribution.uniform.min'],
   ['1,000 unique values from a range of 10', { tables: [table('a', [{ name: 'n', type: 'int', min: 1, max: 10, unique: true }], 1000)] }, 422, 'spec.tables.0.columns.0.unique'],
   ['unique pattern without room', { tables: [table('a', [{ name: 'p', type: 'pattern', pattern: 'X-#', unique: true }], 11)] }, 422, 'spec.tables.0.columns.0.unique'],
-  ['unique on a type that cannot', { tables: [table('a', [{ name: 'f', type: 'float', unique: true }])] }, 400, 'spec.tables.0.columns.0'],
+  ['unique on a type that cannot', { tables: [table('a', [{ name: 'f', type: 'float', unique: true }])] }, 422, 'spec.tables.0.columns.0.unique'],
+  ['a distribution on the ref that holds the parent', { tables: [table('a', [id]), table('b', [{ name: 'a_id', type: 'ref', table: 'a', distribution: 'uniform' }], { perParent: 'a', distribution: { fixed: 1 } })] }, 422, 'spec.tables.1.columns.0.distribution'],
+  ['s = 1 on a uniform ref', { tables: [table('a', [id]), table('b', [{ name: 'a_id', type: 'ref', table: 'a', s: 1 }])] }, 422, 'spec.tables.1.columns.0.s'],
+  ['rows neither a count nor perParent', { tables: [table('a', [id], '1000')] }, 400, 'spec.tables.0.rows'],
+  ['perParent without a distribution', { tables: [table('a', [id]), table('b', [{ name: 'a_id', type: 'ref', table: 'a' }], { perParent: 'a' })] }, 400, 'spec.tables.1.rows'],
   ['unsupported type', { tables: [table('a', [{ name: 'f', type: 'money' }])] }, 400, 'spec.tables.0.columns.0.type'],
   ['unknown option', { tables: [table('a', [{ name: 'f', type: 'int', step: 2 }])] }, 400, 'spec.tables.0.columns.0'],
   ['upper-case identifier', { tables: [table('Customers', [id])] }, 400, 'spec.tables.0.name'],
@@ -203,6 +207,16 @@ for (const [what, spec, status, path] of REFUSED) {
   });
 }
 
+test('refused: a typo in a perParent table\'s parent ref is one error, at the ref, not a knock-on about the layout', () => {
+  const spec = { tables: [table('customers', [id]), table('orders', [id, { name: 'customer_id', type: 'ref', table: 'customer' }], { perParent: 'customers', distribution: { poisson: 2 } })] };
+  assert.throws(
+    () => normalize(spec),
+    (e: any) => e.status === 422 && e.errors.length === 1 && e.errors[0].path === 'spec.tables.1.columns.1.table',
+  );
+  const parsed = RelationalSpecSchema.safeParse({ tables: [table('a', [id], { perParent: 'x' })] });
+  assert.ok(!parsed.success && parsed.error.issues.some((i) => /perParent/.test(i.message)), 'the rows error says what rows can be');
+});
+
 test('refused: more tables or columns than this server allows → 422 naming them', () => {
   const limits = { maxTables: 2, maxColumns: 3 };
   const three = { tables: [table('a', [id]), table('b', [id]), table('c', [id])] };
@@ -230,4 +244,43 @@ test('perParent draws: refused past RANDOM_PARENTS_MAX parents (before drawing);
   } finally {
     clearInterval(timer);
   }
+});
+
+test('fuzz: random specs either normalize or are refused with a SpecError naming fields (never another error)', () => {
+  let st = 987654321;
+  const rnd = (n: number) => (st = (Math.imul(st, 1103515245) + 12345) >>> 0) % n;
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const names = ['a', 'b', 'c', 'd', 'zz'];
+  const column = (k: number): Record<string, unknown> => {
+    const type = pick(['id', 'int', 'float', 'normal', 'lognormal', 'choice', 'bool', 'date', 'timestamp', 'uuid', 'pattern', 'firstName', 'lastName', 'email', 'text', 'ref']);
+    const c: Record<string, unknown> = { name: `c${k % 4}`, type };
+    if (type !== 'id' && rnd(3) === 0) c.nullRate = pick([0, 0.5, 1]);
+    if (type !== 'id' && rnd(4) === 0) c.unique = true;
+    if (type === 'int') Object.assign(c, rnd(2) ? { min: rnd(20), max: rnd(20) } : {});
+    if (type === 'choice') Object.assign(c, { values: ['x', 'y'], ...(rnd(2) ? { weights: pick([[0, 0], [1], [1, 2]]) } : {}) });
+    if (type === 'date' && rnd(2)) Object.assign(c, { min: pick(['2024-01-01', '2024-02-30']), max: '2024-01-10' });
+    if (type === 'pattern') c.pattern = pick(['#', 'A-##', '??-*', 'x']);
+    if (type === 'text' && rnd(2)) Object.assign(c, { minWords: rnd(5), maxWords: rnd(5) });
+    if (type === 'ref') Object.assign(c, { table: pick(names), ...(rnd(2) ? { distribution: pick(['uniform', 'zipf', 'sequential']) } : {}), ...(rnd(3) === 0 ? { s: 1.5 } : {}) });
+    return c;
+  };
+  let accepted = 0;
+  for (let iter = 0; iter < 600; iter++) {
+    const tables = Array.from({ length: 1 + rnd(4) }, (_, t) => ({
+      name: names[rnd(5)]!,
+      rows: rnd(3) === 0 ? { perParent: pick(names), distribution: pick([{ fixed: rnd(3) }, { poisson: 1 }, { uniform: { min: rnd(3), max: rnd(3) } }, { zipf: { s: 1, max: 3 } }]) } : rnd(50),
+      columns: Array.from({ length: 1 + rnd(5) }, (_, k) => column(k + t)),
+    }));
+    const parsed = RelationalSpecSchema.safeParse({ seed: iter, tables });
+    if (!parsed.success) continue;
+    try {
+      const n = normalizeRelational(parsed.data as RelationalSpecBody, DEFAULT_LIMITS);
+      accepted++;
+      for (const g of createRelationalTables(n.resolved).tables) if (g.rows > 0) g.batch(0, g.rows);
+    } catch (err) {
+      assert.ok(err instanceof SpecError, `iteration ${iter}: ${(err as Error).stack}\n${JSON.stringify(tables)}`);
+      assert.ok(err.errors.length > 0 && err.errors.every((e) => e.path.startsWith('spec.') && e.message.length > 0));
+    }
+  }
+  assert.ok(accepted > 20, `${accepted} random specs were accepted (the fuzzer reaches the generator)`);
 });

@@ -386,7 +386,7 @@ function refFill(c: Extract<ResolvedColumn, { type: 'ref' }>, setup: TableSetup,
       };
     case 'zipf': {
       // Rank 1 is the first key: key k is drawn with probability ∝ k^−s.
-      const zipf = createZipf(rows, c.s);
+      const zipf = createZipf(rows, c.s ?? 1);
       let cs = 0;
       const uniform: Uniforms = (j) => uniformFromU32(laneU32(cs, j));
       return (ctx) => {

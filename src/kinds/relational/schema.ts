@@ -19,7 +19,8 @@ const decimals = z.number().int().min(0).max(12).optional().openapi({ descriptio
 const nullRate = z.number().min(0).max(1).optional().openapi({ description: 'share of rows that are NULL' });
 const unique = z.boolean().optional();
 
-const base = { name: identifier, nullRate };
+/** Every type but id takes nullRate and unique (normalize refuses unique where the type cannot honour it). */
+const base = { name: identifier, nullRate, unique };
 
 export const RELATIONAL_LIMITS = {
   rowsMax: 1e12,
@@ -32,7 +33,7 @@ export const RELATIONAL_LIMITS = {
 
 export const ColumnSpecSchema = z.discriminatedUnion('type', [
   z.object({ name: identifier, type: z.literal('id'), start: safeInt.min(0).optional().openapi({ description: 'first key (default 1)' }) }).strict(),
-  z.object({ ...base, type: z.literal('int'), min: safeInt.optional(), max: safeInt.optional(), unique }).strict(),
+  z.object({ ...base, type: z.literal('int'), min: safeInt.optional(), max: safeInt.optional() }).strict(),
   z.object({ ...base, type: z.literal('float'), min: z.number().optional(), max: z.number().optional(), decimals }).strict(),
   z.object({ ...base, type: z.literal('normal'), mean: z.number().optional(), sd: z.number().min(0).optional(), decimals }).strict(),
   z
@@ -48,20 +49,20 @@ export const ColumnSpecSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ ...base, type: z.literal('bool'), probability: z.number().min(0).max(1).optional().openapi({ description: 'of true (default 0.5)' }) }).strict(),
-  z.object({ ...base, type: z.literal('date'), min: date.optional(), max: date.optional(), unique }).strict(),
+  z.object({ ...base, type: z.literal('date'), min: date.optional(), max: date.optional() }).strict(),
   z
-    .object({ ...base, type: z.literal('timestamp'), min: timestamp.optional(), max: timestamp.optional(), unique })
+    .object({ ...base, type: z.literal('timestamp'), min: timestamp.optional(), max: timestamp.optional() })
     .strict()
     .openapi({ description: 'whole seconds, UTC' }),
-  z.object({ ...base, type: z.literal('uuid'), unique }).strict(),
+  z.object({ ...base, type: z.literal('uuid') }).strict(),
   z
-    .object({ ...base, type: z.literal('pattern'), pattern: z.string().min(1).max(RELATIONAL_LIMITS.patternLength), unique })
+    .object({ ...base, type: z.literal('pattern'), pattern: z.string().min(1).max(RELATIONAL_LIMITS.patternLength) })
     .strict()
     .openapi({ description: '# a digit, ? an upper-case letter, * a digit or letter, \\ escapes the next character' }),
   z.object({ ...base, type: z.literal('firstName') }).strict(),
   z.object({ ...base, type: z.literal('lastName') }).strict(),
   z
-    .object({ ...base, type: z.literal('email'), unique })
+    .object({ ...base, type: z.literal('email') })
     .strict()
     .openapi({ description: 'first.last…@example.com|org|net (reserved domains); follows the row’s firstName/lastName' }),
   z
@@ -85,23 +86,29 @@ export const ColumnSpecSchema = z.discriminatedUnion('type', [
 ]);
 
 const count = z.number().int().min(0).max(RELATIONAL_LIMITS.childrenMax);
-export const ChildCountSchema = z.union([
-  z.object({ fixed: count }).strict(),
-  z.object({ poisson: z.number().min(0).max(RELATIONAL_LIMITS.childrenMax) }).strict(),
-  z.object({ uniform: z.object({ min: count, max: count }).strict() }).strict(),
-  z.object({ zipf: z.object({ s: z.number().gt(0).max(10), max: count.min(1) }).strict() }).strict(),
-]);
+export const ChildCountSchema = z.union(
+  [
+    z.object({ fixed: count }).strict(),
+    z.object({ poisson: z.number().min(0).max(RELATIONAL_LIMITS.childrenMax) }).strict(),
+    z.object({ uniform: z.object({ min: count, max: count }).strict() }).strict(),
+    z.object({ zipf: z.object({ s: z.number().gt(0).max(10), max: count.min(1) }).strict() }).strict(),
+  ],
+  { error: 'children per parent: { "fixed": n }, { "poisson": λ }, { "uniform": { "min": a, "max": b } } or { "zipf": { "s": s, "max": n } }, with n, a, b, λ ≤ 1,000,000 and 0 < s ≤ 10' },
+);
 
 export const TableSpecSchema = z
   .object({
     name: identifier,
-    rows: z.union([
-      z.number().int().min(0).max(RELATIONAL_LIMITS.rowsMax),
-      z
-        .object({ perParent: identifier, distribution: ChildCountSchema })
-        .strict()
-        .openapi({ description: 'children per row of `perParent`, drawn per parent; the total is exact and known at plan time' }),
-    ]),
+    rows: z.union(
+      [
+        z.number().int().min(0).max(RELATIONAL_LIMITS.rowsMax),
+        z
+          .object({ perParent: identifier, distribution: ChildCountSchema })
+          .strict()
+          .openapi({ description: 'children per row of `perParent`, drawn per parent; the total is exact and known at plan time' }),
+      ],
+      { error: 'a row count (an integer, 0 … 10^12) or { "perParent": "<table>", "distribution": { … } }' },
+    ),
     columns: z.array(ColumnSpecSchema).min(1),
   })
   .strict();

@@ -14,7 +14,7 @@ export interface RelationalLimits {
 export const DEFAULT_LIMITS: RelationalLimits = { maxTables: 32, maxColumns: 200 };
 
 type Resolved<C> = C extends unknown
-  ? Required<Omit<C, 'nullRate' | 'distribution' | 'decimals'>> & Pick<C, Extract<keyof C, 'distribution' | 'decimals'>> & { nullRate: number }
+  ? Required<Omit<C, 'nullRate' | 'distribution' | 'decimals' | 'unique' | 's'>> & Pick<C, Extract<keyof C, 'distribution' | 'decimals' | 's'>> & { nullRate: number; unique?: boolean }
   : never;
 /**
  * A column with every default filled in (a float without `decimals` keeps full precision; a ref
@@ -73,7 +73,7 @@ function withDefaults(c: ColumnSpec): ResolvedColumn {
       return { ...c, minWords, maxWords: c.maxWords ?? Math.max(minWords, 12), nullRate };
     }
     case 'ref':
-      return { ...c, s: c.s ?? 1, nullRate };
+      return { ...c, ...(c.distribution === 'zipf' ? { s: c.s ?? 1 } : {}), nullRate };
     default:
       return { ...c, nullRate } as ResolvedColumn;
   }
@@ -198,10 +198,16 @@ function checkColumn(c: ResolvedColumn, at: string, err: (p: string, m: string) 
       if (c.minWords > c.maxWords) err(`${at}.minWords`, `minWords ${c.minWords} is above maxWords ${c.maxWords}`);
       break;
     case 'ref':
-      if (c.distribution !== 'zipf' && c.s !== 1) err(`${at}.s`, 'only a zipf ref takes s');
+      if (c.distribution !== 'zipf' && c.s !== undefined) err(`${at}.s`, 'only a zipf ref takes s (add "distribution": "zipf")');
       break;
   }
+  if (c.unique && !UNIQUE_TYPES.has(c.type)) {
+    err(`${at}.unique`, `a ${c.type} column cannot be unique; unique works for ${[...UNIQUE_TYPES].join(', ')} (an id column is always unique)`);
+  }
 }
+
+/** Types whose values can be made unique (a bijection of the row index): id always is. */
+const UNIQUE_TYPES: ReadonlySet<string> = new Set(['int', 'date', 'timestamp', 'uuid', 'pattern', 'email']);
 
 /** The ref column of a perParent table that follows the layout: the first ref to the parent without a distribution. */
 export function layoutColumn(t: ResolvedTable): number {
@@ -220,8 +226,13 @@ function checkRefs(spec: RelationalSpec, byName: Map<string, number>, err: (p: s
       else {
         edges[i]!.push({ to: p, path: `tables.${i}.rows.perParent` });
         const lc = layoutColumn(t);
-        if (lc < 0) err(`tables.${i}.rows.perParent`, `add a ref column to ${t.rows.perParent} without a distribution: it holds each row's parent`);
-        else if (t.columns[lc]!.nullRate > 0) err(`tables.${i}.columns.${lc}.nullRate`, `the ref to the perParent table holds each row's parent and cannot be null`);
+        const parent = t.rows.perParent;
+        const toParent = t.columns.findIndex((c) => c.type === 'ref' && c.table === parent);
+        const unknownRef = t.columns.some((c) => c.type === 'ref' && !byName.has(c.table));
+        if (lc < 0 && toParent >= 0) {
+          err(`tables.${i}.columns.${toParent}.distribution`, `in a perParent table the ref to its parent (${parent}) holds each row's parent and takes no distribution; remove it (or add another ref to ${parent} for that)`);
+        } else if (lc < 0 && !unknownRef) err(`tables.${i}.rows.perParent`, `add a ref column to ${parent} without a distribution: it holds each row's parent`);
+        else if (lc >= 0 && t.columns[lc]!.nullRate > 0) err(`tables.${i}.columns.${lc}.nullRate`, `the ref to the perParent table holds each row's parent and cannot be null`);
       }
     }
     t.columns.forEach((c, j) => {
