@@ -132,7 +132,14 @@ describe('progress arithmetic', () => {
 
   test('completed: everything done, the rate over the whole run, ETA 0, shards from the result', () => {
     const p = liveProgress(reading({ status: 'completed', query: undefined, shards: { total: 10, completed: 10, running: 0 }, finishedAt: 20_000, now: 99_000 }));
-    assert.deepEqual(p, { unit: 'rows', done: 1000, total: 1000, fraction: 1, ratePerSecond: 50, etaSeconds: 0, shards: { total: 10, completed: 10, running: 0 } });
+    assert.deepEqual(p, { unit: 'rows', done: 1000, total: 1000, fraction: 1, ratePerSecond: 50, etaSeconds: 0, shards: { total: 10, completed: 10, running: 0 }, phase: 'done' });
+  });
+
+  test('finalizing (a load adding its keys): the phase says so; all rows done, no rate or ETA yet', () => {
+    const p = liveProgress(reading({ query: query({ phase: 'finalizing', done: 1000, fraction: 1, runningShards: [], shards: { total: 10, completed: 10, running: 0 } }) }));
+    assert.deepEqual([p.phase, p.done, p.fraction, p.ratePerSecond, p.etaSeconds], ['finalizing', 1000, 1, null, null]);
+    assert.equal(liveProgress(reading()).phase, 'running');
+    assert.equal(liveProgress(reading({ query: undefined })).phase, null, 'no answer from the workflow');
   });
 
   test('failed or cancelled: what was done stays, no rate', () => {

@@ -39,7 +39,8 @@ export function liveProgress(r: ProgressReading): ApiProgress {
   done = Math.min(r.total, Math.max(done, r.highWater));
   const end = r.finishedAt ?? r.now;
   const seconds = Math.max(0.001, (end - r.startedAt) / 1000);
-  const moving = running || r.status === 'completed';
+  const phase = r.status === 'completed' ? 'done' : (r.query?.phase ?? null);
+  const moving = (running && phase !== 'finalizing') || r.status === 'completed';
   const rate = moving && done > 0 ? done / seconds : null;
   return {
     unit: r.query?.unit ?? r.unit,
@@ -47,7 +48,8 @@ export function liveProgress(r: ProgressReading): ApiProgress {
     total: r.total,
     fraction: r.total > 0 ? done / r.total : 0,
     ratePerSecond: rate === null ? null : Math.round(rate),
-    etaSeconds: r.status === 'completed' ? 0 : running && rate ? round1((r.total - done) / rate) : null,
+    etaSeconds: r.status === 'completed' ? 0 : moving && rate ? round1((r.total - done) / rate) : null,
     shards: r.query?.shards ?? r.shards ?? { total: 0, completed: 0, running: 0 },
+    phase,
   };
 }

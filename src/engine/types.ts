@@ -196,7 +196,14 @@ export interface ApiProgress {
   ratePerSecond: number | null;
   etaSeconds: number | null;
   shards: ShardCounts;
+  /**
+   * What the job is doing: `planning`, `running` (shards), `finalizing` (manifest, a load's keys and
+   * indexes: done = total, ETA unknown), `cancelling`, `done`; null when the workflow did not answer.
+   */
+  phase: JobPhase | null;
 }
+
+export type JobPhase = 'planning' | 'running' | 'finalizing' | 'cancelling' | 'done';
 
 /**
  * The `progress` query's answer: the API's progress object as the workflow alone knows it —
@@ -205,7 +212,7 @@ export interface ApiProgress {
  */
 export interface JobProgress extends ApiProgress {
   paused: boolean;
-  phase: 'planning' | 'running' | 'finalizing' | 'cancelling' | 'done';
+  phase: JobPhase;
   /** Shards running now, so a reader can match heartbeats to them. */
   runningShards: number[];
   /** How many times this job continued as new (history stays bounded). */

@@ -77,6 +77,10 @@ const ProgressSchema = z
     ratePerSecond: z.number().nullable(),
     etaSeconds: z.number().nullable(),
     shards: z.object({ total: z.number(), completed: z.number(), running: z.number() }),
+    phase: z
+      .enum(['planning', 'running', 'finalizing', 'cancelling', 'done'])
+      .nullable()
+      .openapi({ description: 'finalizing: the manifest and a load’s keys and indexes (done = total, ETA unknown); null: the workflow did not answer' }),
   })
   .openapi('JobProgress');
 
