@@ -17,7 +17,7 @@
  * The generator is the one shard threads run; the rows are the bench spec's first --rows rows of
  * each table (all of a table when it has fewer).
  */
-import fs from 'node:fs';
+import { threadCpu } from './thread-cpu.js';
 import os from 'node:os';
 import { TableDigest } from '../src/data/digest.js';
 import type { TableGenerator } from '../src/data/batch.js';
@@ -36,27 +36,10 @@ const ROWS = Number(opt('rows', '1000000'));
 const REPEAT = Number(opt('repeat', '3'));
 const COLUMNS = argv.includes('--columns');
 const BATCH_ROWS = 65_536; // as in src/engine/table-shard.ts
-const TICK = 100;
 
 function cpu(): number {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1e6;
-}
-function threadCpu(): { main: number; other: number } {
-  let main = 0;
-  let other = 0;
-  for (const t of fs.readdirSync('/proc/self/task')) {
-    try {
-      const text = fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      const s = (Number(f[11]) + Number(f[12])) / TICK;
-      if (Number(t) === process.pid) main += s;
-      else other += s;
-    } catch {
-      /* gone */
-    }
-  }
-  return { main, other };
 }
 
 const resolve = (body: RelationalSpecBody) => normalizeRelational(RelationalSpecSchema.parse(body) as RelationalSpecBody, DEFAULT_LIMITS).resolved;

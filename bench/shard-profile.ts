@@ -19,6 +19,7 @@
  * With `node --cpu-prof --import tsx bench/shard-profile.ts --only shard` the JS thread's profile.
  */
 import fs from 'node:fs';
+import { threadCpu } from './thread-cpu.js';
 import os from 'node:os';
 import path from 'node:path';
 import { TableDigest } from '../src/data/digest.js';
@@ -42,24 +43,7 @@ const COMPRESSION = opt('compression', 'zstd') as Compression;
 const ONLY = opt('only', 'gen,+digest,+encode,+zstd,+file,shard').split(',');
 const BATCH_ROWS = 65_536; // as in src/engine/table-shard.ts
 
-const TICK = 100;
 /** CPU seconds of this process's threads: main (the JS thread) and the rest. */
-function threadCpu(): { main: number; other: number } {
-  let main = 0;
-  let other = 0;
-  for (const t of fs.readdirSync('/proc/self/task')) {
-    try {
-      const text = fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      const cpu = (Number(f[11]) + Number(f[12])) / TICK;
-      if (Number(t) === process.pid) main += cpu;
-      else other += cpu;
-    } catch {
-      /* thread gone */
-    }
-  }
-  return { main, other };
-}
 
 const model = await loadPilotModel();
 const spec = resolveTrialSpec({ method: 'mvn', nPerArm: Math.ceil(ROWS / 8), seed: 20240601 });

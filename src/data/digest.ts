@@ -151,6 +151,13 @@ function hashUtf8Decoded(b: Uint8Array, from: number, to: number, out: Int32Arra
   }
   let a = 0x7a3f51c9 ^ units;
   let h = 0x1b873593 ^ Math.imul(units, 0x5bd1e995);
+  // The slow path (non-ASCII): one step per UTF-16 code unit, as hashString.
+  const step = (c: number) => {
+    a = Math.imul(a ^ c, 0x01000193);
+    a ^= a >>> 15;
+    h = Math.imul(h ^ c, 0x5bd1e995);
+    h ^= h >>> 13;
+  };
   for (let i = from; i < to; ) {
     const x = b[i];
     let cp: number;
@@ -158,23 +165,8 @@ function hashUtf8Decoded(b: Uint8Array, from: number, to: number, out: Int32Arra
     else if (x < 0xe0) (cp = ((x & 0x1f) << 6) | (b[i + 1] & 0x3f)), (i += 2);
     else if (x < 0xf0) (cp = ((x & 0x0f) << 12) | ((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f)), (i += 3);
     else (cp = ((x & 0x07) << 18) | ((b[i + 1] & 0x3f) << 12) | ((b[i + 2] & 0x3f) << 6) | (b[i + 3] & 0x3f)), (i += 4);
-    if (cp < 0x10000) {
-      a = Math.imul(a ^ cp, 0x01000193);
-      a ^= a >>> 15;
-      h = Math.imul(h ^ cp, 0x5bd1e995);
-      h ^= h >>> 13;
-    } else {
-      const hi = 0xd800 + ((cp - 0x10000) >> 10);
-      const lo = 0xdc00 + ((cp - 0x10000) & 0x3ff);
-      a = Math.imul(a ^ hi, 0x01000193);
-      a ^= a >>> 15;
-      h = Math.imul(h ^ hi, 0x5bd1e995);
-      h ^= h >>> 13;
-      a = Math.imul(a ^ lo, 0x01000193);
-      a ^= a >>> 15;
-      h = Math.imul(h ^ lo, 0x5bd1e995);
-      h ^= h >>> 13;
-    }
+    if (cp < 0x10000) step(cp);
+    else step(0xd800 + ((cp - 0x10000) >> 10)), step(0xdc00 + ((cp - 0x10000) & 0x3ff));
   }
   out[o] = fmix32(a ^ Math.imul(h, 0x27d4eb2d));
   out[o + 1] = fmix32(h + 0x165667b1);
