@@ -277,13 +277,23 @@ function jobBody(s: Pick<Scenario, 'rows' | 'method' | 'format' | 'compression'>
   };
 }
 
-/** POST, then poll until a terminal status. Returns seconds from POST to the completed answer. */
-export async function runJob(base: string, body: unknown, timeoutMs: number): Promise<{ id: string; seconds: number; view: JobView; postMs: number }> {
+/**
+ * POST, then poll until a terminal status. Returns seconds from POST to the completed answer.
+ * With `settled` (e.g. the Temporal client's workflow result), that is awaited first and the GETs
+ * start after it: no polling load on the API, Temporal and the worker while the job runs.
+ */
+export async function runJob(
+  base: string,
+  body: unknown,
+  timeoutMs: number,
+  settled?: (id: string) => Promise<unknown>,
+): Promise<{ id: string; seconds: number; view: JobView; postMs: number }> {
   const t0 = performance.now();
   const created = await api<JobView>(base, 'POST', '/v1/jobs', body);
   const postMs = performance.now() - t0;
   if (created.status !== 202) throw new Error(`POST /v1/jobs → ${created.status}: ${JSON.stringify(created.json)}`);
   const id = created.json.id;
+  if (settled) await settled(id).catch(() => undefined); // a failure is reported by the GET below
   for (;;) {
     const r = await api<JobView>(base, 'GET', `/v1/jobs/${id}`);
     if (r.status !== 200) throw new Error(`GET /v1/jobs/${id} → ${r.status}: ${JSON.stringify(r.json)}`);
