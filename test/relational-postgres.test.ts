@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { childCounter } from '../src/kinds/relational/layout.js';
+import { setupLoad } from '../src/engine/load.js';
 import { computeLayouts, type RelationalSpec } from '../src/kinds/relational/lib.js';
 import { startTestApi, type TestApi } from './support/api.js';
 import { readParquetMetadata, readParquetRows } from './support/parquet.js';
@@ -290,5 +291,21 @@ describe('relational → Postgres', () => {
     }
     assert.equal(await listed(), before, 'no job was created');
     assert.equal(await count(`select count(*) as n from information_schema.schemata where schema_name = '${schema}'`), 0, 'no schema was created');
+
+    // Tables another job is loading: a 422 at submission, even with replace (not a job that fails at its plan).
+    const busy = schemaName('busy');
+    const tables = [{ name: 'customers', rows: 1, columns: [{ name: 'id', type: 'int64' as const }] }];
+    const other = { jobId: 'job-other-loader', tenantId: 'local', kind: 'relational', spec: {}, output: { format: 'parquet' as const, compression: 'zstd' as const, postgres: { schema: busy } }, partitioning: { shardRows: 10, maxParallelShards: 1 } };
+    await setupLoad(api.deps.db.sql, other, tables);
+    try {
+      for (const ifExists of [undefined, 'replace']) {
+        const res = await postJob(api, { kind: 'relational', spec: base, output: { format: 'parquet', postgres: { schema: busy, ...(ifExists ? { ifExists } : {}) } } });
+        assert.equal(res.status, 422, JSON.stringify(res.body));
+        assert.equal(res.body.errors[0].path, 'output.postgres.schema');
+        assert.match(res.body.errors[0].message, /customers \(job job-other-loader\) is being loaded by another job/);
+      }
+    } finally {
+      await api.deps.db.sql`delete from shardflow_load.claims where job_id = 'job-other-loader'`;
+    }
   });
 });

@@ -72,6 +72,8 @@ export interface Kind<Payload = unknown> {
   /** An example spec for the API documentation. */
   example: Record<string, unknown>;
   normalize(spec: unknown, ctx: KindContext, output: JobOutput): Promise<Normalized>;
+  /** The names of the tables a job of this (normalized) spec writes, without planning it (the API's load checks); else the plan's. */
+  tableNames?(spec: Record<string, unknown>): string[];
   plan(input: JobInput, ctx: KindContext): Promise<KindPlan>;
   /** What every shard of the job needs, from the input and the job's fixed plan. */
   prepare?(input: JobInput, ctx: KindContext, plan: PlannedGrid): Promise<Payload>;

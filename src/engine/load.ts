@@ -38,6 +38,16 @@ export async function existingTables(sql: postgres.Sql, schema: string, names: r
   return rows.map((r) => r.table_name);
 }
 
+/** The claims on `names` in `schema` of the target (none when the bookkeeping schema is not there yet). */
+export async function loadClaims(sql: postgres.Sql, schema: string, names: readonly string[]): Promise<Array<{ table: string; jobId: string; status: string }>> {
+  if (names.length === 0) return [];
+  const [{ present }] = await sql<{ present: boolean }[]>`select to_regclass(${`${quoteIdent(LOAD_SCHEMA)}.claims`}) is not null as present`;
+  if (!present) return [];
+  const rows = await sql<{ table_name: string; job_id: string; status: string }[]>`
+    select table_name, job_id, status from ${sql(LOAD_SCHEMA)}.claims where schema_name = ${schema} and table_name = any(${names as string[]}) order by table_name`;
+  return rows.map((r) => ({ table: r.table_name, jobId: r.job_id, status: r.status }));
+}
+
 /** Creates the bookkeeping schema and tables in the target (serialised: CREATE … IF NOT EXISTS races). */
 async function ensureBookkeeping(tx: postgres.TransactionSql): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtext(${LOAD_SCHEMA}))`;
@@ -82,7 +92,7 @@ export async function setupLoad(sql: postgres.Sql, input: JobInput, tables: read
         mine.push(t);
         continue;
       }
-      if (claim?.status === 'loading') throw refuse(`${out.schema}.${t.name} is being loaded by job ${claim.job_id}`);
+      if (claim?.status === 'loading') throw refuse(`${out.schema}.${t.name} is being loaded by job ${claim.job_id} (cancel or resume that job first)`);
       const target = qualified(out.schema, t.name);
       const [row] = await tx<{ exists: boolean }[]>`select to_regclass(${target}) is not null as exists`;
       if ((claim || row!.exists) && out.ifExists !== 'replace') {

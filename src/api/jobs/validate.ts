@@ -6,7 +6,7 @@
 import { openClient, type PostgresTargets } from '../../destinations/index.js';
 import { encoderFor } from '../../encoders/index.js';
 import { SpecError, type Kind, type KindContext, type KindRegistry } from '../../engine/kind.js';
-import { existingTables, reservedSchemaReason } from '../../engine/load.js';
+import { existingTables, loadClaims, reservedSchemaReason } from '../../engine/load.js';
 import type { JobInput, JobOutput } from '../../engine/types.js';
 import { ProblemError } from '../middleware/problem.js';
 import type { Tenant } from '../types.js';
@@ -43,9 +43,8 @@ let serviceSchemas: Promise<string[]> | undefined;
 
 /**
  * `output.postgres` against the target: the schema is not reserved, the target is configured and
- * no table of the job is there already (unless `ifExists: "replace"`). The table names are the
- * kind's plan — planning is cheap for every kind so far (generated tables: arithmetic; ledger: a
- * count) and needs no new field in the kind interface. Only reads the target: nothing is created.
+ * no table of the job is being loaded by another job, nor there already (unless `ifExists: "replace"`).
+ * The table names are the kind's `tableNames`, else its plan's. Only reads the target: nothing is created.
  */
 async function checkLoad(kind: Kind, input: Omit<JobInput, 'jobId'>, ctx: KindContext & { sql: postgres.Sql }, targets: PostgresTargets): Promise<void> {
   const out = input.output.postgres!;
@@ -59,10 +58,9 @@ async function checkLoad(kind: Kind, input: Omit<JobInput, 'jobId'>, ctx: KindCo
     const known = targets.names.length ? `configured: ${targets.names.join(', ')}` : 'none is configured';
     throw unprocessable('output.postgres.target', `no Postgres target named ${JSON.stringify(out.target)} (${known})`);
   }
-  if (out.ifExists === 'replace') return;
   let names: string[];
   try {
-    names = (await kind.plan({ ...input, jobId: 'job-validate' }, ctx)).tables.map((t) => t.name);
+    names = kind.tableNames ? kind.tableNames(input.spec) : (await kind.plan({ ...input, jobId: 'job-validate' }, ctx)).tables.map((t) => t.name);
   } catch (err) {
     if (err instanceof SpecError) throw new ProblemError({ status: err.status, detail: err.message, errors: err.errors });
     throw err;
@@ -70,7 +68,15 @@ async function checkLoad(kind: Kind, input: Omit<JobInput, 'jobId'>, ctx: KindCo
   // The default target is the API's own pool; a named one gets a connection for this check only.
   const named = out.target === undefined ? undefined : openClient(targets.url(out.target), 1, 'shardflow-api-check');
   try {
-    const found = await existingTables(named ?? ctx.sql, out.schema, names);
+    const sql = named ?? ctx.sql;
+    // A table another job is loading is refused even with replace (the plan would refuse it anyway).
+    const busy = (await loadClaims(sql, out.schema, names)).filter((c) => c.status === 'loading');
+    if (busy.length) {
+      const list = busy.map((c) => `${out.schema}.${c.table} (job ${c.jobId})`).join(', ');
+      throw unprocessable('output.postgres.schema', `${list} ${busy.length === 1 ? 'is' : 'are'} being loaded by another job; cancel or resume that job first, or choose another schema`);
+    }
+    if (out.ifExists === 'replace') return;
+    const found = await existingTables(sql, out.schema, names);
     if (found.length) {
       const list = found.map((t) => `${out.schema}.${t}`).join(', ');
       throw unprocessable('output.postgres.schema', `${list} already exist${found.length === 1 ? 's' : ''}; set output.postgres.ifExists to "replace" to drop and reload, or choose another schema`);

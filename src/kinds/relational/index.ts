@@ -69,6 +69,7 @@ export function createRelationalKind(limits: RelationalLimits = DEFAULT_LIMITS):
     async normalize(body) {
       return normalizeRelationalAsync(body as RelationalSpecBody, limits);
     },
+    tableNames: (spec) => (spec as unknown as RelationalSpec).tables.map((t) => t.name),
     async plan(input) {
       const spec = input.spec as unknown as RelationalSpec;
       const layouts = await computeLayoutsAsync(spec);
