@@ -191,8 +191,8 @@ export function createJobService(deps: ApiDeps) {
     const d = await describe(id);
     if (!d) return rowView(row);
     let status = statusOf(d.status.name);
-    // The workflow records its result before it completes: a row read before that is read again.
-    if (status === 'completed' && !row.result) row = await findRow(tenant, id);
+    // The workflow records its result (or its error) before it closes: a row read before that is read again.
+    if ((status === 'completed' && !row.result) || (status === 'failed' && !row.error)) row = await findRow(tenant, id);
     const base = rowView(row);
     if (status === 'running') {
       if (query?.phase === 'cancelling' || row.status === 'cancelling') status = 'cancelling';
