@@ -48,7 +48,10 @@ for (const c of engineCases) {
       const client = api.deps.temporal.client;
       const runs: string[] = [];
       for await (const w of client.workflow.list({ query: `WorkflowId = '${body.id}'` })) runs.push(w.status.name);
-      assert.equal(runs.filter((s) => s === 'CONTINUED_AS_NEW').length, 5, JSON.stringify(runs));
+      // At least one continue-as-new per 1,000 shards; one more when Temporal suggests it earlier (a run
+      // whose history grew with many small workflow tasks, as on a loaded machine), never unbounded.
+      const cans = runs.filter((s) => s === 'CONTINUED_AS_NEW').length;
+      assert.ok(cans >= 5 && cans <= 10, JSON.stringify(runs));
       assert.equal(runs.filter((s) => s === 'COMPLETED').length, 1);
       const last = await client.workflow.getHandle(body.id).fetchHistory();
       assert.ok(last.events!.length < 10_000, `last run has ${last.events!.length} events`);
