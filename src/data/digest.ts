@@ -262,13 +262,7 @@ export class TableDigest {
         o += 1;
       } else if (type === 'int64' || type === 'timestamp') {
         if (!(data instanceof Float64Array)) throw new Error(`digest: column ${schema[col].name} is not a Float64Array`);
-        for (let i = 0; i < m; i++) {
-          const q = i * nw + o;
-          const x = data[off + i];
-          if (nulls?.[off + i]) (wm[q] = NULL_LO), (wm[q + 1] = NULL_HI);
-          else if (Number.isSafeInteger(x)) (wm[q] = x | 0), (wm[q + 1] = Math.floor(x / TWO32) | 0);
-          else throw new Error(`digest: column ${schema[col].name}: ${x} is not a safe integer`);
-        }
+        int64Words(schema[col].name, data, off, m, nulls, wm, o, nw);
         o += 2;
       } else if (type === 'bool') {
         if (!(data instanceof Uint8Array)) throw new Error(`digest: column ${schema[col].name} is not a Uint8Array`);
@@ -279,7 +273,7 @@ export class TableDigest {
         for (let i = 0; i < m; i++) {
           let u = (off + i) * UUID_BYTES;
           const q = i * nw + o;
-          for (let k = 0; k < 4; k++, u += 4) wm[q + k] = (data[u] << 24) | (data[u + 1] << 16) | (data[u + 2] << 8) | data[u + 3];
+          for (let k = 0; k < 4; k++, u += 4) wm[q + k] = uuidWord(data, u);
         }
         o += 4;
       } else if (type === 'float64') {
@@ -367,7 +361,7 @@ export class TableDigest {
         this.words2(m);
       } else if (type === 'int64' || type === 'timestamp') {
         if (!(data instanceof Float64Array)) throw new Error(`digest: column ${s.name} is not a Float64Array`);
-        this.int64Words(s, data, off, m, nulls);
+        int64Words(s.name, data, off, m, nulls, this.w, 0, 2);
         this.words2(m);
       } else if (type === 'bool') {
         if (!(data instanceof Uint8Array)) throw new Error(`digest: column ${s.name} is not a Uint8Array`);
@@ -394,22 +388,6 @@ export class TableDigest {
     this.l3 = s3;
   }
 
-  private int64Words(s: ColumnSchema, data: Float64Array, off: number, m: number, nulls: Uint8Array | undefined): void {
-    const w = this.w;
-    for (let i = 0; i < m; i++) {
-      const x = data[off + i];
-      if (nulls?.[off + i]) {
-        w[2 * i] = NULL_LO;
-        w[2 * i + 1] = NULL_HI;
-      } else if (Number.isSafeInteger(x)) {
-        w[2 * i] = x | 0;
-        w[2 * i + 1] = Math.floor(x / TWO32) | 0;
-      } else {
-        throw new Error(`digest: column ${s.name}: ${x} is not a safe integer`);
-      }
-    }
-  }
-
   private boolWords(data: Uint8Array, off: number, m: number, nulls: Uint8Array | undefined): void {
     const { a, b, c, d } = this;
     for (let i = 0; i < m; i++) {
@@ -430,7 +408,7 @@ export class TableDigest {
       }
       let o = (off + i) * UUID_BYTES;
       for (let k = 0; k < 4; k++, o += 4) {
-        mixRow(a, b, c, d, i, (data[o] << 24) | (data[o + 1] << 16) | (data[o + 2] << 8) | data[o + 3]);
+        mixRow(a, b, c, d, i, uuidWord(data, o));
       }
     }
   }
@@ -545,6 +523,22 @@ function floatWords(data: Float64Array, decimals: number | undefined, off: numbe
     for (let i = 0; i < m; i++) bitsWords(data[off + i], out, o + i * stride);
   }
   if (nulls) for (let i = 0; i < m; i++) if (nulls[off + i]) (out[o + i * stride] = NULL_LO), (out[o + i * stride + 1] = NULL_HI);
+}
+
+/** Two words per row of an int64 / timestamp column (64-bit two's complement: low, high) into out[o + i·stride], out[o + i·stride + 1]; a value that is not a safe integer throws. */
+function int64Words(name: string, data: Float64Array, off: number, m: number, nulls: Uint8Array | undefined, out: Int32Array, o: number, stride: number): void {
+  for (let i = 0; i < m; i++) {
+    const q = o + i * stride;
+    const x = data[off + i];
+    if (nulls?.[off + i]) (out[q] = NULL_LO), (out[q + 1] = NULL_HI);
+    else if (Number.isSafeInteger(x)) (out[q] = x | 0), (out[q + 1] = Math.floor(x / TWO32) | 0);
+    else throw new Error(`digest: column ${name}: ${x} is not a safe integer`);
+  }
+}
+
+/** The uuid bytes data[u, u + 4) as one word, read big-endian. */
+function uuidWord(data: Uint8Array, u: number): number {
+  return (data[u] << 24) | (data[u + 1] << 16) | (data[u + 2] << 8) | data[u + 3];
 }
 
 /** Two words per row of a string column (see hashString) into out[o + i·stride], out[o + i·stride + 1]. */

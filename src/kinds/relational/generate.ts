@@ -13,9 +13,9 @@ import { computeLayouts, parentsOf, type ChildLayout, type Layouts } from './lay
 import { createPermutation } from './permute.js';
 import {
   dayOf,
-  decimalsOf,
   layoutColumn,
   parsePattern,
+  patternRoom,
   secondOf,
   type RelationalSpec,
   type ResolvedColumn,
@@ -41,8 +41,7 @@ export function columnSchema(c: ResolvedColumn): ColumnSchema {
     case 'float':
     case 'normal':
     case 'lognormal': {
-      const d = decimalsOf(c);
-      return s('float64', d === undefined ? {} : { decimals: d });
+      return s('float64', c.decimals === undefined ? {} : { decimals: c.decimals });
     }
     case 'bool':
       return s('bool');
@@ -77,7 +76,7 @@ function u32s(key: number, ctx: RowContext, lane = 0): Uint32Array {
 const u53 = (cs: number, l: number) => ((laneU32(cs, l) >>> 5) * 67108864 + (laneU32(cs, l + 1) >>> 6) + 0.5) / 9007199254740992;
 
 function rounder(c: { decimals?: number }): (x: number) => number {
-  const d = decimalsOf(c);
+  const d = c.decimals;
   if (d === undefined) return (x) => x;
   const p = 10 ** d;
   return (x) => Math.round(x * p) / p;
@@ -269,7 +268,7 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
       }
       const template = Uint8Array.from(parts);
       const slots = radixes.length;
-      const room = radixes.reduce((n, r) => Math.min(n * r, Number.MAX_SAFE_INTEGER), 1);
+      const room = patternRoom(tokens);
       const perm = c.unique ? createPermutation(room, permKey) : undefined;
       const ALPHABET = Uint8Array.from('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', (ch) => ch.charCodeAt(0));
       const letter = radixes.map((r) => (r === 26 ? 10 : 0));

@@ -63,14 +63,6 @@ function* layoutSteps(parentRows: number, count: ChildCounter, fixed?: number): 
   return { parentRows, rows: total, offsets, count };
 }
 
-export function childLayout(parentRows: number, count: ChildCounter, fixed?: number): ChildLayout {
-  const steps = layoutSteps(parentRows, count, fixed);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
-}
-
 /**
  * Parent index of each child row in [start, end), into out[0 … end − start). Rows are in parent
  * order; the walk starts from the stride that holds `start`.

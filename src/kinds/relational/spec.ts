@@ -4,7 +4,7 @@
  * field with the API's dotted paths (`spec.tables.1.columns.3.table`).
  */
 import type { FieldError } from '../../engine/kind.js';
-import { IDENTIFIER, type ChildCount, type ColumnSpec, type RelationalSpecBody, type TableSpec } from './schema.js';
+import type { ChildCount, ColumnSpec, RelationalSpecBody, TableSpec } from './schema.js';
 
 export interface RelationalLimits {
   maxTables: number;
@@ -78,9 +78,6 @@ function withDefaults(c: ColumnSpec): ResolvedColumn {
       return { ...c, nullRate } as ResolvedColumn;
   }
 }
-
-/** A float column's `decimals`, or undefined when it keeps full precision. */
-export const decimalsOf = (c: { decimals?: number }) => c.decimals;
 
 /** One placeholder or literal of a pattern. */
 export type PatternToken = { literal: string } | { radix: 10 | 26 | 36 };
@@ -279,4 +276,3 @@ export function dependencyOrder(spec: RelationalSpec): number[] {
   return order;
 }
 
-export { IDENTIFIER };
