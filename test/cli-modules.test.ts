@@ -1,5 +1,5 @@
 /**
- * The CLI's modules load in any order: src/cli/keys.ts imported first (before cli.ts) used to hit
+ * The CLI's modules load in any order: src/cli/commands/keys.ts imported first (before cli.ts) used to hit
  * the cli.ts <-> keys.ts cycle and throw a ReferenceError. Each check runs in a fresh process, so
  * the import order is exactly the one written.
  */
@@ -21,9 +21,9 @@ async function fresh(code: string): Promise<string> {
 
 const url = (rel: string) => JSON.stringify(pathToFileURL(path.join(root, rel)).href);
 
-test('importing src/cli/keys.ts first works, and a usage error is still a UsageError', async () => {
+test('importing src/cli/commands/keys.ts first works, and a usage error is still a UsageError', async () => {
   const out = await fresh(`
-    const keys = await import(${url('src/cli/keys.ts')});
+    const keys = await import(${url('src/cli/commands/keys.ts')});
     const { UsageError } = await import(${url('src/cli/io.ts')});
     const cli = await import(${url('src/cli/cli.ts')});
     let caught;
@@ -44,7 +44,7 @@ test('importing src/cli/keys.ts first works, and a usage error is still a UsageE
 test('importing src/cli/cli.ts first works too', async () => {
   const out = await fresh(`
     const cli = await import(${url('src/cli/cli.ts')});
-    const keys = await import(${url('src/cli/keys.ts')});
+    const keys = await import(${url('src/cli/commands/keys.ts')});
     console.log(JSON.stringify({ usage: cli.USAGE.includes(keys.KEYS_USAGE) }));
   `);
   assert.deepEqual(JSON.parse(out), { usage: true });

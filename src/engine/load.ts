@@ -173,7 +173,7 @@ export async function finishLoad(sql: postgres.Sql, input: JobInput, tables: rea
 /**
  * A failed or cancelled job: its claims become `incomplete` and its tables say so in their comment.
  * The rows loaded so far stay (with their markers), so `resume` reloads nothing it already has.
- * (A later `DELETE /v1/jobs/{id}` would drop the claimed tables and delete claims and markers here.)
+ * (`DELETE /v1/jobs/{id}` then drops them: `releaseLoad`.)
  */
 export async function abandonLoad(sql: postgres.Sql, input: JobInput): Promise<void> {
   const out = input.output.postgres!;
@@ -186,4 +186,29 @@ export async function abandonLoad(sql: postgres.Sql, input: JobInput): Promise<v
     const [t] = await sql<{ ok: boolean }[]>`select to_regclass(${qualified(out.schema, table_name)}) is not null as ok`;
     if (t!.ok) await sql.unsafe(`COMMENT ON TABLE ${qualified(out.schema, table_name)} IS ${literal(`shardflow job ${input.jobId} incomplete`)}`);
   }
+}
+
+/**
+ * A deleted job (`DELETE /v1/jobs/{id}`, after its workflow has closed): the tables whose load it
+ * did not complete are dropped (half-written, and nothing can resume them now), its claims and part
+ * markers are deleted. Tables it loaded completely stay: they are the user's data, now unclaimed
+ * (a later job may replace them with `ifExists: "replace"`). Returns the tables dropped and kept.
+ */
+export async function releaseLoad(sql: postgres.Sql, jobId: string): Promise<{ dropped: string[]; kept: string[] }> {
+  const [ready] = await sql<{ ok: boolean }[]>`select to_regclass(${`${LOAD_SCHEMA}.claims`}) is not null as ok`;
+  if (!ready!.ok) return { dropped: [], kept: [] };
+  return sql.begin(async (tx) => {
+    const claims = await tx<{ schema_name: string; table_name: string; status: string }[]>`
+      select schema_name, table_name, status from ${tx(LOAD_SCHEMA)}.claims where job_id = ${jobId} order by schema_name, table_name for update`;
+    const drop = claims.filter((c) => c.status !== 'complete').map((c) => qualified(c.schema_name, c.table_name));
+    // One statement: foreign keys between the job's own tables do not block it (no CASCADE: a
+    // foreign table that references one of them makes this fail rather than lose its constraint).
+    if (drop.length) await tx.unsafe(`DROP TABLE IF EXISTS ${drop.join(', ')}`);
+    await tx`delete from ${tx(LOAD_SCHEMA)}.claims where job_id = ${jobId}`;
+    await tx`delete from ${tx(LOAD_SCHEMA)}.parts where job_id = ${jobId}`;
+    return {
+      dropped: drop,
+      kept: claims.filter((c) => c.status === 'complete').map((c) => qualified(c.schema_name, c.table_name)),
+    };
+  });
 }

@@ -144,3 +144,18 @@ export interface JobView {
   error?: { type: string; message: string } | null;
   links: Record<string, string>;
 }
+
+/** POST /v1/jobs/validate: what POST /v1/jobs would start, with nothing started or stored. */
+export function validatedJobSchema(kinds: KindRegistry) {
+  return z
+    .object({
+      kind: z.enum(kinds.names as [string, ...string[]]),
+      spec: z.record(z.string(), z.unknown()).openapi({ description: 'the normalised spec: every default filled in, as the job would record it' }),
+      output: z.record(z.string(), z.unknown()),
+      partitioning: z.record(z.string(), z.unknown()),
+      unit: z.enum(['rows', 'activities', 'patients']),
+      estimate: z.object({ rows: z.number(), seconds: z.number() }),
+      shards: z.number().int().openapi({ description: 'how many shards the job would be split into' }),
+    })
+    .openapi('ValidatedJob');
+}

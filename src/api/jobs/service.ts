@@ -3,11 +3,15 @@
  * workflow in Temporal (the truth while it runs). The API talks to these two and nothing else.
  */
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { jobs, type JobRow } from '../../db/schema.js';
+import { jobDir } from '../../engine/job-files.js';
+import { releaseLoad } from '../../engine/load.js';
 import { manifestFiles, readManifest } from '../../engine/manifest.js';
+import { openClient, type PostgresTargets } from '../../destinations/index.js';
 import { liveProgress } from '../../engine/progress.js';
 import { kindKey, rowsDoneKey, rowsTotalKey, tenantKey } from '../../engine/search-attributes.js';
 import type { JobInput, JobProgress, JobResultSummary, JobStatus, ShardState } from '../../engine/types.js';
@@ -24,6 +28,13 @@ export const TERMINAL: JobStatus[] = ['completed', 'failed', 'cancelled'];
 const ACTIVE: JobStatus[] = ['running', 'paused', 'cancelling'];
 /** How long a GET waits for the workflow's `progress` query before answering from Postgres. */
 const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
+/** How long DELETE waits for a running job's workflow to end its cancel (its shards stop at their next heartbeat). */
+export const DELETE_CANCEL_WAIT_MS = 60_000;
+
+/** The `estimate` of a job of `units` (rows, patients, activities). */
+export function estimateOf(units: number): { rows: number; seconds: number } {
+  return { rows: units, seconds: Math.round((units / ESTIMATED_UNITS_PER_SECOND) * 10) / 10 };
+}
 
 export function newJobId(): string {
   return `job-${Date.now().toString(36)}${randomBytes(5).toString('hex')}`;
@@ -159,7 +170,7 @@ export function createJobService(deps: ApiDeps) {
       await db.db.delete(jobs).where(eq(jobs.id, id));
       throw new ProblemError({ status: 503, detail: `Temporal did not accept the job: ${(err as Error).message}` });
     }
-    return { ...rowView(row!), estimate: { rows: job.units, seconds: Math.round((job.units / ESTIMATED_UNITS_PER_SECOND) * 10) / 10 } };
+    return { ...rowView(row!), estimate: estimateOf(job.units) };
   }
 
   async function describe(id: string): Promise<WorkflowExecutionDescription | undefined> {
@@ -276,7 +287,58 @@ export function createJobService(deps: ApiDeps) {
     return { ...v, status: 'cancelling' };
   }
 
-  return { create, view, list, pause, resume, cancel, findRow };
+  /** Resolves true once the workflow (following its continue-as-new runs) has closed, false after `ms`. */
+  async function closedWithin(id: string, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    const closed = client.workflow
+      .getHandle(id)
+      .result()
+      .then(
+        () => true,
+        () => true, // cancelled or failed: closed all the same
+      );
+    try {
+      return await Promise.race([closed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * DELETE: a job whose workflow still runs (running, paused, cancelling) is cancelled and awaited;
+   * then its load is released (tables it did not complete dropped, claims and markers deleted), its
+   * folder removed and, last, its row — so a DELETE that fails half-way can simply be repeated.
+   */
+  async function remove(tenant: Tenant, id: string, targets: PostgresTargets): Promise<void> {
+    const row = await findRow(tenant, id);
+    const d = await describe(id);
+    if (d?.status.name === 'RUNNING') {
+      await client.workflow
+        .getHandle(id)
+        .cancel()
+        .catch((err) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+      await db.db.update(jobs).set({ status: 'cancelling' }).where(and(eq(jobs.id, id), inArray(jobs.status, ['running', 'paused'])));
+      if (!(await closedWithin(id, DELETE_CANCEL_WAIT_MS))) {
+        throw ProblemError.conflict(`job ${id} is still cancelling after ${DELETE_CANCEL_WAIT_MS / 1000} s; DELETE it again once it is cancelled`);
+      }
+    }
+    const load = (row.output as JobInput['output'] | null)?.postgres;
+    if (load) {
+      const named = load.target === undefined ? undefined : openClient(targets.url(load.target), 1, 'shardflow-api-delete');
+      try {
+        await releaseLoad(named ?? db.sql, id);
+      } finally {
+        await named?.end({ timeout: 5 });
+      }
+    }
+    await rm(jobDir(config.dataDir, id), { recursive: true, force: true });
+    await db.db.delete(jobs).where(and(eq(jobs.id, id), eq(jobs.tenantId, tenant.tenantId)));
+  }
+
+  return { create, view, list, pause, resume, cancel, remove, findRow };
 }
 
 export type JobService = ReturnType<typeof createJobService>;

@@ -7,8 +7,8 @@ import { idempotentCreate } from '../idempotency.js';
 import { ProblemError, problemResponses, validationHook } from '../middleware/problem.js';
 import { IdParam } from '../params.js';
 import { olderThan, PageSchema, PaginationQuery, decodeCursor, toPage } from '../pagination.js';
-import { CONTRACT_KINDS, createJobSchema, jobSchema, type CreateJobBody } from '../jobs/schema.js';
-import { createJobService, rowView, TERMINAL } from '../jobs/service.js';
+import { CONTRACT_KINDS, createJobSchema, jobSchema, validatedJobSchema, type CreateJobBody } from '../jobs/schema.js';
+import { createJobService, estimateOf, rowView, TERMINAL } from '../jobs/service.js';
 import { normalizeJob } from '../jobs/validate.js';
 import { createPostgresTargets } from '../../destinations/index.js';
 import type { ApiDeps, AppEnv } from '../types.js';
@@ -32,6 +32,26 @@ function jobRoutes(deps: ApiDeps) {
       headers: z.object({ 'idempotency-key': z.string().optional() }),
     },
     responses: { 202: json(JobSchema, 'started'), 200: json(JobSchema, 'the job this Idempotency-Key already created'), ...problemResponses(400, 401, 409, 422, 503) },
+  });
+
+  const validateJob = createRoute({
+    method: 'post',
+    path: '/v1/jobs/validate',
+    tags,
+    summary: 'Check a job body as POST /v1/jobs would, and answer its normalised spec, size and estimate; nothing is started or stored',
+    request: { body: { content: { 'application/json': { schema: createJobSchema(deps.kinds) } }, required: true } },
+    responses: { 200: json(validatedJobSchema(deps.kinds), 'what the job would be'), ...problemResponses(400, 401, 422, 503) },
+  });
+
+  const deleteJob = createRoute({
+    method: 'delete',
+    path: '/v1/jobs/{id}',
+    tags,
+    summary:
+      'Delete a job: a running or paused one is cancelled first (waited for up to a minute, else 409); then its files and records are removed. ' +
+      'Tables of a Postgres load it did not complete are dropped; tables it loaded completely stay.',
+    request: { params: IdParam },
+    responses: { 204: { description: 'deleted' }, ...problemResponses(400, 401, 404, 409) },
   });
 
   const listJobs = createRoute({
@@ -76,7 +96,7 @@ function jobRoutes(deps: ApiDeps) {
     responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(400, 401, 404) },
   });
 
-  return { createJob, listJobs, getJob, transition, events };
+  return { createJob, validateJob, deleteJob, listJobs, getJob, transition, events };
 }
 
 export const SSE_INTERVAL_MS = 500;
@@ -93,7 +113,37 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
   const service = createJobService(deps);
   // URLs only (the API opens a connection to a named target just for the existing-table check).
   const targets = createPostgresTargets({ defaultUrl: deps.config.database.url, defaultSql: deps.db.sql, named: deps.config.postgresTargets });
-  const { createJob, listJobs, getJob, transition, events } = jobRoutes(deps);
+  const { createJob, validateJob, deleteJob, listJobs, getJob, transition, events } = jobRoutes(deps);
+
+  // A contract kind this server does not run is a 422 (zod receives the raw body as `data`), otherwise the default hook.
+  const jobBodyHook = ((result: Parameters<typeof validationHook>[0] & { data?: unknown }) => {
+    const refused = result.success ? undefined : unavailableKind(result.data, deps.kinds);
+    if (refused) throw refused;
+    return validationHook(result);
+  }) as never;
+
+  // Before /v1/jobs/{id}/… routes: "validate" is not a job id.
+  app.openapi(
+    validateJob,
+    async (c) => {
+      const body = c.req.valid('json') as unknown as CreateJobBody;
+      const job = await normalizeJob(body, c.get('tenant'), deps.kinds, deps.db.sql, targets);
+      const { input, units } = job;
+      return c.json(
+        {
+          kind: input.kind,
+          spec: input.spec,
+          output: input.output as unknown as Record<string, unknown>,
+          partitioning: input.partitioning as unknown as Record<string, unknown>,
+          unit: deps.kinds.get(input.kind).unit,
+          estimate: estimateOf(units),
+          shards: Math.ceil(units / input.partitioning.shardRows!),
+        },
+        200,
+      );
+    },
+    jobBodyHook,
+  );
 
   app.openapi(
     createJob,
@@ -106,12 +156,7 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
       if (out.replayed) return c.json(await service.view(tenant, out.row.id), 200);
       return c.json(out.created, 202);
     },
-    // The default hook, but a contract kind this server does not run is a 422 (zod receives the raw body as `data`).
-    ((result: Parameters<typeof validationHook>[0] & { data?: unknown }) => {
-      const refused = result.success ? undefined : unavailableKind(result.data, deps.kinds);
-      if (refused) throw refused;
-      return validationHook(result);
-    }) as never,
+    jobBodyHook,
   );
 
   app.openapi(listJobs, async (c) => {
@@ -127,6 +172,10 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
   });
 
   app.openapi(getJob, async (c) => c.json(await service.view(c.get('tenant'), c.req.valid('param').id), 200));
+  app.openapi(deleteJob, async (c) => {
+    await service.remove(c.get('tenant'), c.req.valid('param').id, targets);
+    return c.body(null, 204);
+  });
   app.openapi(transition('pause', 'Pause: no new shards start; running shards close their part and stop'), async (c) =>
     c.json(await service.pause(c.get('tenant'), c.req.valid('param').id), 202),
   );

@@ -1,8 +1,8 @@
 /** `shardflow keys create|list|revoke`. */
 import { parseArgs } from 'node:util';
-import { createApiKey, listApiKeys, revokeApiKey } from '../db/api-keys.js';
-import type { Db } from '../db/client.js';
-import { UsageError, type CliIo } from './io.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../../db/api-keys.js';
+import type { Db } from '../../db/client.js';
+import { UsageError, type CliIo } from '../io.js';
 
 export const KEYS_USAGE = `  keys create --name <name> [--tenant <id>] [--max-rows <n>] [--max-concurrent-jobs <n>] [--json]
       create an API key; prints its secret once (tenant defaults to "local")
