@@ -136,6 +136,7 @@ async function downloadFile(sf: ShardflowClient, jobId: string, f: JobFile, dest
         // A part left by something else (or a file replaced on the server): start over once.
         if (!restarted && attempt < MAX_ATTEMPTS) {
           restarted = true;
+          resumed = false;
           m.add(-f.bytes);
           continue;
         }
