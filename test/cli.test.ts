@@ -266,6 +266,27 @@ describe('flags, YAML, dry runs and errors', { skip: stackMissing }, () => {
     assert.match(down.stderr, /cannot reach the shardflow API at http:\/\/127\.0\.0\.1:9/);
   });
 
+  test('models fit a CSV, list and show it, and a trial job uses it by name', async () => {
+    const name = `cli-model-${process.pid}`;
+    const fit = await sf(['models', 'fit', path.join(root, 'data', 'pilot-vitals.csv'), '--group-by', 'VisitName,TreatmentArm', '--name', name, '--json']);
+    assert.equal(fit.code, 0, fit.stderr);
+    const model = JSON.parse(fit.stdout);
+    assert.equal(model.name, name);
+    assert.deepEqual(model.groupBy, ['VisitName', 'TreatmentArm']);
+    assert.equal(model.subjects, 240);
+    const listed = JSON.parse((await sf(['models', 'list', '--json'])).stdout).map((m: any) => m.name);
+    assert.ok(listed.includes(name) && listed.includes('pilot-vitals'));
+    assert.match((await sf(['models', 'show', name])).stdout, new RegExp(`${model.id}\\s+${name}`));
+    const dry = JSON.parse((await sf(['run', 'trial', '--method', 'bootstrap', '--n-per-arm', '100', '--model', name, '--dry-run', '--json'])).stdout);
+    assert.equal(dry.spec.model, model.id);
+    const again = await sf(['models', 'fit', path.join(root, 'data', 'pilot-vitals.csv'), '--name', name]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /409 .*name: already taken/);
+    const missing = await sf(['models', 'fit', path.join(work, 'nope.csv')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.csv: no such file/);
+  });
+
   test('the key comes from --key or SHARDFLOW_KEY; without one a secured API answers 401', async () => {
     const key = await createApiKey(secured.deps.db.db, { name: 'cli-test', tenantId: `cli-${process.pid}` });
     const none = await sf(['jobs', 'list'], { url: secured.url });

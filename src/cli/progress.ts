@@ -42,6 +42,8 @@ export interface Renderer {
   note(text: string): void;
   /** Clears the bar (before a question or the final line). */
   clear(): void;
+  /** While held (a question is on screen), updates are kept but not drawn. */
+  hold(on: boolean): void;
 }
 
 export function createRenderer(io: CliIo, opts: { json: boolean; label: string; now?: () => number }): Renderer {
@@ -50,6 +52,7 @@ export function createRenderer(io: CliIo, opts: { json: boolean; label: string; 
   let drawn = false;
   let last: { key: string; tenth: number; at: number } | undefined;
   let lastSnapshot: ProgressSnapshot | undefined;
+  let held = false;
 
   const draw = (p: ProgressSnapshot) => {
     const width = Math.max(40, Math.min(io.columns?.() ?? 100, 160));
@@ -67,6 +70,7 @@ export function createRenderer(io: CliIo, opts: { json: boolean; label: string; 
   return {
     progress(p) {
       lastSnapshot = p;
+      if (held) return;
       if (opts.json) {
         io.out(JSON.stringify({ event: 'progress', ...p }));
         return;
@@ -90,5 +94,9 @@ export function createRenderer(io: CliIo, opts: { json: boolean; label: string; 
       if (tty && lastSnapshot) draw(lastSnapshot);
     },
     clear,
+    hold(on) {
+      held = on;
+      if (!on && tty && lastSnapshot) draw(lastSnapshot);
+    },
   };
 }

@@ -54,6 +54,7 @@ export async function watchJob(sf: ShardflowClient, id: string, io: CliIo, opts:
   const sigint = () => {
     if (asking) return;
     asking = true;
+    render.hold(true);
     render.clear();
     void onInterrupt(io, sf, id)
       .then((what) => {
@@ -63,7 +64,10 @@ export async function watchJob(sf: ShardflowClient, id: string, io: CliIo, opts:
         } else if (what === 'cancel') render.note(`cancel requested for ${id}; waiting for it to stop`);
       })
       .catch((err) => render.note(`could not cancel: ${(err as Error).message}`))
-      .finally(() => (asking = false));
+      .finally(() => {
+        asking = false;
+        render.hold(false);
+      });
   };
   if (opts.handleSigint) process.on('SIGINT', sigint);
   try {
