@@ -567,7 +567,7 @@ test('a running job with no worker: GET answers promptly; pause, pause again, re
   assert.ok(Date.now() - t0 < 30_000, `the whole sequence took ${Date.now() - t0} ms`);
 });
 
-test("another tenant's job is a 404 for GET, pause, resume, cancel, events and files", { skip: stackMissing }, async () => {
+test("another tenant's job is a 404 for GET, pause, resume, cancel, DELETE, events and files", { skip: stackMissing }, async () => {
   const owner = await newTenant();
   const stranger = await newTenant();
   const job = await completedJob(owner, { nPerArm: 5 });
@@ -575,10 +575,38 @@ test("another tenant's job is a 404 for GET, pause, resume, cancel, events and f
   for (const action of ['pause', 'resume', 'cancel']) {
     await assertProblem(await stranger.api.request(`/v1/jobs/${job.id}/${action}`, { method: 'POST' }), 404);
   }
+  await assertProblem(await stranger.api.request(`/v1/jobs/${job.id}`, { method: 'DELETE' }), 404);
   await assertProblem(await stranger.api.request(`/v1/jobs/${job.id}/events`), 404);
   await assertProblem(await stranger.api.request(`/v1/jobs/${job.id}/files`), 404);
   await assertProblem(await stranger.api.request(`/v1/jobs/${job.id}/files/manifest.json`), 404);
   await assertProblem(await stranger.api.request('/v1/jobs/job-doesnotexist'), 404);
-  // The owner still sees it, unchanged.
+  // The owner still sees it, unchanged, and its files are all there.
   assert.equal((await getJob(owner.api, job.id)).status, 'completed');
+  assert.equal((await owner.api.request(`/v1/jobs/${job.id}/files/manifest.json`)).status, 200);
+});
+
+test('POST /v1/jobs/validate answers what POST /v1/jobs would start, and stores and starts nothing', { skip: stackMissing }, async () => {
+  const t = await newTenant();
+  const count = async () => ((await (await t.api.request('/v1/jobs?limit=500')).json()) as any).items.length as number;
+  const before = await count();
+  const ok = await t.api.request('/v1/jobs/validate', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'trial', spec: { method: 'rules', nPerArm: 3000, visits: ['Baseline', 'Week 12'] }, partitioning: { shardRows: 5000 } }),
+  });
+  assert.equal(ok.status, 200);
+  const v = (await ok.json()) as any;
+  assert.equal(v.kind, 'trial');
+  assert.equal(v.unit, 'rows');
+  assert.deepEqual(v.estimate.rows, 12_000);
+  assert.equal(v.shards, 3);
+  assert.equal(v.partitioning.shardRows, 5000);
+  assert.ok(Number.isInteger(v.spec.seed), 'the normalised spec records a seed');
+  assert.deepEqual(v.output, { format: 'parquet', compression: 'zstd' });
+  const bad = await t.api.request('/v1/jobs/validate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'trial', spec: { method: 'mvn', nPerArm: -1 } }) });
+  const problem = await assertProblem(bad, 400);
+  assert.equal(problem.errors![0]!.path, 'spec.nPerArm');
+  const unavailable = await t.api.request('/v1/jobs/validate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'patients', spec: {} }) });
+  assert.equal((await assertProblem(unavailable, 422)).errors![0]!.path, 'kind');
+  assert.equal(await count(), before);
 });

@@ -29,6 +29,8 @@ const S1 = `exp_load_a_${tag}`;
 const S2 = `exp_load_b_${tag}`;
 const S3 = `exp_load_c_${tag}`;
 const S4 = `exp_load_d_${tag}`;
+const S5 = `exp_load_e_${tag}`;
+const S6 = `exp_load_f_${tag}`;
 const SOURCE = `ledger_load_src_${tag}`;
 /** Shard 1 of jobs whose id is in here waits for a cancel on its first attempt. */
 const holdShard1 = new Set<string>();
@@ -68,8 +70,8 @@ after(async () => {
   await worker?.stop();
   await api?.close();
   if (own) {
-    for (const s of [S1, S2, S3, S4]) await own.unsafe(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-    await own`delete from shardflow_load.claims where schema_name = any(${[S1, S2, S3, S4]})`.catch(() => undefined);
+    for (const s of [S1, S2, S3, S4, S5, S6]) await own.unsafe(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    await own`delete from shardflow_load.claims where schema_name = any(${[S1, S2, S3, S4, S5, S6]})`.catch(() => undefined);
     await own`delete from shardflow_load.parts where job_id = any(${jobIds})`.catch(() => undefined);
     await own.unsafe(`DROP TABLE IF EXISTS ${SOURCE}`);
     await dropLoadBookkeepingIfEmpty(own);
@@ -249,4 +251,40 @@ test('cancel mid-load: claims incomplete, tables commented; resume loads the res
   }
   const after = await own`select status from shardflow_load.claims where schema_name = ${S4}`;
   assert.deepEqual(after.map((x) => x.status), ['complete']);
+});
+
+test('DELETE: a completed load keeps its tables (unclaimed); a cancelled one has its tables dropped; claims, markers, files and row go', { skip: stackMissing }, async () => {
+  const regclass = async (q: string) => (await own`select to_regclass(${q}) is not null as ok`)[0]!.ok as boolean;
+  // completed
+  const { body } = await post(trialJob(500, { schema: S5 }));
+  assert.equal((await waitForJob(api, body.id, isDone)).status, 'completed');
+  const del = await api.request(`/v1/jobs/${body.id}`, { method: 'DELETE' });
+  assert.equal(del.status, 204);
+  assert.equal(await del.text(), '');
+  assert.equal((await api.request(`/v1/jobs/${body.id}`)).status, 404);
+  assert.equal(await fs.access(path.join(dataDir, 'jobs', body.id)).then(() => true, () => false), false, 'the job folder is gone');
+  assert.ok(await regclass(`${S5}.vitals`), 'a completely loaded table stays');
+  const [{ n }] = await own.unsafe(`select count(*)::int as n from ${S5}.vitals`);
+  assert.equal(n, 4000);
+  assert.equal((await own`select count(*)::int as n from shardflow_load.claims where job_id = ${body.id}`)[0]!.n, 0);
+  assert.equal((await own`select count(*)::int as n from shardflow_load.parts where job_id = ${body.id}`)[0]!.n, 0);
+  // unclaimed: another job may replace it (and without replace it is refused as an existing table)
+  const refused = await post(trialJob(500, { schema: S5 }));
+  assert.equal(refused.status, 422);
+  assert.match(refused.body.errors[0].message, /already exists/);
+  const replaced = await post(trialJob(500, { schema: S5, ifExists: 'replace' }));
+  assert.equal(replaced.status, 202);
+  assert.equal((await waitForJob(api, replaced.body.id, isDone)).status, 'completed');
+
+  // cancelled mid-load: DELETE drops what it half-loaded
+  const c = await post({ ...trialJob(1000, { schema: S6 }, 12), partitioning: { shardRows: 2000, maxParallelShards: 1 } });
+  holdShard1.add(c.body.id);
+  await waitForJob(api, c.body.id, (j) => j.progress?.shards?.completed >= 1 || isDone(j));
+  assert.ok(await regclass(`${S6}.vitals`));
+  const d2 = await api.request(`/v1/jobs/${c.body.id}`, { method: 'DELETE' });
+  assert.equal(d2.status, 204, await d2.clone().text());
+  assert.equal(await regclass(`${S6}.vitals`), false, 'the half-loaded table is dropped');
+  assert.equal((await own`select count(*)::int as n from shardflow_load.claims where job_id = ${c.body.id}`)[0]!.n, 0);
+  assert.equal((await own`select count(*)::int as n from shardflow_load.parts where job_id = ${c.body.id}`)[0]!.n, 0);
+  assert.equal((await api.request(`/v1/jobs/${c.body.id}`, { method: 'DELETE' })).status, 404);
 });
