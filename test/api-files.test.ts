@@ -296,6 +296,32 @@ test("names outside the job's own folder are 404s, even when the file exists", {
   assert.equal((await api.request(`/v1/jobs/${other.id}/files/manifest.json`)).status, 200);
 });
 
+test('symbolic links in a job folder are never followed: links to folders and files outside (and inside) are 404s and are not listed', { skip: stackMissing }, async () => {
+  const { parquet, other } = await jobs;
+  const dir = path.join(dataDir, 'jobs', parquet.id);
+  const base = `/v1/jobs/${parquet.id}/files`;
+  const made = [path.join(dir, 'etcdir'), path.join(dir, 'passwd'), path.join(dir, 'othermanifest.json'), path.join(dir, 'vitals', 'part-link.parquet'), path.join(dir, 'stray.txt')];
+  const part = parquet.manifest.tables[0].files[0].name as string;
+  try {
+    await fs.symlink('/etc', made[0]!);
+    await fs.symlink('/etc/passwd', made[1]!);
+    await fs.symlink(path.join(dataDir, 'jobs', other.id, 'manifest.json'), made[2]!);
+    await fs.symlink(path.join(dir, part), made[3]!); // a link to a file of the job itself
+    await fs.writeFile(made[4]!, 'not a file of the job'); // a regular file the manifest does not list
+    for (const name of ['etcdir/passwd', 'etcdir/hostname', 'passwd', 'othermanifest.json', 'vitals/part-link.parquet', 'stray.txt']) {
+      const res = await api.request(`${base}/${name}`);
+      const text = await res.text();
+      assert.equal(res.status, 404, `${name}: ${res.status}`);
+      assert.ok(!text.includes('root:') && !text.includes('"manifestVersion"'), name);
+    }
+    const listed = ((await (await api.request(`${base}?limit=500`)).json()) as any).items.map((f: any) => f.name);
+    for (const name of ['etcdir/passwd', 'passwd', 'othermanifest.json', 'vitals/part-link.parquet', 'stray.txt']) assert.ok(!listed.includes(name), name);
+    assert.equal((await api.request(`${base}/${part}`)).status, 200, 'the real part is still served');
+  } finally {
+    for (const f of made) await fs.rm(f, { force: true });
+  }
+});
+
 test('CSV output: header + rows per part, parsed values, text/csv', { skip: stackMissing }, async () => {
   const { csv } = await jobs;
   const files = csv.manifest.tables[0].files as Array<{ name: string; rows: number; sha256: string }>;

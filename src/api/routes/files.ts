@@ -56,6 +56,25 @@ export function resolveJobFile(jobDirectory: string, name: string): string {
 }
 
 /**
+ * A name the files route may serve: `resolveJobFile`'s checks, then no symbolic link anywhere on
+ * the way (each component is lstat'ed) and a real path inside the job's real folder — so a link
+ * placed in a job's folder, to a file or a folder outside it, is a 404 like any unknown name.
+ */
+export async function servableFile(jobDirectory: string, name: string): Promise<string> {
+  const full = resolveJobFile(jobDirectory, name);
+  const missing = () => ProblemError.notFound(`no file ${name}`);
+  let at = jobDirectory;
+  for (const part of name.split('/')) {
+    at = path.join(at, part);
+    const st = await fs.lstat(at).catch(() => undefined);
+    if (!st || st.isSymbolicLink()) throw missing();
+  }
+  const [realDir, realFile] = await Promise.all([fs.realpath(jobDirectory).catch(() => undefined), fs.realpath(full).catch(() => undefined)]);
+  if (!realDir || !realFile || !realFile.startsWith(realDir + path.sep)) throw missing();
+  return realFile;
+}
+
+/**
  * One byte range, 'invalid' (416) when it cannot be satisfied, undefined (ignore the header and send
  * the whole file, as RFC 9110 §14.2 allows) for what is not supported: other units, several ranges.
  */
@@ -113,9 +132,10 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): voi
     const q = c.req.valid('query');
     const cursor = q.cursor ? decodeCursor(q.cursor, FilePosition) : null;
     await service.findRow(c.get('tenant'), id);
-    const names = (await walk(dirOf(id))).sort(compareFileNames);
-    const from = cursor ? names.findIndex((n) => compareFileNames(n, cursor.name) > 0) : 0;
     const known = await manifestFiles(id);
+    // Once there is a manifest, the job's files are what it lists (and itself).
+    const names = (await walk(dirOf(id))).filter((n) => !known.size || n === MANIFEST || known.has(n)).sort(compareFileNames);
+    const from = cursor ? names.findIndex((n) => compareFileNames(n, cursor.name) > 0) : 0;
     const items: FileEntry[] = [];
     // limit + 1 entries: the extra one only says there is a next page.
     for (let i = from < 0 ? names.length : from; i < names.length && items.length <= q.limit; i++) {
@@ -135,10 +155,13 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): voi
     if (!IdParam.safeParse({ id }).success) throw ProblemError.notFound(`no job ${JSON.stringify(id)}`);
     await service.findRow(c.get('tenant'), id);
     const name = c.req.param('name');
-    const file = resolveJobFile(dirOf(id), name);
+    const file = await servableFile(dirOf(id), name);
     const st = await fs.stat(file).catch(() => undefined);
     if (!st?.isFile()) throw ProblemError.notFound(`no file ${name}`);
-    const sha = (await manifestFiles(id)).get(name)?.sha256;
+    const listed = await manifestFiles(id);
+    // Once the job has a manifest, only what it lists (and the manifest itself) is a file of the job.
+    if (listed.size && name !== MANIFEST && !listed.has(name)) throw ProblemError.notFound(`no file ${name}`);
+    const sha = listed.get(name)?.sha256;
     const etag = sha ? `"${sha}"` : `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
     const headers: Record<string, string> = {
       ETag: etag,
