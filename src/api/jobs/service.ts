@@ -7,7 +7,7 @@ import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@tempo
 import { defaultPayloadConverter } from '@temporalio/common';
 import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { jobs, type JobRow } from '../../db/schema.js';
-import { manifestFiles, readManifest } from '../../engine/manifest.js';
+import { manifestFiles, readManifest, type Manifest } from '../../engine/manifest.js';
 import { liveProgress } from '../../engine/progress.js';
 import { kindKey, rowsDoneKey, rowsTotalKey, tenantKey } from '../../engine/search-attributes.js';
 import type { JobInput, JobProgress, JobResultSummary, JobStatus, ShardState } from '../../engine/types.js';
@@ -54,6 +54,12 @@ export function rowView(row: JobRow): JobView {
     error: (row.error as JobView['error']) ?? null,
     links: jobLinks(row.id),
   };
+}
+
+/** What a kind adds to a completed job's result (the manifest's `kindResult.summary`, e.g. trial's quality summary). */
+function kindSummary(m: Manifest): { summary?: Record<string, unknown> } {
+  const summary = m.kindResult?.summary;
+  return summary && typeof summary === 'object' ? { summary: summary as Record<string, unknown> } : {};
 }
 
 /** The job status a workflow execution status stands for (a job that continued as new still runs). */
@@ -216,7 +222,7 @@ export function createJobService(deps: ApiDeps) {
     const out: JobView = { ...base, status, progress };
     if (status === 'completed' && base.result) {
       const manifest = await readManifest(config.dataDir, id).catch(() => undefined);
-      out.result = { ...base.result, files: manifest ? manifestFiles(manifest) : [] };
+      out.result = { ...base.result, files: manifest ? manifestFiles(manifest) : [], ...(manifest ? kindSummary(manifest) : {}) };
     }
     if (status === 'failed' && !out.error) out.error = { type: d.status.name, message: `workflow ${d.status.name.toLowerCase()}` };
     if (status !== row.status && TERMINAL.includes(status)) {
@@ -236,6 +242,14 @@ export function createJobService(deps: ApiDeps) {
       .where(and(...conds))
       .orderBy(desc(jobs.createdAt), desc(jobs.id))
       .limit(q.limit + 1);
+  }
+
+  /** A row of GET /v1/jobs: as rowView, with a completed job's files from its manifest (as GET /v1/jobs/{id} lists them). */
+  async function listView(row: JobRow): Promise<JobView> {
+    const v = rowView(row);
+    if (row.status !== 'completed' || !v.result) return v;
+    const manifest = await readManifest(config.dataDir, row.id).catch(() => undefined);
+    return manifest ? { ...v, result: { ...v.result, files: manifestFiles(manifest), ...kindSummary(manifest) } } : v;
   }
 
   async function pause(tenant: Tenant, id: string): Promise<JobView> {
@@ -276,7 +290,7 @@ export function createJobService(deps: ApiDeps) {
     return { ...v, status: 'cancelling' };
   }
 
-  return { create, view, list, pause, resume, cancel, findRow };
+  return { create, view, list, listView, pause, resume, cancel, findRow };
 }
 
 export type JobService = ReturnType<typeof createJobService>;

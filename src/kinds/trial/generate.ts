@@ -25,7 +25,8 @@
  */
 import { STREAMS, fillNormals4, intBelow, keyState, normal4Lane, normalCdf, normalPdf, u32, uniform53, uniformFromU32 } from '../../data/rng.js';
 import type { Batch, ColumnSchema, TableGenerator } from '../../data/batch.js';
-import { CLINICAL_RANGES, VITALS, type TrialModel } from './model.js';
+import { CLINICAL_RANGES, VITALS, rulesModel, type TrialModel } from './model.js';
+import { qualityReport, type TrialStats } from './quality.js';
 import { KERNEL_ROWS, trialKernel } from './kernel.js';
 import { applyMap, cdfDiff, roundedTnMean, solveLocation, tnFromUniform, tnMap, type TnMap } from './truncated.js';
 import { TRIAL_TABLE, checkTrialSpec, type ResolvedTrialSpec } from './spec.js';
@@ -260,8 +261,19 @@ export function effectReach(spec: ResolvedTrialSpec, model: TrialModel): { min: 
   const last = 2 * (V - 1);
   const achieved = plan[last].expected[0] - plan[last + 1].expected[0];
   let worstMiss = 0;
-  for (const c of plan) for (let k = 0; k < 4; k++) worstMiss = Math.max(worstMiss, Math.abs(c.expected[k] - c.target[k]) || Infinity);
+  for (const c of plan) for (let k = 0; k < 4; k++) {
+      const miss = Math.abs(c.expected[k] - c.target[k]);
+      worstMiss = Math.max(worstMiss, Number.isNaN(miss) ? Infinity : miss);
+    }
   return { min, max, achieved, worstMiss };
+}
+
+/** The quality report of a job's data (quality.ts) from its merged sums. */
+export function trialQuality(spec: ResolvedTrialSpec, model: TrialModel, stats: TrialStats) {
+  const m = spec.method === 'rules' ? rulesModel(spec.visits, spec.arms) : model;
+  const plan = trialPlan(spec, m);
+  const sd = plan.map((c) => m.groups[groupIndex(m, c.visit, c.arm)].sd);
+  return qualityReport(stats, plan, sd, spec.arms, spec.targetEffect);
 }
 
 /**
