@@ -102,7 +102,7 @@ test('GET /files lists manifest.json first and every part with rows, bytes and s
   assert.ok(parts.length >= 3, `expected several parts, got ${parts.length}`);
   assert.deepEqual(
     list.items.map((f) => f.name),
-    ['manifest.json', ...parts.map((p) => p.name)],
+    ['manifest.json', 'quality.json', ...parts.map((p) => p.name)],
   );
   const manifestStat = await fs.stat(path.join(dataDir, 'jobs', parquet.id, 'manifest.json'));
   assert.equal(list.items[0]!.bytes, manifestStat.size);

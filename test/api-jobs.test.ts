@@ -472,10 +472,19 @@ test('a completed job: progress at 100 %, result and files as in the manifest; t
   const table = manifest.tables[0];
   assert.deepEqual(
     job.result.files,
-    table.files.map((f: any) => ({ name: f.name, rows: f.rows, bytes: f.bytes, sha256: f.sha256 })),
+    [...table.files, ...manifest.files].map((f: any) => ({ name: f.name, rows: f.rows, bytes: f.bytes, sha256: f.sha256 })),
   );
-  assert.ok(job.result.files.length >= shards, 'at least one part per shard');
+  assert.ok(job.result.files.length >= shards + 1, 'at least one part per shard, and quality.json');
   assert.equal(job.result.files.reduce((n: number, f: any) => n + f.rows, 0), rows);
+  // quality.json beside the data, summarised in the result (issue 13).
+  assert.deepEqual(manifest.files.map((f: any) => f.name), ['quality.json']);
+  const quality = JSON.parse(await fs.readFile(path.join(dataDir, 'jobs', job.id, 'quality.json'), 'utf8'));
+  assert.equal(quality.cells.length, 8);
+  assert.equal(quality.cells.reduce((n: number, c: any) => n + c.n, 0), rows);
+  assert.equal(job.result.summary.quality, 'quality.json');
+  assert.equal(job.result.summary.rowsWithDbpNotBelowSbp, 0);
+  assert.deepEqual(job.result.summary.effect, quality.summary.effect);
+  assert.ok(!Object.keys(manifest.totals ?? {}).some((k) => k.startsWith('trial.q.')), 'the quality sums stay out of the manifest totals');
 
   // The manifest: spec, seed, columns, rows, files (checked against the bytes on disk), digest.
   assert.equal(manifest.jobId, job.id);
@@ -506,6 +515,8 @@ test('a completed job: progress at 100 %, result and files as in the manifest; t
   const m2 = await readManifest(dataDir, again.id);
   assert.notEqual(m2.tables[0].files.length, table.files.length);
   assert.equal(m2.tables[0].digest, table.digest);
+  // The quality report is the same for any shard size (exact integer sums).
+  assert.equal(await fs.readFile(path.join(dataDir, 'jobs', again.id, 'quality.json'), 'utf8'), await fs.readFile(path.join(dataDir, 'jobs', job.id, 'quality.json'), 'utf8'));
   const reseeded = await completedJob(tenant, { nPerArm, seed: 43 }, { partitioning: { shardRows: 500 } });
   assert.notEqual((await readManifest(dataDir, reseeded.id)).tables[0].digest, table.digest);
 
@@ -518,6 +529,9 @@ test('a completed job: progress at 100 %, result and files as in the manifest; t
   const listed = ((await (await tenant.api.request('/v1/jobs?status=completed&limit=500')).json()) as { items: any[] }).items.find((j) => j.id === job.id);
   assert.equal(listed?.status, 'completed');
   assert.equal(listed?.result?.rows, rows);
+  // …and the same files and summary as GET /v1/jobs/{id} (issue 13: the list showed files: []).
+  assert.deepEqual(listed?.result?.files, job.result.files);
+  assert.deepEqual(listed?.result?.summary, job.result.summary);
 });
 
 test('transitions that make no sense on a completed job are 409 problems', { skip: stackMissing }, async () => {

@@ -1,7 +1,7 @@
 /**
  * Pins the generated values: SHA-256 of every decoded row (strings, integers, float bits) and the
- * table digest, for each method, captured from the generator before any speed work. A faster
- * generator or digest must leave these unchanged.
+ * table digest, for each method. A faster generator or digest must leave these unchanged. Re-pinned
+ * (deliberately) for issue 13: values are sampled from truncated normals instead of clamped.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -37,17 +37,17 @@ function fingerprint(gen: TableGenerator, start: number, end: number, batchRows:
 
 const CASES: { name: string; spec: Partial<TrialSpec>; start: number; end: number; batch: number; sha: string; digest: string }[] = [
   { name: 'mvn 1M', spec: { method: 'mvn', nPerArm: 125_000, seed: 20240601 }, start: 0, end: 1_000_000, batch: 65_536, 
-    sha: '876fd1e369816891ca187e3037c310a8', digest: 'sf1-8d5a6b31200b60eb2b079e6159441d2f' },
+    sha: '49c4e1dc6492350f30db18d6743919d7', digest: 'sf1-68c21912aeb91eab937cc92db9775358' },
   { name: 'mvn odd batches', spec: { method: 'mvn', nPerArm: 125_000, seed: 20240601 }, start: 3, end: 200_003, batch: 7_919, 
-    sha: 'e2f7d97c89e9870f90bfc40843470f13', digest: 'sf1-ef8e3f32a285478cf9441efa1e572639' },
+    sha: 'a827957c75f15f620bb02757b8037820', digest: 'sf1-68c1a1918ecbe02766d5bb502e6a0742' },
   { name: 'mvn 100M tail, 8-digit IDs', spec: { method: 'mvn', nPerArm: 12_500_000, seed: 20240601 }, start: 99_800_001, end: 100_000_000, batch: 65_536, 
-    sha: '4432721f1ba3effc8a07db4f1a9b6c3d', digest: 'sf1-4de9f0ef29bbad4e32b8a21d3ac7cce8' },
+    sha: 'c8f7b88ad49cdda53e0f2d1b281e640f', digest: 'sf1-09a7765a68ec72cf692c88fd6a931207' },
   { name: 'mvn extreme effect, 3 visits', spec: { method: 'mvn', nPerArm: 40_000, seed: 2 ** 40 + 17, targetEffect: -60, visits: ['Baseline', 'Week 4', 'Week 12'] }, start: 0, end: 240_000, batch: 65_536, 
-    sha: 'b303738705bb193761634ceb3eb97630', digest: 'sf1-a626e54f638ede09604f2dc78f6899ed' },
+    sha: 'c7fd1f0e92a5a9f30449f702c8aa6b55', digest: 'sf1-38e83127ee4099f441a28f67688d0e41' },
   { name: 'bootstrap', spec: { method: 'bootstrap', nPerArm: 50_000, seed: 7 }, start: 0, end: 400_000, batch: 65_536, 
-    sha: 'a5eef15e3fae45bb067d8d765b148af8', digest: 'sf1-cf16ad402fc48aac9c98191fd0c2e761' },
+    sha: 'cd7ea2a4cd614782f409185aaaee4755', digest: 'sf1-a0f9573cd7de56c4cfbe1f01f7c3b756' },
   { name: 'rules', spec: { method: 'rules', nPerArm: 50_000, seed: 7 }, start: 0, end: 400_000, batch: 65_536, 
-    sha: 'a4164abe1913cb6bf8986d322f43fe0f', digest: 'sf1-7824b96b3c7f57d841ff6258a6e4cd98' },
+    sha: 'f7650030a042a17b465033a836f9e45f', digest: 'sf1-0aea050123a060173a3c2a6bcd70a143' },
 ];
 
 for (const c of CASES) {

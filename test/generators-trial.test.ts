@@ -9,19 +9,18 @@ import {
   TRIAL_DEFAULTS,
   VITALS,
   checkTrialSpec,
-  clampedNormalMean,
-  clampedNormalMoments,
   createTrialTable,
   fitModel,
   parseVitalsCsv,
   resolveTrialSpec,
   rulesModel,
   trialGenerator,
-  trialShifts,
+  trialPlan,
   type ResolvedTrialSpec,
   type TrialModel,
 } from '../src/kinds/trial/lib.js';
 import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/kinds/trial/pilot.js';
+import { cdfDiff } from '../src/kinds/trial/truncated.js';
 import { stringAt, type Batch, type StringColumn, type TableGenerator } from '../src/data/batch.js';
 
 const pilotCsv = readFileSync(PILOT_VITALS_CSV_PATH, 'utf8');
@@ -165,7 +164,7 @@ test('mvn fidelity: group means and covariances, subject correlation across visi
   const spec = resolveTrialSpec({ method: 'mvn', nPerArm, seed: 777 });
   const gen = createTrialTable(spec, pilot);
   const c = columns(gen);
-  const shifts = trialShifts(spec, pilot);
+  const plan = trialPlan(spec, pilot);
   for (let v = 0; v < 4; v++)
     for (let a = 0; a < 2; a++) {
       const g = pilot.groups[v * 2 + a];
@@ -173,13 +172,14 @@ test('mvn fidelity: group means and covariances, subject correlation across visi
       assert.equal(m.n, nPerArm);
       VITALS.forEach((name, k) => {
         const r = CLINICAL_RANGES[name];
-        const mu = g.mean[k] + (k === 0 && a === 0 ? shifts[v] : 0);
-        const expected = clampedNormalMean(mu, g.sd[k], r.min, r.max); // clamping moves means slightly
-        const tol = 4 * (g.sd[k] / Math.sqrt(m.n)) + 0.02 * g.sd[k];
+        // Means: the plan's target (the model's mean, SBP and DBP of Active moved for the effect), within 4 SE.
+        const expected = plan[v * 2 + a].target[k];
+        assert.equal(plan[v * 2 + a].target[k], a === 1 || k >= 2 ? g.mean[k] : plan[v * 2 + a].target[k]);
+        const tol = 4 * (g.sd[k] / Math.sqrt(m.n));
         assert.ok(Math.abs(m.mean[k] - expected) < tol, `${g.visit}/${g.arm} ${name}: mean ${m.mean[k]} vs ${expected}`);
-        // Variances: the clamped normal's, plus rounding (step² / 12); sampling SE ≈ 0.63 %.
+        // Variances: the truncated normal's, plus rounding (step² / 12); sampling SE ≈ 0.63 %.
         const step = 10 ** -r.decimals;
-        const expectedVar = clampedNormalMoments(mu, g.sd[k], r.min, r.max).variance + (step * step) / 12;
+        const expectedVar = truncatedVariance(plan[v * 2 + a].location[k], plan[v * 2 + a].scale[k], r.min, r.max) + (step * step) / 12;
         const ratio = m.cov[k * 5] / expectedVar;
         assert.ok(Math.abs(ratio - 1) < 0.035, `${g.visit}/${g.arm} ${name}: variance ratio ${ratio}`);
       });
@@ -211,13 +211,24 @@ test('mvn fidelity: group means and covariances, subject correlation across visi
   const g1 = groupMoments(c, 3, 1);
   const diff = g0.mean[0] - g1.mean[0];
   const se = Math.sqrt(g0.cov[0] / g0.n + g1.cov[0] / g1.n);
-  assert.ok(Math.abs(diff - spec.targetEffect) < 4 * se, `effect ${diff} vs ${spec.targetEffect} (SE ${se})`);
+  const target = spec.targetEffect as number;
+  assert.ok(Math.abs(diff - target) < 4 * se, `effect ${diff} vs ${target} (SE ${se})`);
   // …and at baseline there is none (randomisation), half-way it is proportional.
   const b0 = groupMoments(c, 0, 0).mean[0] - groupMoments(c, 0, 1).mean[0];
   assert.ok(Math.abs(b0) < 4 * se, `baseline difference ${b0}`);
   const w4 = groupMoments(c, 1, 0).mean[0] - groupMoments(c, 1, 1).mean[0];
-  assert.ok(Math.abs(w4 - spec.targetEffect / 3) < 4 * se, `week 4 difference ${w4}`);
+  assert.ok(Math.abs(w4 - target / 3) < 4 * se, `week 4 difference ${w4}`);
 });
+
+/** Variance of N(loc, sd²) truncated to [lo, hi]. */
+function truncatedVariance(loc: number, sd: number, lo: number, hi: number): number {
+  const a = (lo - loc) / sd;
+  const b = (hi - loc) / sd;
+  const pdf = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+  const z = cdfDiff(a, b);
+  const m = (pdf(a) - pdf(b)) / z;
+  return sd * sd * (1 + (a * pdf(a) - b * pdf(b)) / z - m * m);
+}
 
 function corr(x: number[], y: number[]): number {
   const n = x.length;
@@ -234,13 +245,15 @@ test('bootstrap: rows come from their own (visit, arm) group and subjects keep a
   const spec: ResolvedTrialSpec = resolveTrialSpec({ method: 'bootstrap', nPerArm: 4000, seed: 3, jitter: 0 });
   const gen = createTrialTable(spec, pilot);
   const c = columns(gen);
-  const key = (k: number, i: number) => `${c.v[1][i]}|${c.v[2][i]}|${c.v[3][i]}`;
+  // HR and Temperature are a row of the group as they are (only blood pressure moves, in Active).
+  const key = (i: number) => `${c.v[2][i]}|${c.v[3][i]}`;
   const groupSets = pilot.groups.map((g) => {
     const s = new Set<string>();
-    for (let j = 0; j < g.n; j++) s.add(`${g.rows![4 * j + 1]}|${g.rows![4 * j + 2]}|${g.rows![4 * j + 3]}`);
+    for (let j = 0; j < g.n; j++) s.add(`${g.rows![4 * j + 2]}|${g.rows![4 * j + 3]}`);
     return s;
   });
-  for (let i = 0; i < gen.rows; i++) assert.ok(groupSets[c.visit[i] * 2 + c.arm[i]].has(key(0, i)), `row ${i} not from its group`);
+  for (let i = 0; i < gen.rows; i++) assert.ok(groupSets[c.visit[i] * 2 + c.arm[i]].has(key(i)), `row ${i} not from its group`);
+  for (let i = 0; i < gen.rows; i++) assert.ok(c.v[1][i] < c.v[0][i], `row ${i}: DBP < SBP`);
   // Placebo SBP is an exact pilot value (no shift, no jitter).
   const placeboSbp = new Set(pilot.groups.filter((g) => g.arm === 'Placebo').flatMap((g) => g.rows!.filter((_, j) => j % 4 === 0)));
   for (let i = 0; i < gen.rows; i++) if (c.arm[i] === 1) assert.ok(placeboSbp.has(c.v[0][i]));
@@ -248,7 +261,7 @@ test('bootstrap: rows come from their own (visit, arm) group and subjects keep a
   const g0 = groupMoments(c, 3, 0);
   const g1 = groupMoments(c, 3, 1);
   const se = Math.sqrt(g0.cov[0] / g0.n + g1.cov[0] / g1.n);
-  assert.ok(Math.abs(g0.mean[0] - g1.mean[0] - spec.targetEffect) < 4 * se);
+  assert.ok(Math.abs(g0.mean[0] - g1.mean[0] - (spec.targetEffect as number)) < 4 * se);
   // Within-subject correlation survives (a subject copies one pilot subject's visits).
   const gb: number[] = [];
   const gw: number[] = [];

@@ -1157,7 +1157,8 @@ export interface components {
             /** @enum {string} */
             method: "mvn" | "bootstrap" | "rules";
             nPerArm: number;
-            targetEffect?: number;
+            /** @description mmHg: mean SystolicBP of arms[0] − arms[1] at the last visit, growing linearly from 0 at the first (default −5); or "model": every visit keeps the fitted model’s own arm differences (mvn, bootstrap) */
+            targetEffect?: number | "model";
             seed?: number;
             /** @description pilot-vitals (built in), or a model id or name from POST /v1/models; not for rules */
             model?: string;
@@ -1405,6 +1406,10 @@ export interface components {
                     bytes: number;
                     sha256: string;
                 }[];
+                /** @description what the kind reports about its output (trial: the quality summary; the full report is the file quality.json) */
+                summary?: {
+                    [key: string]: unknown;
+                };
                 /** @description the Postgres load (output.postgres): target name, schema, rows per table, keys and indexes added */
                 load?: {
                     target?: string;

@@ -356,5 +356,7 @@ export const STREAMS = {
   trialRow: 2,
   trialBootstrapDonor: 3,
   trialBootstrapRow: 4,
+  /** Redraws: a trial row whose DBP came out ≥ SBP, or a bootstrap row outside the ranges. */
+  trialRetry: 5,
   pilot: 100,
 } as const;

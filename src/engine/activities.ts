@@ -50,8 +50,8 @@ function heartbeat(): void {
   }
 }
 
-function addTotals(into: Record<string, number>, add: Record<string, number> | undefined): void {
-  for (const [k, v] of Object.entries(add ?? {})) into[k] = (into[k] ?? 0) + v;
+function addTotals(into: Record<string, number>, add: Record<string, number> | undefined, hidden?: string): void {
+  for (const [k, v] of Object.entries(add ?? {})) if (!hidden || !k.startsWith(hidden)) into[k] = (into[k] ?? 0) + v;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -113,7 +113,7 @@ export function createActivities(deps: ActivityDeps) {
       if (!record?.complete || !(await filesIntact(dir, record.files))) continue;
       completed = addToRanges(completed, i);
       completedUnits += record.unitsCommitted;
-      addTotals(totals, record.totals);
+      addTotals(totals, record.totals, deps.kinds.get(input.kind).privateTotalsPrefix);
     }
     const { kind: _kind, ...plan } = grid;
     return { ...plan, completed, completedUnits, totals, shardsPerRun: deps.shardsPerRun };
@@ -168,7 +168,10 @@ export function createActivities(deps: ActivityDeps) {
     });
     const load = input.output.postgres ? await finishLoad(loadSql(input), input, plan.tables, heartbeat) : undefined;
     const own: FileRecord[] = input.output.postgres || hasKeys(plan.tables) ? [await writeSchemaSql(dir, input, plan.tables)] : [];
-    const finalized = await deps.kinds.get(input.kind).finalize?.(input, plan, { ...kindContext(input), jobDir: dir });
+    const kind = deps.kinds.get(input.kind);
+    const finalized = await kind.finalize?.(input, plan, { ...kindContext(input), jobDir: dir, totals: { ...totals } });
+    const hidden = kind.privateTotalsPrefix;
+    if (hidden) for (const k of Object.keys(totals)) if (k.startsWith(hidden)) delete totals[k];
     // A kind that writes a file of the same name (its own schema.sql) replaces the engine's.
     const kindFiles = finalized?.files ?? [];
     const extra = [...own.filter((f) => !kindFiles.some((k) => k.name === f.name)), ...kindFiles].map(fileEntry);

@@ -80,11 +80,16 @@ export interface Kind<Payload = unknown> {
   /** URL of the module that exports `runShard: ShardRunner<Payload>`, loaded inside shard threads. */
   shardModule: URL;
   /** After every shard completed: what the manifest adds for this kind (loads, totals, extra files). */
-  finalize?(input: JobInput, plan: JobPlan, ctx: KindContext & { jobDir: string }): Promise<KindFinalized | void>;
+  finalize?(input: JobInput, plan: JobPlan, ctx: KindContext & { jobDir: string; totals: Record<string, number> }): Promise<KindFinalized | void>;
+  /**
+   * Shard totals whose keys start with this are the kind's own working sums (e.g. statistics its
+   * finalize turns into a file): given to finalize, left out of the manifest's and the result's totals.
+   */
+  privateTotalsPrefix?: string;
 }
 
 export interface KindFinalized {
-  /** Extra manifest fields, under `kindResult`. */
+  /** Extra manifest fields, under `kindResult`; its `summary` (an object) is shown in the API's job result. */
   result?: Record<string, unknown>;
   /** Extra files the kind wrote into the job folder (schema.sql, a diff, …). */
   files?: FileRecord[];

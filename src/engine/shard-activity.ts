@@ -34,14 +34,18 @@ async function resumeState(dir: string, a: ShardState | undefined, b: ShardState
   return (await filesIntact(dir, pick.files)) ? pick : undefined;
 }
 
-const summary = (s: ShardState, resumedUnits: number): ShardResult => ({
-  shardIndex: s.shardIndex,
-  units: s.unitsCommitted,
-  bytes: s.files.reduce((n, f) => n + f.bytes, 0),
-  files: s.files.length,
-  resumedUnits,
-  ...(s.totals ? { totals: s.totals } : {}),
-});
+/** What the workflow gets (and its history keeps): a kind's private totals stay in the shard record, for finalize. */
+const summary = (s: ShardState, resumedUnits: number, hidden?: string): ShardResult => {
+  const totals = s.totals && hidden ? Object.fromEntries(Object.entries(s.totals).filter(([k]) => !k.startsWith(hidden))) : s.totals;
+  return {
+    shardIndex: s.shardIndex,
+    units: s.unitsCommitted,
+    bytes: s.files.reduce((n, f) => n + f.bytes, 0),
+    files: s.files.length,
+    resumedUnits,
+    ...(totals && Object.keys(totals).length ? { totals } : {}),
+  };
+};
 
 export function createRunShard(deps: ShardDeps) {
   const payloads = new Map<string, Promise<unknown>>();
@@ -87,7 +91,7 @@ export function createRunShard(deps: ShardDeps) {
     const record = await readShardRecord(deps.dataDir, jobId, task.shard.index);
     const resume = await resumeState(dir, info.heartbeatDetails as ShardState | undefined, record);
     const resumedUnits = resume?.unitsCommitted ?? 0;
-    if (resume?.complete) return summary(resume, resumedUnits);
+    if (resume?.complete) return summary(resume, resumedUnits, kind.privateTotalsPrefix);
 
     let last: ShardState = resume ?? { shardIndex: task.shard.index, complete: false, unitsCommitted: 0, unitsDone: 0, files: [], checkpoint: null };
     ctx.heartbeat(last);
@@ -112,7 +116,7 @@ export function createRunShard(deps: ShardDeps) {
       last = outcome.state;
       ctx.heartbeat(last);
       if (outcome.stopped) throw new CancelledFailure(`shard ${task.shard.index} stopped after ${last.unitsCommitted} units`);
-      return summary(last, resumedUnits);
+      return summary(last, resumedUnits, kind.privateTotalsPrefix);
     } catch (err) {
       if (ctx.cancellationSignal.aborted && !(err instanceof CancelledFailure)) {
         throw new CancelledFailure(String(ctx.cancellationSignal.reason ?? 'cancelled'));

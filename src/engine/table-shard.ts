@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { TableDigest } from '../data/digest.js';
-import type { TableGenerator } from '../data/batch.js';
+import type { Batch, TableGenerator } from '../data/batch.js';
 import { openPart, openPartLoad } from '../destinations/index.js';
 import type { Destination } from '../destinations/index.js';
 import type { ShardIO, ShardRun } from './kind.js';
@@ -23,8 +23,24 @@ import type { FileRecord } from './types.js';
 const BATCH_ROWS = 65_536;
 const PROGRESS_EVERY_MS = 200;
 
-export async function writeTableShard(table: TableGenerator, run: ShardRun): Promise<{ stopped: boolean }> {
+/**
+ * A kind's running sums over the rows it writes (e.g. trial's quality statistics): `add` sees every
+ * batch of a part before the part is committed; `totals` are committed with it (as the shard's
+ * totals, which the engine adds up across shards). Made from the totals of the commit a retry
+ * resumes from, so that each committed row is counted once.
+ */
+export interface RowObserver {
+  add(batch: Batch): void;
+  totals(): Record<string, number>;
+}
+
+export async function writeTableShard(
+  table: TableGenerator,
+  run: ShardRun,
+  observer?: (resumed: Record<string, number> | undefined) => RowObserver,
+): Promise<{ stopped: boolean }> {
   const { shard, io } = run;
+  const observe = observer?.(run.resume?.totals);
   const { format, compression } = run.input.output;
   const ext = partExtension(format, compression);
   const done: FileRecord[] = run.resume?.files ?? [];
@@ -51,6 +67,7 @@ export async function writeTableShard(table: TableGenerator, run: ShardRun): Pro
         const b = Math.min(partEnd, a + BATCH_ROWS);
         const batch = table.batch(a, b);
         digest.add(batch, table.schema);
+        observe?.add(batch);
         await writing;
         writing = load ? both(sink.write(batch), load.encoder.write(batch)) : sink.write(batch);
         writing.catch(() => undefined);
@@ -68,7 +85,12 @@ export async function writeTableShard(table: TableGenerator, run: ShardRun): Pro
         load = null;
       }
       rows += written.rows;
-      await io.commit({ checkpoint: null, files: [{ name, table: table.table, ...written, digest: digest.toString() }], units: rows });
+      await io.commit({
+        checkpoint: null,
+        files: [{ name, table: table.table, ...written, digest: digest.toString() }],
+        units: rows,
+        ...(observe ? { totals: observe.totals() } : {}),
+      });
     } catch (err) {
       await writing.catch(() => undefined);
       await sink.abort().catch(() => undefined);

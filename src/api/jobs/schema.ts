@@ -104,6 +104,10 @@ export function jobSchema(kinds: KindRegistry) {
           manifest: z.string(),
           digest: z.string().optional(),
           files: z.array(z.object({ name: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() })),
+          summary: z
+            .record(z.string(), z.unknown())
+            .optional()
+            .openapi({ description: 'what the kind reports about its output (trial: the quality summary; the full report is the file quality.json)' }),
           load: z
             .object({
               target: z.string().optional(),
@@ -139,6 +143,7 @@ export interface JobView {
     manifest: string;
     digest?: string;
     files: Array<{ name: string; rows: number; bytes: number; sha256: string }>;
+    summary?: Record<string, unknown>;
     load?: LoadSummary;
   } | null;
   error?: { type: string; message: string } | null;

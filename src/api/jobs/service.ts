@@ -10,7 +10,7 @@ import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { jobs, type JobRow } from '../../db/schema.js';
 import { jobDir } from '../../engine/job-files.js';
 import { releaseLoad } from '../../engine/load.js';
-import { manifestFiles, readManifest } from '../../engine/manifest.js';
+import { manifestFiles, readManifest, type Manifest } from '../../engine/manifest.js';
 import { openClient, type PostgresTargets } from '../../destinations/index.js';
 import { liveProgress } from '../../engine/progress.js';
 import { kindKey, rowsDoneKey, rowsTotalKey, tenantKey } from '../../engine/search-attributes.js';
@@ -65,6 +65,12 @@ export function rowView(row: JobRow): JobView {
     error: (row.error as JobView['error']) ?? null,
     links: jobLinks(row.id),
   };
+}
+
+/** What a kind adds to a completed job's result (the manifest's `kindResult.summary`, e.g. trial's quality summary). */
+function kindSummary(m: Manifest): { summary?: Record<string, unknown> } {
+  const summary = m.kindResult?.summary;
+  return summary && typeof summary === 'object' ? { summary: summary as Record<string, unknown> } : {};
 }
 
 /** The job status a workflow execution status stands for (a job that continued as new still runs). */
@@ -227,7 +233,7 @@ export function createJobService(deps: ApiDeps) {
     const out: JobView = { ...base, status, progress };
     if (status === 'completed' && base.result) {
       const manifest = await readManifest(config.dataDir, id).catch(() => undefined);
-      out.result = { ...base.result, files: manifest ? manifestFiles(manifest) : [] };
+      out.result = { ...base.result, files: manifest ? manifestFiles(manifest) : [], ...(manifest ? kindSummary(manifest) : {}) };
     }
     if (status === 'failed' && !out.error) out.error = { type: d.status.name, message: `workflow ${d.status.name.toLowerCase()}` };
     if (status !== row.status && TERMINAL.includes(status)) {
@@ -247,6 +253,14 @@ export function createJobService(deps: ApiDeps) {
       .where(and(...conds))
       .orderBy(desc(jobs.createdAt), desc(jobs.id))
       .limit(q.limit + 1);
+  }
+
+  /** A row of GET /v1/jobs: as rowView, with a completed job's files from its manifest (as GET /v1/jobs/{id} lists them). */
+  async function listView(row: JobRow): Promise<JobView> {
+    const v = rowView(row);
+    if (row.status !== 'completed' || !v.result) return v;
+    const manifest = await readManifest(config.dataDir, row.id).catch(() => undefined);
+    return manifest ? { ...v, result: { ...v.result, files: manifestFiles(manifest), ...kindSummary(manifest) } } : v;
   }
 
   async function pause(tenant: Tenant, id: string): Promise<JobView> {
@@ -338,7 +352,7 @@ export function createJobService(deps: ApiDeps) {
     await db.db.delete(jobs).where(and(eq(jobs.id, id), eq(jobs.tenantId, tenant.tenantId)));
   }
 
-  return { create, view, list, pause, resume, cancel, remove, findRow };
+  return { create, view, list, listView, pause, resume, cancel, remove, findRow };
 }
 
 export type JobService = ReturnType<typeof createJobService>;

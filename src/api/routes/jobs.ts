@@ -8,7 +8,7 @@ import { ProblemError, problemResponses, validationHook } from '../middleware/pr
 import { IdParam } from '../params.js';
 import { olderThan, PageSchema, PaginationQuery, decodeCursor, toPage } from '../pagination.js';
 import { CONTRACT_KINDS, createJobSchema, jobSchema, validatedJobSchema, type CreateJobBody } from '../jobs/schema.js';
-import { createJobService, estimateOf, rowView, TERMINAL } from '../jobs/service.js';
+import { createJobService, estimateOf, TERMINAL } from '../jobs/service.js';
 import { normalizeJob } from '../jobs/validate.js';
 import { createPostgresTargets } from '../../destinations/index.js';
 import type { ApiDeps, AppEnv } from '../types.js';
@@ -168,7 +168,8 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
       limit: q.limit,
       cursorCond: olderThan(jobs.createdAt, jobs.id, cursor),
     });
-    return c.json(toPage(rows, q.limit, (r) => ({ createdAt: r.createdAt, id: r.id }), rowView), 200);
+    const page = toPage(rows, q.limit, (r) => ({ createdAt: r.createdAt, id: r.id }), (r) => r);
+    return c.json({ ...page, items: await Promise.all(page.items.map(service.listView)) }, 200);
   });
 
   app.openapi(getJob, async (c) => c.json(await service.view(c.get('tenant'), c.req.valid('param').id), 200));

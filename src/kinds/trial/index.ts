@@ -3,7 +3,10 @@
  * sampled from a model fitted to pilot data (mvn, bootstrap) or from population norms (rules).
  */
 import { siblingModule, SpecError, type Kind, type KindContext } from '../../engine/kind.js';
-import { TRIAL_SCHEMA } from './generate.js';
+import path from 'node:path';
+import { openDestination } from '../../destinations/index.js';
+import { TRIAL_SCHEMA, trialQuality } from './generate.js';
+import { TOTALS_PREFIX, TrialStats } from './quality.js';
 import { createModelStore, UnknownModelError } from './models.js';
 import { normalizeTrial } from './normalize.js';
 import { TrialSpecSchema, type TrialSpecBody } from './schema.js';
@@ -43,4 +46,21 @@ export const trial: Kind<TrialPayload> = {
   },
   prepare: payloadOf,
   shardModule: siblingModule(import.meta.url, './shard'),
+  privateTotalsPrefix: TOTALS_PREFIX,
+  /** quality.json beside the data, from the shards' exact sums; its summary is the job result's. */
+  async finalize(input, _plan, ctx) {
+    const { spec, model } = await payloadOf(input, ctx);
+    const stats = TrialStats.fromTotals(spec.visits.length, ctx.totals);
+    const report = trialQuality(spec, model, stats);
+    const name = 'quality.json';
+    const dest = await openDestination({ kind: 'file', path: path.join(ctx.jobDir, name) });
+    try {
+      await dest.write(Buffer.from(JSON.stringify(report, null, 2) + '\n', 'utf8'));
+      const { bytes, sha256 } = await dest.commit();
+      return { files: [{ name, table: '', rows: 0, bytes, sha256 }], result: { summary: { quality: name, ...report.summary } } };
+    } catch (err) {
+      await dest.abort();
+      throw err;
+    }
+  },
 };

@@ -33,12 +33,13 @@ export async function normalizeTrial(body: TrialSpecBody, ctx: KindContext): Pro
   const resolved = resolveTrialSpec({ ...body, model: modelId, seed: body.seed ?? randomInt(0, 2 ** 47) }, model);
   const issues = checkTrialSpec(resolved, model);
   if (issues.length) throw new SpecError(400, issues.map((i) => ({ path: `spec.${i.path}`, message: i.message })));
-  // The clinical SBP range bounds the effect a model can show: refuse a target the output would miss.
+  // The clinical ranges bound the effect a model can show: refuse a target the output would miss.
   const reach = effectReach(resolved, model ?? rulesModel(resolved.visits, resolved.arms));
-  if (Math.abs(reach.achieved - resolved.targetEffect) > EFFECT_TOLERANCE) {
+  const target = resolved.targetEffect;
+  if (target !== 'model' && (!(target > reach.min && target < reach.max) || Math.abs(reach.achieved - target) > EFFECT_TOLERANCE || reach.worstMiss > EFFECT_TOLERANCE)) {
     const message =
-      `${resolved.targetEffect} mmHg cannot be reached: with ${resolved.method === 'rules' ? 'the rules model' : `model ${resolved.model}`} ` +
-      `SystolicBP in 95–200 allows an effect between ${reach.min.toFixed(1)} and ${reach.max.toFixed(1)} mmHg at the last visit`;
+      `${target} mmHg cannot be reached: with ${resolved.method === 'rules' ? 'the rules model' : `model ${resolved.model}`} ` +
+      `SystolicBP in 95–200 and DiastolicBP in 55–130 (moving with it) allow an effect between ${reach.min.toFixed(1)} and ${reach.max.toFixed(1)} mmHg at the last visit`;
     throw new SpecError(422, [{ path: 'spec.targetEffect', message }], message);
   }
   return { spec: storedTrialSpec(resolved), units: trialRowCount(resolved) };

@@ -8,7 +8,13 @@ export const TrialSpecSchema = z
   .object({
     method: z.enum(TRIAL_METHODS),
     nPerArm: z.number().int().min(TRIAL_LIMITS.nPerArmMin).max(TRIAL_LIMITS.nPerArmMax),
-    targetEffect: z.number().min(-TRIAL_LIMITS.targetEffectMaxAbs).max(TRIAL_LIMITS.targetEffectMaxAbs).optional(),
+    targetEffect: z
+      .union([z.number().min(-TRIAL_LIMITS.targetEffectMaxAbs).max(TRIAL_LIMITS.targetEffectMaxAbs), z.literal('model')])
+      .optional()
+      .openapi({
+        description:
+          'mmHg: mean SystolicBP of arms[0] − arms[1] at the last visit, growing linearly from 0 at the first (default −5); or "model": every visit keeps the fitted model’s own arm differences (mvn, bootstrap)',
+      }),
     seed: z.number().int().min(TRIAL_LIMITS.seedMin).max(TRIAL_LIMITS.seedMax).optional(),
     model: name.optional().openapi({ description: 'pilot-vitals (built in), or a model id or name from POST /v1/models; not for rules' }),
     visits: z

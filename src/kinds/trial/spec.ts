@@ -42,7 +42,11 @@ export const TRIAL_LIMITS = {
 export interface TrialSpec {
   method: TrialMethod;
   nPerArm: number;
-  targetEffect: number;
+  /**
+   * mmHg: mean SBP(arms[0]) − mean SBP(arms[1]) at the last visit (linear from 0 at the first), or
+   * "model": each visit keeps the model's own arm difference.
+   */
+  targetEffect: number | 'model';
   seed: number;
   model: string;
   visits: string[];
@@ -101,8 +105,10 @@ export function checkTrialSpec(spec: ResolvedTrialSpec, model?: ModelNames): Spe
   if (!(TRIAL_METHODS as readonly string[]).includes(spec.method)) issues.push({ path: 'method', message: `must be one of ${TRIAL_METHODS.join(', ')}` });
   if (!Number.isInteger(spec.nPerArm) || spec.nPerArm < L.nPerArmMin || spec.nPerArm > L.nPerArmMax)
     issues.push({ path: 'nPerArm', message: `must be an integer in [${L.nPerArmMin}, ${L.nPerArmMax}]` });
-  if (!Number.isFinite(spec.targetEffect) || Math.abs(spec.targetEffect) > L.targetEffectMaxAbs)
-    issues.push({ path: 'targetEffect', message: `must be a number with |targetEffect| ≤ ${L.targetEffectMaxAbs}` });
+  if (spec.targetEffect !== 'model' && (!Number.isFinite(spec.targetEffect) || Math.abs(spec.targetEffect) > L.targetEffectMaxAbs))
+    issues.push({ path: 'targetEffect', message: `must be "model" or a number with |targetEffect| ≤ ${L.targetEffectMaxAbs}` });
+  if (spec.targetEffect === 'model' && spec.method === 'rules')
+    issues.push({ path: 'targetEffect', message: 'rules has no fitted arm differences to keep; give a number' });
   if (!Number.isSafeInteger(spec.seed) || spec.seed < 0) issues.push({ path: 'seed', message: 'must be an integer in [0, 2^53 − 1]' });
   if (!Number.isFinite(spec.jitter) || spec.jitter < L.jitterMin || spec.jitter > L.jitterMax)
     issues.push({ path: 'jitter', message: `must be in [${L.jitterMin}, ${L.jitterMax}]` });
