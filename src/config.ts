@@ -41,6 +41,8 @@ const schema = z.object({
   READY_WORKER_MAX_AGE_SECONDS: positiveInt.max(3600).default(75),
   SHARDFLOW_RELATIONAL_MAX_TABLES: positiveInt.max(1000).default(32),
   SHARDFLOW_RELATIONAL_MAX_COLUMNS: positiveInt.max(1600).default(200),
+  SHARDFLOW_MAX_BODY_BYTES: positiveInt.max(2 ** 30).default(2 ** 20),
+  SHARDFLOW_MAX_CSV_BYTES: positiveInt.max(2 ** 32).default(50 * 2 ** 20),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -65,6 +67,8 @@ export interface Config {
   readyWorkerMaxAgeSeconds: number;
   /** Limits on relational specs (a larger spec is a 422 naming spec.tables or its columns). */
   relational: { maxTables: number; maxColumns: number };
+  /** Request bodies: JSON (and anything else) at most `bodyBytes`, a CSV upload (text/csv) at most `csvBytes`; 413 past it. */
+  limits: { bodyBytes: number; csvBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -151,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     readyWorkerMaxAgeSeconds: e.READY_WORKER_MAX_AGE_SECONDS,
     relational: { maxTables: e.SHARDFLOW_RELATIONAL_MAX_TABLES, maxColumns: e.SHARDFLOW_RELATIONAL_MAX_COLUMNS },
+    limits: { bodyBytes: e.SHARDFLOW_MAX_BODY_BYTES, csvBytes: e.SHARDFLOW_MAX_CSV_BYTES },
   };
 }
 

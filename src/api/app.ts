@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { auth } from './middleware/auth.js';
+import { bodyLimits } from './middleware/body-limit.js';
 import { httpMetrics } from './middleware/metrics.js';
 import { problemErrorHandler, problemNotFound, validationHook } from './middleware/problem.js';
 import { requestIds, requestLogging } from './middleware/request-log.js';
@@ -26,6 +27,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   });
   // /health/*, /metrics, /openapi.json and /docs stay public.
   app.use('/v1/*', auth(deps));
+  app.use('/v1/*', bodyLimits(deps.config.limits));
 
   registerRoutes(app, deps);
   return app;

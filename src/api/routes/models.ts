@@ -2,11 +2,12 @@
  * /v1/models: fit a trial model to the user's own CSV; list and read models (`pilot-vitals` is
  * built in). A model is referenced by its id or its name (unique per tenant) wherever an id is taken.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, desc, eq, isNull, or } from 'drizzle-orm';
+import { and, desc, eq, isNull, or, sql as dsql } from 'drizzle-orm';
 import { models, type ModelRow } from '../../db/schema.js';
-import { fitModel, ModelFitError, parseVitalsCsv, stripRows, type TrialModel } from '../../kinds/trial/model.js';
+import { fitCsvOffThread } from '../../kinds/trial/fit.js';
+import { stripRows, type TrialModel } from '../../kinds/trial/model.js';
 import { loadPilotModel, PILOT_MODEL_ID } from '../../kinds/trial/pilot.js';
 import { createModelStore, modelNameProblem, MODEL_ID_PREFIX } from '../../kinds/trial/models.js';
 import { idempotentCreate, isUniqueViolation, type IdempotencyStamp } from '../idempotency.js';
@@ -30,8 +31,6 @@ const ModelSchema = z
   .openapi('Model');
 
 const SUPPORTED_GROUP_BY = 'VisitName,TreatmentArm';
-/** A CSV upload larger than this is refused (413) before parsing. */
-export const MAX_MODEL_CSV_BYTES = 50 * 1024 * 1024;
 
 function modelView(id: string, name: string, m: TrialModel, createdAt: Date | null, detail = false) {
   return {
@@ -106,11 +105,21 @@ const NAME_INDEX = 'models_tenant_name_uq';
 const nameTaken = (name: string) =>
   new ProblemError({ status: 409, detail: `you already have a model named ${JSON.stringify(name)}`, errors: [{ path: 'name', message: 'already taken by another of your models' }] });
 
+/**
+ * What the list and the detail show of a stored model, cut out in Postgres: never the bootstrap
+ * rows (as large as the CSV the model was fitted to), so a list stays small and fast.
+ */
+const SUMMARY = dsql<TrialModel>`jsonb_build_object('visits', ${models.params}->'visits', 'arms', ${models.params}->'arms',
+  'nRows', ${models.params}->'nRows', 'nSubjects', ${models.params}->'nSubjects')`;
+const DETAIL = dsql<TrialModel>`jsonb_build_object('visits', ${models.params}->'visits', 'arms', ${models.params}->'arms',
+  'nRows', ${models.params}->'nRows', 'nSubjects', ${models.params}->'nSubjects',
+  'groups', (select coalesce(jsonb_agg(g - 'rows' - 'donors' order by i), '[]'::jsonb) from jsonb_array_elements(${models.params}->'groups') with ordinality as e(g, i)))`;
+
 export function registerModelRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
   const db = deps.db.db;
   const store = createModelStore(deps.db.sql);
   const own = (tenantId: string) => or(eq(models.tenantId, tenantId), isNull(models.tenantId));
-  const rowView = (r: ModelRow, detail = false) => modelView(r.id, r.name, r.params as TrialModel, r.createdAt, detail);
+  const rowView = (r: Pick<ModelRow, 'id' | 'name' | 'createdAt' | 'params'>, detail = false) => modelView(r.id, r.name, r.params as TrialModel, r.createdAt, detail);
 
   app.openapi(fit, async (c) => {
     const q = c.req.valid('query');
@@ -120,10 +129,10 @@ export function registerModelRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): vo
     }
     const type = c.req.header('Content-Type') ?? '';
     if (!/^text\/csv\b/i.test(type)) throw new ProblemError({ status: 415, detail: 'send the data as text/csv' });
-    const text = await c.req.text();
-    if (Buffer.byteLength(text) > MAX_MODEL_CSV_BYTES) throw new ProblemError({ status: 413, detail: `at most ${MAX_MODEL_CSV_BYTES} bytes` });
-
-    const request = { groupBy: q.groupBy, name: q.name ?? null, csv: text };
+    // The body limit (middleware/body-limit.ts) has already refused a CSV over the limit while it arrived.
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const csvHash = createHash('sha256').update(bytes).digest('hex');
+    const request = { groupBy: q.groupBy, name: q.name ?? null, csv: csvHash };
     const create = async (stamp: IdempotencyStamp) => {
       // Before the fit, which is the expensive part; the unique index settles any race. A holder made
       // with this very key is a concurrent twin of this request: the insert's violation replays it.
@@ -131,26 +140,30 @@ export function registerModelRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): vo
         const [holder] = await db.select({ key: models.idempotencyKey }).from(models).where(and(eq(models.tenantId, tenantId), eq(models.name, q.name)));
         if (holder && (stamp.key === null || holder.key !== stamp.key)) throw nameTaken(q.name);
       }
-      const parsed = parseVitalsCsv(text);
-      if (parsed.errors.length) {
-        throw ProblemError.badRequest(
-          `${parsed.errors.length} bad line(s) in the CSV`,
-          parsed.errors.slice(0, 100).map((e) => ({ path: `body.line.${e.line}`, message: e.message })),
-        );
+      // Parsing and fitting take seconds for a large CSV: on a thread of their own, off the event loop.
+      const fit = await fitCsvOffThread(bytes);
+      if (fit.kind === 'csv') {
+        throw ProblemError.badRequest(`${fit.count} bad line(s) in the CSV`, fit.errors.map((e) => ({ path: `body.line.${e.line}`, message: e.message })));
       }
-      let model: TrialModel;
-      try {
-        model = fitModel(parsed.rows, { keepRows: true });
-      } catch (err) {
-        if (err instanceof ModelFitError) throw ProblemError.badRequest('the data cannot be fitted', err.errors.map((e) => ({ path: `body.${e.path}`, message: e.message })));
-        throw err;
-      }
+      if (fit.kind === 'fit') throw ProblemError.badRequest('the data cannot be fitted', fit.errors.map((e) => ({ path: `body.${e.path}`, message: e.message })));
+      if (fit.kind === 'error') throw new Error(fit.message);
       const id = `${MODEL_ID_PREFIX}${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+      // The model goes in as the thread's JSON text and is not read back: a fitted model with its
+      // bootstrap rows is as large as the CSV, and parsing it here would block the loop again.
       const [row] = await db
         .insert(models)
-        .values({ id, tenantId, name: q.name ?? id, groupBy: ['VisitName', 'TreatmentArm'], params: model, sourceRows: parsed.rows.length, idempotencyKey: stamp.key, requestHash: stamp.hash })
-        .returning();
-      return row!;
+        .values({
+          id,
+          tenantId,
+          name: q.name ?? id,
+          groupBy: ['VisitName', 'TreatmentArm'],
+          params: dsql`${fit.json}::jsonb`,
+          sourceRows: fit.sourceRows,
+          idempotencyKey: stamp.key,
+          requestHash: stamp.hash,
+        })
+        .returning({ id: models.id, name: models.name, createdAt: models.createdAt });
+      return { ...row!, params: fit.summary } as unknown as ModelRow;
     };
     try {
       const out = await idempotentCreate(c, { db, table: models, tenantId, request }, create);
@@ -167,11 +180,11 @@ export function registerModelRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): vo
     const q = c.req.valid('query');
     const tenantId = c.get('tenant').tenantId;
     const cursor = q.cursor ? decodeCursor(q.cursor, ModelPosition) : null;
-    type Entry = { builtIn: true; model: TrialModel } | { builtIn: false; row: ModelRow };
+    type Entry = { builtIn: true; model: TrialModel } | { builtIn: false; row: Pick<ModelRow, 'id' | 'name' | 'createdAt' | 'params'> };
     const entries: Entry[] = cursor ? [] : [{ builtIn: true, model: stripRows(await loadPilotModel()) }];
     const after = cursor && 'createdAt' in cursor ? cursor : null;
     const rows = await db
-      .select()
+      .select({ id: models.id, name: models.name, createdAt: models.createdAt, params: SUMMARY })
       .from(models)
       .where(and(own(tenantId), olderThan(models.createdAt, models.id, after)))
       .orderBy(desc(models.createdAt), desc(models.id))
@@ -188,8 +201,20 @@ export function registerModelRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): vo
 
   app.openapi(get, async (c) => {
     const { id } = c.req.valid('param');
-    const found = await store.find(c.get('tenant').tenantId, id);
-    if (!found) throw ProblemError.notFound(`no model ${JSON.stringify(id)} (neither an id nor the name of one of your models)`);
-    return c.json(modelView(found.id, found.name, found.model, found.createdAt, true), 200);
+    const tenantId = c.get('tenant').tenantId;
+    const missing = () => ProblemError.notFound(`no model ${JSON.stringify(id)} (neither an id nor the name of one of your models)`);
+    if (id === PILOT_MODEL_ID) {
+      const found = (await store.find(tenantId, id))!;
+      return c.json(modelView(found.id, found.name, found.model, found.createdAt, true), 200);
+    }
+    if (id.length > 255 || /\p{Cc}/u.test(id)) throw missing();
+    const [row] = await db
+      .select({ id: models.id, name: models.name, createdAt: models.createdAt, params: DETAIL })
+      .from(models)
+      .where(or(and(eq(models.id, id), own(tenantId)), and(eq(models.tenantId, tenantId), eq(models.name, id))))
+      .orderBy(dsql`(${models.id} = ${id}) desc`)
+      .limit(1);
+    if (!row) throw missing();
+    return c.json(rowView(row, true), 200);
   });
 }
