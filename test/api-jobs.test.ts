@@ -581,6 +581,22 @@ test('a running job with no worker: GET answers promptly; pause, pause again, re
   assert.ok(Date.now() - t0 < 30_000, `the whole sequence took ${Date.now() - t0} ms`);
 });
 
+test('three parallel resumes of a failed job all answer 202 and start it once', { skip: stackMissing }, async () => {
+  const tenant = await newTenant();
+  const r = await postJob(tenant.idle, trial());
+  assert.equal(r.status, 202);
+  idleJobs.push(r.body.id);
+  const handle = idle.deps.temporal.client.workflow.getHandle(r.body.id);
+  await handle.terminate('made to fail for the test');
+  assert.equal((await getJob(tenant.idle, r.body.id)).status, 'failed');
+  const answers = await Promise.all([1, 2, 3].map(() => control(tenant.idle, r.body.id, 'resume')));
+  assert.deepEqual(answers.map((a) => a.status), [202, 202, 202], JSON.stringify(answers.map((a) => a.body)));
+  assert.ok(answers.every((a) => a.body.status === 'running'));
+  const runs = [];
+  for await (const w of idle.deps.temporal.client.workflow.list({ query: `WorkflowId = '${r.body.id}'` })) runs.push(w.status.name);
+  assert.deepEqual(runs.sort(), ['RUNNING', 'TERMINATED'], 'one new run beside the terminated one');
+});
+
 test("another tenant's job is a 404 for GET, pause, resume, cancel, DELETE, events and files", { skip: stackMissing }, async () => {
   const owner = await newTenant();
   const stranger = await newTenant();

@@ -41,6 +41,8 @@ export const jobs = pgTable(
     rowsTotal: bigint('rows_total', { mode: 'number' }),
     /** High-water mark of progress.done, so progress never goes backwards between two reads. */
     rowsDone: bigint('rows_done', { mode: 'number' }),
+    /** The last shard counts a workflow answered ({ total, completed, running }): shown while it cannot answer (no worker polls). */
+    shards: jsonb('shards'),
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash'),
     createdAt: ts('created_at').notNull().defaultNow(),

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { jobs, type JobRow } from '../../db/schema.js';
@@ -28,6 +28,10 @@ export const TERMINAL: JobStatus[] = ['completed', 'failed', 'cancelled'];
 const ACTIVE: JobStatus[] = ['running', 'paused', 'cancelling'];
 /** How long a GET waits for the workflow's `progress` query before answering from Postgres. */
 const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
+/** After a progress query went unanswered (no worker polls), reads answer from Postgres for this long without asking again. */
+const QUERY_BACKOFF_MS = 5_000;
+/** Readers of one job within this long share one answer (one query, one describe, at most one write). */
+export const SHARED_READ_MS = 250;
 /** How long DELETE waits for a running job's workflow to end its cancel (its shards stop at their next heartbeat). */
 export const DELETE_CANCEL_WAIT_MS = 60_000;
 
@@ -72,6 +76,15 @@ function kindSummary(m: Manifest): { summary?: Record<string, unknown> } {
   const summary = m.kindResult?.summary;
   return summary && typeof summary === 'object' ? { summary: summary as Record<string, unknown> } : {};
 }
+
+type ShardCounts = { total: number; completed: number; running: number };
+
+function lastShards(row: JobRow): ShardCounts | undefined {
+  const s = row.shards as ShardCounts | null;
+  return s && typeof s.total === 'number' ? s : undefined;
+}
+
+const sameShards = (a: ShardCounts, b: ShardCounts | undefined) => !!b && a.total === b.total && a.completed === b.completed && a.running === b.running;
 
 /** The job status a workflow execution status stands for (a job that continued as new still runs). */
 function statusOf(name: WorkflowExecutionDescription['status']['name']): JobStatus {
@@ -188,10 +201,39 @@ export function createJobService(deps: ApiDeps) {
     }
   }
 
-  /** progress.done never goes backwards between two reads: a high-water mark kept in Postgres. */
-  async function keepHighWater(id: string, done: number): Promise<void> {
-    await db.sql`update jobs set rows_done = greatest(coalesce(rows_done, 0), ${done}) where id = ${id}`;
+  /**
+   * progress.done never goes backwards between two reads: a high-water mark kept in Postgres, with
+   * the last shard counts the workflow gave (what a read shows while the workflow cannot answer).
+   */
+  async function keepHighWater(id: string, done: number, shards?: ShardCounts): Promise<void> {
+    if (shards) await db.sql`update jobs set rows_done = greatest(coalesce(rows_done, 0), ${done}), shards = ${JSON.stringify(shards)}::jsonb where id = ${id}`;
+    else await db.sql`update jobs set rows_done = greatest(coalesce(rows_done, 0), ${done}) where id = ${id}`;
   }
+
+  /** When the progress query of a job last went unanswered. */
+  const queryFailedAt = new Map<string, number>();
+  /** The answer readers of a job share, per tenant and job, while it is at most SHARED_READ_MS old. */
+  const shared = new Map<string, { at: number; answer: Promise<JobView> }>();
+
+  /**
+   * `view`, shared: concurrent and back-to-back readers of one job within SHARED_READ_MS get one
+   * answer (many dashboards or CLI watchers cost one read). A transition forgets the job's answer.
+   */
+  function sharedView(tenant: Tenant, id: string): Promise<JobView> {
+    const key = `${tenant.tenantId}\u0000${id}`;
+    const now = Date.now();
+    const hit = shared.get(key);
+    if (hit && now - hit.at < SHARED_READ_MS) return hit.answer;
+    const answer = view(tenant, id);
+    const entry = { at: now, answer };
+    shared.set(key, entry);
+    answer.then(
+      () => setTimeout(() => shared.get(key) === entry && shared.delete(key), SHARED_READ_MS).unref(),
+      () => shared.get(key) === entry && shared.delete(key),
+    );
+    return answer;
+  }
+  const forget = (tenant: Tenant, id: string) => shared.delete(`${tenant.tenantId}\u0000${id}`);
 
   async function view(tenant: Tenant, id: string): Promise<JobView> {
     let row = await findRow(tenant, id);
@@ -199,12 +241,14 @@ export function createJobService(deps: ApiDeps) {
     // read (and the high-water mark holds), never counted twice. A query needs a worker; with none
     // polling it would block until Temporal's own timeout, so it is bounded. A completed job needs none
     // (its result records the shards).
+    const unanswered = queryFailedAt.get(id);
     const query: JobProgress | undefined =
-      row.status === 'completed'
+      row.status === 'completed' || (unanswered !== undefined && Date.now() - unanswered < QUERY_BACKOFF_MS)
         ? undefined
         : await client
             .withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => client.workflow.getHandle(id).query(progressQuery))
-            .catch(() => undefined);
+            .then((q) => (queryFailedAt.delete(id), q))
+            .catch(() => (queryFailedAt.set(id, Date.now()), undefined));
     const d = await describe(id);
     if (!d) return rowView(row);
     let status = statusOf(d.status.name);
@@ -224,12 +268,14 @@ export function createJobService(deps: ApiDeps) {
       query,
       heartbeats: status === 'running' && query ? heartbeatsOf(d) : [],
       highWater: Number(row.rowsDone ?? 0),
-      shards: status === 'completed' && result ? { total: result.shards, completed: result.shards, running: 0 } : undefined,
+      // Completed: its result's. Otherwise, when the workflow does not answer, the last counts it gave.
+      shards: status === 'completed' && result ? { total: result.shards, completed: result.shards, running: 0 } : lastShards(row),
       startedAt: row.startedAt ? new Date(row.startedAt).getTime() : Date.now(),
       finishedAt: TERMINAL.includes(status) ? new Date(row.finishedAt ?? d.closeTime ?? Date.now()).getTime() : undefined,
       now: Date.now(),
     });
-    if (progress.done > Number(row.rowsDone ?? 0)) await keepHighWater(id, progress.done);
+    const shardsChanged = query !== undefined && !sameShards(query.shards, lastShards(row));
+    if (progress.done > Number(row.rowsDone ?? 0) || shardsChanged) await keepHighWater(id, progress.done, shardsChanged ? query!.shards : undefined);
     const out: JobView = { ...base, status, progress };
     if (status === 'completed' && base.result) {
       const manifest = await readManifest(config.dataDir, id).catch(() => undefined);
@@ -264,6 +310,7 @@ export function createJobService(deps: ApiDeps) {
   }
 
   async function pause(tenant: Tenant, id: string): Promise<JobView> {
+    forget(tenant, id);
     const v = await view(tenant, id);
     if (v.status === 'paused') return v;
     if (v.status !== 'running') throw ProblemError.conflict(`job ${id} is ${v.status}; only a running job can be paused`);
@@ -274,6 +321,7 @@ export function createJobService(deps: ApiDeps) {
   }
 
   async function resume(tenant: Tenant, id: string): Promise<JobView> {
+    forget(tenant, id);
     const v = await view(tenant, id);
     if (v.status === 'running') return v;
     if (v.status === 'completed' || v.status === 'cancelling') {
@@ -284,7 +332,12 @@ export function createJobService(deps: ApiDeps) {
     } else {
       // failed or cancelled: a new run of the same workflow id; planJob reuses every completed shard.
       const row = await findRow(tenant, id);
-      await startWorkflow(inputOf(row), Number(row.rowsTotal ?? 0));
+      try {
+        await startWorkflow(inputOf(row), Number(row.rowsTotal ?? 0));
+      } catch (err) {
+        // A concurrent resume started it first: the job runs, which is what this one asked for.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
       await db.db.update(jobs).set({ finishedAt: null, error: null }).where(eq(jobs.id, id));
     }
     await db.db.update(jobs).set({ status: 'running' }).where(eq(jobs.id, id));
@@ -292,6 +345,7 @@ export function createJobService(deps: ApiDeps) {
   }
 
   async function cancel(tenant: Tenant, id: string): Promise<JobView> {
+    forget(tenant, id);
     const v = await view(tenant, id);
     if (v.status === 'cancelling') return v;
     if (TERMINAL.includes(v.status)) throw ProblemError.conflict(`job ${id} is ${v.status}; it cannot be cancelled`);
@@ -325,6 +379,7 @@ export function createJobService(deps: ApiDeps) {
    * folder removed and, last, its row — so a DELETE that fails half-way can simply be repeated.
    */
   async function remove(tenant: Tenant, id: string, targets: PostgresTargets): Promise<void> {
+    forget(tenant, id);
     const row = await findRow(tenant, id);
     const d = await describe(id);
     if (d?.status.name === 'RUNNING') {
@@ -352,7 +407,19 @@ export function createJobService(deps: ApiDeps) {
     await db.db.delete(jobs).where(and(eq(jobs.id, id), eq(jobs.tenantId, tenant.tenantId)));
   }
 
-  return { create, view, list, listView, pause, resume, cancel, remove, findRow };
+  const after = <A extends unknown[], R>(fn: (tenant: Tenant, id: string, ...rest: A) => Promise<R>) =>
+    (tenant: Tenant, id: string, ...rest: A): Promise<R> => fn(tenant, id, ...rest).finally(() => forget(tenant, id));
+  return {
+    create,
+    view: sharedView,
+    list,
+    listView,
+    pause: after(pause),
+    resume: after(resume),
+    cancel: after(cancel),
+    remove: after(remove),
+    findRow,
+  };
 }
 
 export type JobService = ReturnType<typeof createJobService>;
