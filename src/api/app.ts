@@ -5,6 +5,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { auth } from './middleware/auth.js';
 import { bodyLimits } from './middleware/body-limit.js';
+import { notFoundOrNotAllowed } from './middleware/not-allowed.js';
 import { httpMetrics } from './middleware/metrics.js';
 import { problemErrorHandler, problemNotFound, validationHook } from './middleware/problem.js';
 import { requestIds, requestLogging } from './middleware/request-log.js';
@@ -16,7 +17,7 @@ export type { ApiDeps, AppEnv, Tenant } from './types.js';
 export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(problemErrorHandler());
-  app.notFound(problemNotFound());
+  app.notFound(notFoundOrNotAllowed(app, problemNotFound()));
 
   app.use(requestIds());
   app.use(requestLogging(deps.logger));

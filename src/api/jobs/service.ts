@@ -32,8 +32,11 @@ const PROGRESS_QUERY_TIMEOUT_MS = 2_000;
 const QUERY_BACKOFF_MS = 5_000;
 /** Readers of one job within this long share one answer (one query, one describe, at most one write). */
 export const SHARED_READ_MS = 250;
-/** How long DELETE waits for a running job's workflow to end its cancel (its shards stop at their next heartbeat). */
-export const DELETE_CANCEL_WAIT_MS = 60_000;
+/**
+ * How long DELETE lets a running job's cancel end on its own (its shards stop at their next
+ * heartbeat, a load is marked incomplete); after that — a worker gone, say — the workflow is terminated.
+ */
+export const DELETE_CANCEL_WAIT_MS = 10_000;
 
 /** The `estimate` of a job of `units` (rows, patients, activities). */
 export function estimateOf(units: number): { rows: number; seconds: number } {
@@ -391,7 +394,12 @@ export function createJobService(deps: ApiDeps) {
         });
       await db.db.update(jobs).set({ status: 'cancelling' }).where(and(eq(jobs.id, id), inArray(jobs.status, ['running', 'paused'])));
       if (!(await closedWithin(id, DELETE_CANCEL_WAIT_MS))) {
-        throw ProblemError.conflict(`job ${id} is still cancelling after ${DELETE_CANCEL_WAIT_MS / 1000} s; DELETE it again once it is cancelled`);
+        await client.workflow
+          .getHandle(id)
+          .terminate(`DELETE /v1/jobs/${id}: the cancel did not end within ${DELETE_CANCEL_WAIT_MS / 1000} s`)
+          .catch((err) => {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+          });
       }
     }
     const load = (row.output as JobInput['output'] | null)?.postgres;

@@ -31,7 +31,7 @@ function jobRoutes(deps: ApiDeps) {
       body: { content: { 'application/json': { schema: createJobSchema(deps.kinds) } }, required: true },
       headers: z.object({ 'idempotency-key': z.string().optional() }),
     },
-    responses: { 202: json(JobSchema, 'started'), 200: json(JobSchema, 'the job this Idempotency-Key already created'), ...problemResponses(400, 401, 409, 422, 503) },
+    responses: { 202: json(JobSchema, 'started'), 200: json(JobSchema, 'the job this Idempotency-Key already created'), ...problemResponses(400, 401, 409, 413, 422, 503) },
   });
 
   const validateJob = createRoute({
@@ -40,7 +40,7 @@ function jobRoutes(deps: ApiDeps) {
     tags,
     summary: 'Check a job body as POST /v1/jobs would, and answer its normalised spec, size and estimate; nothing is started or stored',
     request: { body: { content: { 'application/json': { schema: createJobSchema(deps.kinds) } }, required: true } },
-    responses: { 200: json(validatedJobSchema(deps.kinds), 'what the job would be'), ...problemResponses(400, 401, 422, 503) },
+    responses: { 200: json(validatedJobSchema(deps.kinds), 'what the job would be'), ...problemResponses(400, 401, 413, 422, 503) },
   });
 
   const deleteJob = createRoute({
@@ -48,10 +48,10 @@ function jobRoutes(deps: ApiDeps) {
     path: '/v1/jobs/{id}',
     tags,
     summary:
-      'Delete a job: a running or paused one is cancelled first (waited for up to a minute, else 409); then its files and records are removed. ' +
+      'Delete a job: a running or paused one is cancelled first (its shards get 10 s to stop, then the workflow is terminated); then its files and records are removed. ' +
       'Tables of a Postgres load it did not complete are dropped; tables it loaded completely stay.',
     request: { params: IdParam },
-    responses: { 204: { description: 'deleted' }, ...problemResponses(400, 401, 404, 409) },
+    responses: { 204: { description: 'deleted' }, ...problemResponses(400, 401, 404) },
   });
 
   const listJobs = createRoute({
@@ -93,7 +93,24 @@ function jobRoutes(deps: ApiDeps) {
     tags,
     summary: 'Server-sent events: `progress` at least once a second while running, then one `status`; numbered (`id:`), a reconnect with `Last-Event-ID` continues the numbering',
     request: { params: IdParam },
-    responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problemResponses(400, 401, 404) },
+    responses: {
+      200: {
+        description:
+          'text/event-stream. `progress` events carry `{ status, ...progress }` (the JobProgress fields), the final `status` event `{ status, progress, result, error }` — both as JSON in `data`',
+        content: {
+          'text/event-stream': {
+            schema: z
+              .object({
+                event: z.enum(['progress', 'status']),
+                id: z.string().regex(/^\d+$/).openapi({ description: 'the event number; send it back as Last-Event-ID to continue' }),
+                data: z.string().openapi({ description: 'JSON' }),
+              })
+              .openapi('JobEvent'),
+          },
+        },
+      },
+      ...problemResponses(400, 401, 404),
+    },
   });
 
   return { createJob, validateJob, deleteJob, listJobs, getJob, transition, events };

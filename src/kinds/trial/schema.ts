@@ -22,12 +22,13 @@ export const TrialSpecSchema = z
       .min(TRIAL_LIMITS.visitsMin)
       .max(TRIAL_LIMITS.visitsMax)
       .refine((v) => new Set(v).size === v.length, 'visit names must be distinct')
-      .optional(),
+      .optional()
+      .openapi({ uniqueItems: true }),
     arms: z
       .tuple([name, name])
       .refine(([a, b]) => a !== b, 'the two arms must differ')
       .optional()
-      .openapi({ description: 'two arm names, active first' }),
+      .openapi({ description: 'two arm names, active first', minItems: 2, maxItems: 2, uniqueItems: true }),
     jitter: z.number().min(TRIAL_LIMITS.jitterMin).max(TRIAL_LIMITS.jitterMax).optional().openapi({ description: 'bootstrap only' }),
   })
   .strict()
