@@ -182,7 +182,8 @@ async function main(): Promise<number> {
   }
   const passed = results.filter((r) => r.ok).length;
   const killRounds = results.filter((r) => r.round.endsWith('kills'));
-  say(`\n${passed} passed, ${results.length - passed} failed (${killRounds.length} kill rounds)`);
+  const killed = killRounds.reduce((n, r) => n + Number(/^(\d+) SIGKILLs/.exec(r.detail)?.[1] ?? 0), 0);
+  say(`\n${passed} passed, ${results.length - passed} failed (${killed} worker kills in ${killRounds.length} jobs)`);
   return passed === results.length && results.length > 0 ? 0 : 1;
 }
 
