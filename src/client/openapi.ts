@@ -182,6 +182,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Payload Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unprocessable Entity */
                 422: {
                     headers: {
@@ -326,6 +335,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Payload Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unprocessable Entity */
                 422: {
                     headers: {
@@ -411,7 +429,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete a job: a running or paused one is cancelled first (waited for up to a minute, else 409); then its files and records are removed. Tables of a Postgres load it did not complete are dropped; tables it loaded completely stay. */
+        /** Delete a job: a running or paused one is cancelled first (its shards get 10 s to stop, then the workflow is terminated); then its files and records are removed. Tables of a Postgres load it did not complete are dropped; tables it loaded completely stay. */
         delete: {
             parameters: {
                 query?: never;
@@ -450,15 +468,6 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict */
-                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -714,13 +723,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description text/event-stream */
+                /** @description text/event-stream. `progress` events carry `{ status, ...progress }` (the JobProgress fields), the final `status` event `{ status, progress, result, error }` — both as JSON in `data` */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": string;
+                        "text/event-stream": components["schemas"]["JobEvent"];
                     };
                 };
                 /** @description Bad Request */
@@ -1447,6 +1456,14 @@ export interface components {
              * @enum {string|null}
              */
             phase: "planning" | "running" | "finalizing" | "cancelling" | "done" | null;
+        };
+        JobEvent: {
+            /** @enum {string} */
+            event: "progress" | "status";
+            /** @description the event number; send it back as Last-Event-ID to continue */
+            id: string;
+            /** @description JSON */
+            data: string;
         };
         JobFile: {
             name: string;
