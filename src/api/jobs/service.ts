@@ -1,6 +1,9 @@
 /**
  * Jobs as the API sees them: a row in Postgres (tenant, spec, last known status) and a
  * workflow in Temporal (the truth while it runs). The API talks to these two and nothing else.
+ * A completed job is read from its row alone; a failed or cancelled one from its row when
+ * Temporal cannot be reached. Every Temporal call has a deadline (src/api/temporal.ts); an
+ * unreachable Temporal or Postgres is a 503 with Retry-After (src/api/unavailable.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -17,6 +20,8 @@ import { kindKey, rowsDoneKey, rowsTotalKey, tenantKey } from '../../engine/sear
 import type { JobInput, JobProgress, JobResultSummary, JobStatus, ShardState } from '../../engine/types.js';
 import { jobWorkflow, pauseSignal, progressQuery, resumeSignal } from '../../workflows/job.js';
 import { ProblemError } from '../middleware/problem.js';
+import { TEMPORAL_CALL_TIMEOUT_MS, withTemporalDeadline } from '../temporal.js';
+import { isTemporalUnavailable, isTemporalUnreachable } from '../unavailable.js';
 import type { ApiDeps, Tenant } from '../types.js';
 import type { JobView } from './schema.js';
 import type { NormalizedJob } from './validate.js';
@@ -116,7 +121,8 @@ export function createJobService(deps: ApiDeps) {
   }
 
   async function startWorkflow(input: JobInput, units: number): Promise<void> {
-    await client.workflow.start(jobWorkflow, {
+    // A longer deadline than reads: a start that times out is ambiguous (it may have started).
+    await withTemporalDeadline(client, () => client.workflow.start(jobWorkflow, {
       taskQueue: config.temporal.taskQueue,
       workflowId: input.jobId,
       args: [input],
@@ -127,7 +133,7 @@ export function createJobService(deps: ApiDeps) {
         { key: rowsTotalKey, value: units },
         { key: rowsDoneKey, value: 0 },
       ],
-    });
+    }), 2 * TEMPORAL_CALL_TIMEOUT_MS);
   }
 
   async function create(tenant: Tenant, job: NormalizedJob, idem: { key: string | null; hash: string }): Promise<JobView> {
@@ -168,6 +174,7 @@ export function createJobService(deps: ApiDeps) {
     } catch (err) {
       // Nothing half-made stays behind: no workflow, no row.
       await db.db.delete(jobs).where(eq(jobs.id, id));
+      if (isTemporalUnavailable(err)) throw ProblemError.unavailable('temporal');
       throw new ProblemError({ status: 503, detail: `Temporal did not accept the job: ${(err as Error).message}` });
     }
     return { ...rowView(row!), estimate: estimateOf(job.units) };
@@ -175,7 +182,7 @@ export function createJobService(deps: ApiDeps) {
 
   async function describe(id: string): Promise<WorkflowExecutionDescription | undefined> {
     try {
-      return await client.workflow.getHandle(id).describe();
+      return await withTemporalDeadline(client, () => client.workflow.getHandle(id).describe());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
@@ -187,19 +194,60 @@ export function createJobService(deps: ApiDeps) {
     await db.sql`update jobs set rows_done = greatest(coalesce(rows_done, 0), ${done}) where id = ${id}`;
   }
 
+  /**
+   * A finished job from its row alone (no Temporal): a completed job always (its result records
+   * the shards), a failed or cancelled one while Temporal cannot be reached.
+   */
+  async function finishedView(row: JobRow): Promise<JobView> {
+    const base = rowView(row);
+    const status = row.status as JobStatus;
+    const result = row.result as JobResultSummary | null;
+    const progress = liveProgress({
+      status,
+      unit: deps.kinds.find(row.kind)?.unit ?? 'rows',
+      total: Number(row.rowsTotal ?? 0),
+      heartbeats: [],
+      highWater: Number(row.rowsDone ?? 0),
+      shards: status === 'completed' && result ? { total: result.shards, completed: result.shards, running: 0 } : undefined,
+      startedAt: row.startedAt ? new Date(row.startedAt).getTime() : Date.now(),
+      finishedAt: new Date(row.finishedAt ?? Date.now()).getTime(),
+      now: Date.now(),
+    });
+    const out: JobView = { ...base, status, progress };
+    if (status === 'completed' && base.result) {
+      const manifest = await readManifest(config.dataDir, row.id).catch(() => undefined);
+      out.result = { ...base.result, files: manifest ? manifestFiles(manifest) : [] };
+    }
+    if (status === 'failed' && !out.error) out.error = { type: 'Failed', message: 'the job failed; its cause was not recorded' };
+    return out;
+  }
+
   async function view(tenant: Tenant, id: string): Promise<JobView> {
     let row = await findRow(tenant, id);
+    // A completed job is final (it cannot be resumed) and its row holds everything a read answers.
+    if (row.status === 'completed' && row.result) return finishedView(row);
+    const finished = TERMINAL.includes(row.status as JobStatus);
     // The query comes before the describe: a shard that completes in between is then missed for one
     // read (and the high-water mark holds), never counted twice. A query needs a worker; with none
-    // polling it would block until Temporal's own timeout, so it is bounded. A completed job needs none
-    // (its result records the shards).
-    const query: JobProgress | undefined =
-      row.status === 'completed'
-        ? undefined
-        : await client
-            .withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => client.workflow.getHandle(id).query(progressQuery))
-            .catch(() => undefined);
-    const d = await describe(id);
+    // polling it would block until Temporal's own timeout, so it is bounded.
+    let unreachable = false;
+    const query: JobProgress | undefined = await client
+      .withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => client.workflow.getHandle(id).query(progressQuery))
+      .catch((err) => {
+        // Only "cannot connect": a query also times out when no worker polls, with Temporal up.
+        unreachable = isTemporalUnreachable(err);
+        return undefined;
+      });
+    // Temporal is down: a finished job is answered from its row, any other is a 503 (without a second wait).
+    if (unreachable && finished) return finishedView(row);
+    if (unreachable) throw ProblemError.unavailable('temporal');
+    let d: WorkflowExecutionDescription | undefined;
+    try {
+      d = await describe(id);
+    } catch (err) {
+      if (finished && isTemporalUnavailable(err)) return finishedView(row);
+      throw err;
+    }
     if (!d) return rowView(row);
     let status = statusOf(d.status.name);
     // The workflow records its result (or its error) before it closes: a row read before that is read again.
@@ -231,7 +279,11 @@ export function createJobService(deps: ApiDeps) {
     }
     if (status === 'failed' && !out.error) out.error = { type: d.status.name, message: `workflow ${d.status.name.toLowerCase()}` };
     if (status !== row.status && TERMINAL.includes(status)) {
-      await db.db.update(jobs).set({ status, finishedAt: row.finishedAt ?? new Date() }).where(eq(jobs.id, id));
+      // The row is what reads answer once Temporal cannot be asked: it keeps the error too.
+      await db.db
+        .update(jobs)
+        .set({ status, finishedAt: row.finishedAt ?? new Date(), ...(status === 'failed' && !row.error ? { error: out.error } : {}) })
+        .where(eq(jobs.id, id));
     }
     return out;
   }
@@ -253,7 +305,7 @@ export function createJobService(deps: ApiDeps) {
     const v = await view(tenant, id);
     if (v.status === 'paused') return v;
     if (v.status !== 'running') throw ProblemError.conflict(`job ${id} is ${v.status}; only a running job can be paused`);
-    await client.workflow.getHandle(id).signal(pauseSignal);
+    await withTemporalDeadline(client, () => client.workflow.getHandle(id).signal(pauseSignal));
     await db.db.update(jobs).set({ status: 'paused' }).where(eq(jobs.id, id));
     // Nothing moves while paused: no rate, no ETA (as GET answers from now on).
     return { ...v, status: 'paused', ...(v.progress ? { progress: { ...v.progress, ratePerSecond: null, etaSeconds: null } } : {}) };
@@ -266,7 +318,7 @@ export function createJobService(deps: ApiDeps) {
       throw ProblemError.conflict(`job ${id} is ${v.status}; there is nothing to resume${v.status === 'cancelling' ? ' until it is cancelled' : ''}`);
     }
     if (v.status === 'paused') {
-      await client.workflow.getHandle(id).signal(resumeSignal);
+      await withTemporalDeadline(client, () => client.workflow.getHandle(id).signal(resumeSignal));
     } else {
       // failed or cancelled: a new run of the same workflow id; planJob reuses every completed shard.
       const row = await findRow(tenant, id);
@@ -281,7 +333,7 @@ export function createJobService(deps: ApiDeps) {
     const v = await view(tenant, id);
     if (v.status === 'cancelling') return v;
     if (TERMINAL.includes(v.status)) throw ProblemError.conflict(`job ${id} is ${v.status}; it cannot be cancelled`);
-    await client.workflow.getHandle(id).cancel();
+    await withTemporalDeadline(client, () => client.workflow.getHandle(id).cancel());
     // Unless the workflow has already recorded the end of the cancel.
     await db.db.update(jobs).set({ status: 'cancelling' }).where(and(eq(jobs.id, id), inArray(jobs.status, ['running', 'paused'])));
     return { ...v, status: 'cancelling' };
@@ -314,9 +366,7 @@ export function createJobService(deps: ApiDeps) {
     const row = await findRow(tenant, id);
     const d = await describe(id);
     if (d?.status.name === 'RUNNING') {
-      await client.workflow
-        .getHandle(id)
-        .cancel()
+      await withTemporalDeadline(client, () => client.workflow.getHandle(id).cancel())
         .catch((err) => {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         });
