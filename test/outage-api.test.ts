@@ -2,8 +2,9 @@
  * Issue 12: the API while a dependency is down. This file starts its own Temporal dev server
  * (persistent SQLite) and embedded Postgres, stops each in turn and starts it again:
  *
- * - Postgres down: every /v1 route answers 503 problem+json with Retry-After at once, naming the
- *   database and never its URL; /health/ready says which check fails; back up: 200 at once.
+ * - Postgres down: every /v1 route answers 503 problem+json with Retry-After at once (also after
+ *   many failed reconnects), naming the database and never its URL; /health/ready says which
+ *   check fails; back up: 200 at once.
  * - Temporal down: a completed (and a failed) job is still read from Postgres; a running job's
  *   read, pause, resume and a new job answer 503 with Retry-After within ~2 s; back up: the API
  *   answers within a few seconds (no minute of reconnect backoff).
@@ -130,6 +131,16 @@ test('Postgres down: /v1 routes answer 503 + Retry-After at once; back up, 200 a
     ];
     for (const [label, a] of answers) assertUnavailable(a, /database/, label);
     t.diagnostic(`503 latencies while Postgres is down: ${answers.map(([l, a]) => `${l} ${a.ms} ms`).join(', ')}`);
+
+    // A longer outage with readers polling: postgres.js's reconnect backoff (up to 20 s by default) must not slow the 503s.
+    let slowest = 0;
+    for (let i = 0; i < 20; i++) {
+      const a = await call(api, '/v1/jobs');
+      assertUnavailable(a, /database/, `GET /v1/jobs #${i + 2} while down`);
+      slowest = Math.max(slowest, a.ms);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    t.diagnostic(`20 more reads while Postgres is down: slowest 503 in ${slowest} ms`);
 
     const ready = await call(api, '/health/ready');
     assert.equal(ready.status, 503);
