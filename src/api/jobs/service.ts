@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { jobs, type JobRow } from '../../db/schema.js';
@@ -125,7 +125,7 @@ export function createJobService(deps: ApiDeps) {
     await withTemporalDeadline(client, () => client.workflow.start(jobWorkflow, {
       taskQueue: config.temporal.taskQueue,
       workflowId: input.jobId,
-      args: [input],
+      args: [{ ...input, bookkeepingRetry: config.bookkeepingRetry }],
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [
         { key: kindKey, value: input.kind },
@@ -186,6 +186,22 @@ export function createJobService(deps: ApiDeps) {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
+    }
+  }
+
+  /**
+   * What a failed workflow failed with (its root cause), for a job whose row has no error: the
+   * workflow could not record it (Postgres was down for longer than the bookkeeping budget).
+   */
+  async function failureOf(id: string): Promise<{ type: string; message: string } | undefined> {
+    try {
+      await withTemporalDeadline(client, () => client.workflow.getHandle(id).result());
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) return undefined;
+      let e: any = err.cause;
+      while (e?.cause) e = e.cause;
+      return e ? { type: String(e.type ?? e.name ?? 'Error'), message: String(e.message ?? '') } : undefined;
     }
   }
 
@@ -277,8 +293,10 @@ export function createJobService(deps: ApiDeps) {
       const manifest = await readManifest(config.dataDir, id).catch(() => undefined);
       out.result = { ...base.result, files: manifest ? manifestFiles(manifest) : [] };
     }
-    if (status === 'failed' && !out.error) out.error = { type: d.status.name, message: `workflow ${d.status.name.toLowerCase()}` };
-    if (status !== row.status && TERMINAL.includes(status)) {
+    if (status === 'failed' && !out.error) {
+      out.error = (await failureOf(id)) ?? { type: d.status.name, message: `workflow ${d.status.name.toLowerCase()}` };
+    }
+    if (TERMINAL.includes(status) && (status !== row.status || (status === 'failed' && !row.error))) {
       // The row is what reads answer once Temporal cannot be asked: it keeps the error too.
       await db.db
         .update(jobs)
