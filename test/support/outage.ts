@@ -42,15 +42,22 @@ export async function startOutageStack(): Promise<OutageStack> {
 
   let temporal: TemporalDevServer | undefined;
   let pg: EmbeddedPostgres | undefined;
+  const temporalOptions = {
+    binary,
+    port: temporalPort!,
+    uiPort: null,
+    dbFile: path.join(dir, 'temporal.db'),
+    namespace: 'default',
+    logFile: path.join(dir, 'temporal.log'),
+  };
   const startTemporal = async () => {
-    temporal = await startTemporalDevServer({
-      binary,
-      port: temporalPort!,
-      uiPort: null,
-      dbFile: path.join(dir, 'temporal.db'),
-      namespace: 'default',
-      logFile: path.join(dir, 'temporal.log'),
-    });
+    try {
+      temporal = await startTemporalDevServer(temporalOptions);
+    } catch (err) {
+      // Once, while exploring, a restart on the same SQLite file never became ready; a second start did.
+      process.stderr.write(`outage stack: Temporal did not start (${(err as Error).message.split('\n')[0]}); trying once more\n`);
+      temporal = await startTemporalDevServer(temporalOptions);
+    }
   };
   const startPostgres = async () => {
     pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port: pgPort!, fast: true, logFile: path.join(dir, 'postgres.log') });
