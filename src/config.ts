@@ -38,6 +38,8 @@ const schema = z.object({
   WORKER_THREADS: positiveInt.max(256).default(Math.max(1, os.availableParallelism())),
   SHARDFLOW_SHARDS_PER_RUN: positiveInt.max(20000).default(1000),
   SHARDFLOW_PART_ROWS: positiveInt.max(50_000_000).default(1_000_000),
+  SHARDFLOW_BOOKKEEPING_RETRY_SECONDS: positiveInt.max(30 * 24 * 3600).default(6 * 3600),
+  SHARDFLOW_BOOKKEEPING_RETRY_MAX_INTERVAL_SECONDS: positiveInt.max(3600).default(60),
   READY_WORKER_MAX_AGE_SECONDS: positiveInt.max(3600).default(75),
   SHARDFLOW_RELATIONAL_MAX_TABLES: positiveInt.max(1000).default(32),
   SHARDFLOW_RELATIONAL_MAX_COLUMNS: positiveInt.max(1600).default(200),
@@ -63,6 +65,12 @@ export interface Config {
   auth: 'required' | 'off';
   demo: boolean;
   worker: { metricsPort: number; maxConcurrentActivities: number; threads: number; shardsPerRun: number; partRows: number };
+  /**
+   * How long a job's bookkeeping activities (plan, finalize, status records, cleanup) retry an
+   * unreachable Postgres, and the longest wait between two attempts. Set by the API on each
+   * workflow it starts (docs/ENGINE.md, "Outages").
+   */
+  bookkeepingRetry: { budgetSeconds: number; maxIntervalSeconds: number };
   /** /health/ready counts a worker as present when it polled the task queue this recently. */
   readyWorkerMaxAgeSeconds: number;
   /** Limits on relational specs (a larger spec is a 422 naming spec.tables or its columns). */
@@ -153,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shardsPerRun: e.SHARDFLOW_SHARDS_PER_RUN,
       partRows: e.SHARDFLOW_PART_ROWS,
     },
+    bookkeepingRetry: { budgetSeconds: e.SHARDFLOW_BOOKKEEPING_RETRY_SECONDS, maxIntervalSeconds: e.SHARDFLOW_BOOKKEEPING_RETRY_MAX_INTERVAL_SECONDS },
     readyWorkerMaxAgeSeconds: e.READY_WORKER_MAX_AGE_SECONDS,
     relational: { maxTables: e.SHARDFLOW_RELATIONAL_MAX_TABLES, maxColumns: e.SHARDFLOW_RELATIONAL_MAX_COLUMNS },
     limits: { bodyBytes: e.SHARDFLOW_MAX_BODY_BYTES, csvBytes: e.SHARDFLOW_MAX_CSV_BYTES },

@@ -22,11 +22,20 @@ export interface CreateDbOptions {
   applicationName?: string;
 }
 
+/** Seconds before the next reconnect after `retries` failed ones: 0.05, 0.1, 0.2, 0.4, then 0.5. */
+export function reconnectBackoffSeconds(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, 0.5);
+}
+
 export function createDb(url: string, { max = 10, applicationName = 'shardflow' }: CreateDbOptions = {}): Db {
   const sql = postgres(url, {
     max,
     idle_timeout: 30,
     connect_timeout: 10,
+    // postgres.js waits before reconnecting, up to 20 s after a few refused connects: a query
+    // then waits that long to fail while the database is down, and as long to succeed once it is
+    // back. Capped at half a second (connecting is cheap), an outage is a 503 at once and over at once.
+    backoff: reconnectBackoffSeconds,
     onnotice: () => {},
     connection: { application_name: applicationName },
   });

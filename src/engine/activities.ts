@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TableDigest } from '../data/digest.js';
+import { isPostgresUnavailable, outageCode } from '../db/unavailable.js';
 import { openDestination, openPart, UnknownTargetError } from '../destinations/index.js';
 import { partExtension } from '../encoders/index.js';
 import { SpecError } from './kind.js';
@@ -47,6 +48,50 @@ function heartbeat(): void {
     Context.current().heartbeat();
   } catch {
     // not inside an activity
+  }
+}
+
+/**
+ * Bookkeeping activities retry without an attempt cap, for as long as their schedule-to-close
+ * allows (hours: src/workflows/job.ts), because Postgres may be down that long. That is only
+ * right for an outage: any other error ends the retries after this many attempts, as before.
+ */
+export const BOOKKEEPING_MAX_ATTEMPTS = 10;
+
+function attemptNow(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1; // not inside an activity (tests call activities directly)
+  }
+}
+
+/**
+ * Runs a bookkeeping activity: an unreachable Postgres becomes a retryable `PostgresUnavailable`
+ * failure whose message names the error code and nothing else (the job's recorded error is shown
+ * to its tenant: no address); any other error after BOOKKEEPING_MAX_ATTEMPTS becomes
+ * non-retryable, keeping its message and type.
+ */
+async function bookkeeping<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    if (isPostgresUnavailable(err)) {
+      const message = `Postgres is unreachable (${outageCode(err) ?? 'connection error'}); retried until it is back`;
+      throw ApplicationFailure.retryable(message, 'PostgresUnavailable');
+    }
+    const attempt = attemptNow();
+    if (attempt >= BOOKKEEPING_MAX_ATTEMPTS) {
+      const e = err as Error;
+      throw ApplicationFailure.create({
+        message: `${e?.message ?? String(err)} (attempt ${attempt}; not retried further)`,
+        type: e?.name ?? 'Error',
+        nonRetryable: true,
+        cause: e instanceof Error ? e : undefined,
+      });
+    }
+    throw err;
   }
 }
 
@@ -101,6 +146,10 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   async function planJob(input: JobInput): Promise<JobPlan> {
+    return bookkeeping(() => plan(input));
+  }
+
+  async function plan(input: JobInput): Promise<JobPlan> {
     const grid = await gridFor(input);
     if (input.output.postgres) await setupLoad(loadSql(input), input, grid.tables);
     const dir = jobDir(deps.dataDir, input.jobId);
@@ -126,7 +175,7 @@ export function createActivities(deps: ActivityDeps) {
   async function finalizeJob(input: JobInput, plan: JobPlan): Promise<JobResultSummary> {
     const beat = setInterval(heartbeat, 2000);
     try {
-      return await finalize(input, plan);
+      return await bookkeeping(() => finalize(input, plan));
     } finally {
       clearInterval(beat);
     }
@@ -210,13 +259,13 @@ export function createActivities(deps: ActivityDeps) {
       ...(manifest.totals ? { totals: manifest.totals } : {}),
       ...(load ? { load } : {}),
     };
-    await recordStatus(input.jobId, 'completed', undefined, result);
+    await writeStatus(input.jobId, 'completed', undefined, result);
     return result;
   }
 
   /** After a cancel: no temp files stay behind (closed parts stay, for a later resume). */
   async function cleanupJob(jobId: string): Promise<number> {
-    return removeTempFiles(jobDir(deps.dataDir, jobId));
+    return bookkeeping(() => removeTempFiles(jobDir(deps.dataDir, jobId)));
   }
 
   /**
@@ -232,7 +281,12 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
+  /** The activity: retried through an outage (`bookkeeping`). finalize calls `writeStatus` inside its own. */
   async function recordStatus(jobId: string, status: JobStatus, error?: { type: string; message: string }, result?: JobResultSummary): Promise<void> {
+    return bookkeeping(() => writeStatus(jobId, status, error, result));
+  }
+
+  async function writeStatus(jobId: string, status: JobStatus, error?: { type: string; message: string }, result?: JobResultSummary): Promise<void> {
     if (!deps.sql) return;
     const terminal = status === 'completed' || status === 'failed' || status === 'cancelled';
     await deps.sql`

@@ -45,6 +45,17 @@ export interface JobInput {
   spec: Record<string, unknown>;
   output: JobOutput;
   partitioning: JobPartitioning;
+  /**
+   * The retry budget of the job's bookkeeping activities (src/workflows/job.ts), set by the API
+   * from its configuration when it starts the workflow; absent (older workflows, direct starts): the defaults.
+   */
+  bookkeepingRetry?: BookkeepingRetry;
+}
+
+/** SHARDFLOW_BOOKKEEPING_RETRY_SECONDS and SHARDFLOW_BOOKKEEPING_RETRY_MAX_INTERVAL_SECONDS. */
+export interface BookkeepingRetry {
+  budgetSeconds: number;
+  maxIntervalSeconds: number;
 }
 
 /**

@@ -5,6 +5,13 @@
  * Control: signals `pause` / `resume`, Temporal's own cancel, query `progress`.
  * History stays bounded: after `plan.shardsPerRun` shards (or when Temporal suggests it) the
  * workflow drains its running shards and continues as new, carrying the compact state.
+ *
+ * Bookkeeping activities (plan, finalize, status records, cleanup) outlast a Postgres outage:
+ * no attempt cap, backoff capped at `maxIntervalSeconds`, bounded by a schedule-to-close of
+ * `budgetSeconds` (default 6 h; finalize gets that on top of its own 24 h). The activities
+ * themselves give up after BOOKKEEPING_MAX_ATTEMPTS on any error that is not an outage
+ * (src/engine/activities.ts). Activity options are not part of Temporal's determinism check:
+ * a running workflow schedules its next activities with these options, no patch needed.
  */
 import {
   ApplicationFailure,
@@ -26,7 +33,7 @@ import type { JobActivities } from '../engine/activities.js';
 import { shardAt } from '../engine/plan.js';
 import { addToRanges, countRanges, inRanges } from '../engine/ranges.js';
 import { rowsDoneKey, rowsTotalKey } from '../engine/search-attributes.js';
-import type { CarriedState, JobInput, JobPlan, JobProgress, JobResultSummary } from '../engine/types.js';
+import type { BookkeepingRetry, CarriedState, JobInput, JobPlan, JobProgress, JobResultSummary } from '../engine/types.js';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -41,22 +48,35 @@ const shards = proxyActivities<Pick<JobActivities, 'runShard'>>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
-const steps = proxyActivities<Omit<JobActivities, 'runShard' | 'finalizeJob'>>({
-  startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+/** How long bookkeeping retries an unreachable Postgres by default: an operator's working session. */
+export const DEFAULT_BOOKKEEPING_RETRY: BookkeepingRetry = { budgetSeconds: 6 * 3600, maxIntervalSeconds: 60 };
+/** One attempt of finalize may run this long (keys and indexes on whole tables). */
+const FINALIZE_ATTEMPT_SECONDS = 24 * 3600;
 
-/**
- * Finalize: a Postgres load adds keys and indexes to whole tables, which may take hours; the
- * activity heartbeats while its statements run, so a dead worker is noticed within a minute.
- */
-const finish = proxyActivities<Pick<JobActivities, 'finalizeJob'>>({
-  startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+/** The bookkeeping proxies of one job (their options come with its input). */
+function bookkeeping(retry: BookkeepingRetry = DEFAULT_BOOKKEEPING_RETRY) {
+  const policy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: `${retry.maxIntervalSeconds} seconds` } as const;
+  return {
+    steps: proxyActivities<Omit<JobActivities, 'runShard' | 'finalizeJob'>>({
+      startToCloseTimeout: '10 minutes',
+      scheduleToCloseTimeout: `${retry.budgetSeconds} seconds`,
+      retry: policy,
+    }),
+    /**
+     * Finalize: a Postgres load adds keys and indexes to whole tables, which may take hours; the
+     * activity heartbeats while its statements run, so a dead worker is noticed within a minute.
+     */
+    finish: proxyActivities<Pick<JobActivities, 'finalizeJob'>>({
+      startToCloseTimeout: `${FINALIZE_ATTEMPT_SECONDS} seconds`,
+      scheduleToCloseTimeout: `${FINALIZE_ATTEMPT_SECONDS + retry.budgetSeconds} seconds`,
+      heartbeatTimeout: '1 minute',
+      retry: policy,
+    }),
+  };
+}
 
 export async function jobWorkflow(input: JobInput, carried?: CarriedState): Promise<JobResultSummary> {
+  const { steps, finish } = bookkeeping(input.bookkeepingRetry);
   let plan: JobPlan | undefined = carried?.plan;
   let paused = carried?.paused ?? false;
   const runs = carried?.runs ?? 0;
@@ -176,6 +196,9 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
     // continue-as-new unwinds by throwing: not a failure
     if (err instanceof ContinueAsNew) throw err;
     const cancelled = isCancellation(err);
+    const cause = cancelled ? undefined : describe(err);
+    // Same commands as before; only what the workflow fails with changed: when a bookkeeping step
+    // here fails too (its budget spent), the job still fails with its own cause, not that step's.
     await CancellationScope.nonCancellable(async () => {
       if (cancelled) {
         phase = 'cancelling';
@@ -185,12 +208,15 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
       if (cancelled) await steps.cleanupJob(input.jobId);
       // Only jobs with a load schedule this activity (older histories, which have none, replay as before).
       if (input.output.postgres) await steps.releaseLoad(input);
-      await steps.recordStatus(input.jobId, cancelled ? 'cancelled' : 'failed', cancelled ? undefined : describe(err));
+      await steps.recordStatus(input.jobId, cancelled ? 'cancelled' : 'failed', cause);
       await condition(allHandlersFinished);
+      phase = 'done';
+    }).catch((bookkeepingErr) => {
+      if (cancelled) throw bookkeepingErr;
       phase = 'done';
     });
     if (cancelled) throw err;
-    throw ApplicationFailure.nonRetryable(describe(err).message, describe(err).type);
+    throw ApplicationFailure.nonRetryable(cause!.message, cause!.type);
   }
 }
 

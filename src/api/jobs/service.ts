@@ -1,10 +1,13 @@
 /**
  * Jobs as the API sees them: a row in Postgres (tenant, spec, last known status) and a
  * workflow in Temporal (the truth while it runs). The API talks to these two and nothing else.
+ * A completed job is read from its row alone; a failed or cancelled one from its row when
+ * Temporal cannot be reached. Every Temporal call has a deadline (src/api/temporal.ts); an
+ * unreachable Temporal or Postgres is a 503 with Retry-After (src/api/unavailable.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { jobs, type JobRow } from '../../db/schema.js';
@@ -17,6 +20,8 @@ import { kindKey, rowsDoneKey, rowsTotalKey, tenantKey } from '../../engine/sear
 import type { JobInput, JobProgress, JobResultSummary, JobStatus, ShardState } from '../../engine/types.js';
 import { jobWorkflow, pauseSignal, progressQuery, resumeSignal } from '../../workflows/job.js';
 import { ProblemError } from '../middleware/problem.js';
+import { TEMPORAL_CALL_TIMEOUT_MS, withTemporalDeadline } from '../temporal.js';
+import { isTemporalUnavailable, isTemporalUnreachable } from '../unavailable.js';
 import type { ApiDeps, Tenant } from '../types.js';
 import type { JobView } from './schema.js';
 import type { NormalizedJob } from './validate.js';
@@ -138,10 +143,11 @@ export function createJobService(deps: ApiDeps) {
   }
 
   async function startWorkflow(input: JobInput, units: number): Promise<void> {
-    await client.workflow.start(jobWorkflow, {
+    // A longer deadline than reads: a start that times out is ambiguous (it may have started).
+    await withTemporalDeadline(client, () => client.workflow.start(jobWorkflow, {
       taskQueue: config.temporal.taskQueue,
       workflowId: input.jobId,
-      args: [input],
+      args: [{ ...input, bookkeepingRetry: config.bookkeepingRetry }],
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [
         { key: kindKey, value: input.kind },
@@ -149,7 +155,7 @@ export function createJobService(deps: ApiDeps) {
         { key: rowsTotalKey, value: units },
         { key: rowsDoneKey, value: 0 },
       ],
-    });
+    }), 2 * TEMPORAL_CALL_TIMEOUT_MS);
   }
 
   async function create(tenant: Tenant, job: NormalizedJob, idem: { key: string | null; hash: string }): Promise<JobView> {
@@ -190,6 +196,7 @@ export function createJobService(deps: ApiDeps) {
     } catch (err) {
       // Nothing half-made stays behind: no workflow, no row.
       await db.db.delete(jobs).where(eq(jobs.id, id));
+      if (isTemporalUnavailable(err)) throw ProblemError.unavailable('temporal');
       throw new ProblemError({ status: 503, detail: `Temporal did not accept the job: ${(err as Error).message}` });
     }
     return { ...rowView(row!), estimate: estimateOf(job.units) };
@@ -197,7 +204,7 @@ export function createJobService(deps: ApiDeps) {
 
   async function describe(id: string): Promise<WorkflowExecutionDescription | undefined> {
     try {
-      return await client.workflow.getHandle(id).describe();
+      return await withTemporalDeadline(client, () => client.workflow.getHandle(id).describe());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
@@ -238,21 +245,83 @@ export function createJobService(deps: ApiDeps) {
   }
   const forget = (tenant: Tenant, id: string) => shared.delete(`${tenant.tenantId}\u0000${id}`);
 
+  /**
+   * What a failed workflow failed with (its root cause), for a job whose row has no error: the
+   * workflow could not record it (Postgres was down for longer than the bookkeeping budget).
+   */
+  async function failureOf(id: string): Promise<{ type: string; message: string } | undefined> {
+    try {
+      await withTemporalDeadline(client, () => client.workflow.getHandle(id).result());
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) return undefined;
+      let e: any = err.cause;
+      while (e?.cause) e = e.cause;
+      return e ? { type: String(e.type ?? e.name ?? 'Error'), message: String(e.message ?? '') } : undefined;
+    }
+  }
+
+  /**
+   * A finished job from its row alone (no Temporal): a completed job always (its result records
+   * the shards), a failed or cancelled one while Temporal cannot be reached.
+   */
+  async function finishedView(row: JobRow): Promise<JobView> {
+    const base = rowView(row);
+    const status = row.status as JobStatus;
+    const result = row.result as JobResultSummary | null;
+    const progress = liveProgress({
+      status,
+      unit: deps.kinds.find(row.kind)?.unit ?? 'rows',
+      total: Number(row.rowsTotal ?? 0),
+      heartbeats: [],
+      highWater: Number(row.rowsDone ?? 0),
+      shards: status === 'completed' && result ? { total: result.shards, completed: result.shards, running: 0 } : lastShards(row),
+      startedAt: row.startedAt ? new Date(row.startedAt).getTime() : Date.now(),
+      finishedAt: new Date(row.finishedAt ?? Date.now()).getTime(),
+      now: Date.now(),
+    });
+    const out: JobView = { ...base, status, progress };
+    if (status === 'completed' && base.result) {
+      const manifest = await readManifest(config.dataDir, row.id).catch(() => undefined);
+      out.result = { ...base.result, files: manifest ? manifestFiles(manifest) : [], ...(manifest ? kindSummary(manifest) : {}) };
+    }
+    if (status === 'failed' && !out.error) out.error = { type: 'Failed', message: 'the job failed; its cause was not recorded' };
+    return out;
+  }
+
   async function view(tenant: Tenant, id: string): Promise<JobView> {
     let row = await findRow(tenant, id);
+    // A completed job is final (it cannot be resumed) and its row holds everything a read answers.
+    if (row.status === 'completed' && row.result) return finishedView(row);
+    const finished = TERMINAL.includes(row.status as JobStatus);
     // The query comes before the describe: a shard that completes in between is then missed for one
     // read (and the high-water mark holds), never counted twice. A query needs a worker; with none
-    // polling it would block until Temporal's own timeout, so it is bounded. A completed job needs none
-    // (its result records the shards).
+    // polling it would block until Temporal's own timeout, so it is bounded; after one unanswered
+    // query, reads answer from Postgres for QUERY_BACKOFF_MS without asking again.
+    let unreachable = false;
     const unanswered = queryFailedAt.get(id);
     const query: JobProgress | undefined =
-      row.status === 'completed' || (unanswered !== undefined && Date.now() - unanswered < QUERY_BACKOFF_MS)
+      unanswered !== undefined && Date.now() - unanswered < QUERY_BACKOFF_MS
         ? undefined
         : await client
             .withDeadline(Date.now() + PROGRESS_QUERY_TIMEOUT_MS, () => client.workflow.getHandle(id).query(progressQuery))
             .then((q) => (queryFailedAt.delete(id), q))
-            .catch(() => (queryFailedAt.set(id, Date.now()), undefined));
-    const d = await describe(id);
+            .catch((err) => {
+              // Only "cannot connect" is an outage: a query also times out when no worker polls, with Temporal up.
+              unreachable = isTemporalUnreachable(err);
+              if (!unreachable) queryFailedAt.set(id, Date.now());
+              return undefined;
+            });
+    // Temporal is down: a finished job is answered from its row, any other is a 503 (without a second wait).
+    if (unreachable && finished) return finishedView(row);
+    if (unreachable) throw ProblemError.unavailable('temporal');
+    let d: WorkflowExecutionDescription | undefined;
+    try {
+      d = await describe(id);
+    } catch (err) {
+      if (finished && isTemporalUnavailable(err)) return finishedView(row);
+      throw err;
+    }
     if (!d) return rowView(row);
     let status = statusOf(d.status.name);
     // The workflow records its result (or its error) before it closes: a row read before that is read again.
@@ -284,9 +353,15 @@ export function createJobService(deps: ApiDeps) {
       const manifest = await readManifest(config.dataDir, id).catch(() => undefined);
       out.result = { ...base.result, files: manifest ? manifestFiles(manifest) : [], ...(manifest ? kindSummary(manifest) : {}) };
     }
-    if (status === 'failed' && !out.error) out.error = { type: d.status.name, message: `workflow ${d.status.name.toLowerCase()}` };
-    if (status !== row.status && TERMINAL.includes(status)) {
-      await db.db.update(jobs).set({ status, finishedAt: row.finishedAt ?? new Date() }).where(eq(jobs.id, id));
+    if (status === 'failed' && !out.error) {
+      out.error = (await failureOf(id)) ?? { type: d.status.name, message: `workflow ${d.status.name.toLowerCase()}` };
+    }
+    if (TERMINAL.includes(status) && (status !== row.status || (status === 'failed' && !row.error))) {
+      // The row is what reads answer once Temporal cannot be asked: it keeps the error too.
+      await db.db
+        .update(jobs)
+        .set({ status, finishedAt: row.finishedAt ?? new Date(), ...(status === 'failed' && !row.error ? { error: out.error } : {}) })
+        .where(eq(jobs.id, id));
     }
     return out;
   }
@@ -317,7 +392,7 @@ export function createJobService(deps: ApiDeps) {
     const v = await view(tenant, id);
     if (v.status === 'paused') return v;
     if (v.status !== 'running') throw ProblemError.conflict(`job ${id} is ${v.status}; only a running job can be paused`);
-    await client.workflow.getHandle(id).signal(pauseSignal);
+    await withTemporalDeadline(client, () => client.workflow.getHandle(id).signal(pauseSignal));
     await db.db.update(jobs).set({ status: 'paused' }).where(eq(jobs.id, id));
     // Nothing moves while paused: no rate, no ETA (as GET answers from now on).
     return { ...v, status: 'paused', ...(v.progress ? { progress: { ...v.progress, ratePerSecond: null, etaSeconds: null } } : {}) };
@@ -331,7 +406,7 @@ export function createJobService(deps: ApiDeps) {
       throw ProblemError.conflict(`job ${id} is ${v.status}; there is nothing to resume${v.status === 'cancelling' ? ' until it is cancelled' : ''}`);
     }
     if (v.status === 'paused') {
-      await client.workflow.getHandle(id).signal(resumeSignal);
+      await withTemporalDeadline(client, () => client.workflow.getHandle(id).signal(resumeSignal));
     } else {
       // failed or cancelled: a new run of the same workflow id; planJob reuses every completed shard.
       const row = await findRow(tenant, id);
@@ -352,7 +427,7 @@ export function createJobService(deps: ApiDeps) {
     const v = await view(tenant, id);
     if (v.status === 'cancelling') return v;
     if (TERMINAL.includes(v.status)) throw ProblemError.conflict(`job ${id} is ${v.status}; it cannot be cancelled`);
-    await client.workflow.getHandle(id).cancel();
+    await withTemporalDeadline(client, () => client.workflow.getHandle(id).cancel());
     // Unless the workflow has already recorded the end of the cancel.
     await db.db.update(jobs).set({ status: 'cancelling' }).where(and(eq(jobs.id, id), inArray(jobs.status, ['running', 'paused'])));
     return { ...v, status: 'cancelling' };
@@ -386,9 +461,7 @@ export function createJobService(deps: ApiDeps) {
     const row = await findRow(tenant, id);
     const d = await describe(id);
     if (d?.status.name === 'RUNNING') {
-      await client.workflow
-        .getHandle(id)
-        .cancel()
+      await withTemporalDeadline(client, () => client.workflow.getHandle(id).cancel())
         .catch((err) => {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         });

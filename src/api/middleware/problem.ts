@@ -6,7 +6,9 @@
  * problem: ProblemError as is, Hono's HTTPException (e.g. malformed JSON) with its status, anything
  * else as a logged 500 that leaks no stack. `validationHook` is the OpenAPIHono `defaultHook`, so a
  * zod failure on any route's params/query/body is a 400 naming each field as a dotted path
- * (`spec.nPerArm`, `spec.visits.2`).
+ * (`spec.nPerArm`, `spec.visits.2`). An error saying that Postgres or Temporal cannot be reached
+ * (src/api/unavailable.ts) is a 503 with `Retry-After` that names the dependency and nothing
+ * else (no address, no connection string).
  */
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -16,6 +18,7 @@ import { z } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
 
 import type { FieldError } from '../../engine/kind.js';
+import { RETRY_AFTER_SECONDS, UNAVAILABLE_DETAIL, unavailableDependency, type Dependency } from '../unavailable.js';
 
 export type { FieldError };
 
@@ -67,6 +70,10 @@ export class ProblemError extends Error {
   }
   static conflict(detail: string): ProblemError {
     return new ProblemError({ status: 409, detail });
+  }
+  /** A dependency (Postgres, Temporal) cannot be reached: 503 with `Retry-After`. */
+  static unavailable(dependency: Dependency, detail = UNAVAILABLE_DETAIL[dependency]): ProblemError {
+    return new ProblemError({ status: 503, detail, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
   }
   /** Well-formed but not allowed (over quota, unknown model, …). */
   static unprocessable(detail: string, errors?: FieldError[]): ProblemError {
@@ -136,7 +143,13 @@ export function problemErrorHandler(): ErrorHandler {
       // Raised by Hono itself: malformed JSON body, body limit, …
       return problem(c, { status: err.status, detail: err.message || undefined });
     }
-    const log = (c.var as { log?: { error: (obj: object, msg: string) => void } }).log;
+    const log = (c.var as { log?: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void } }).log;
+    const down = unavailableDependency(err);
+    if (down) {
+      // The cause goes to the log only: its message may carry an address.
+      if (log) log.warn({ err, dependency: down }, `${down} unavailable`);
+      return problem(c, ProblemError.unavailable(down));
+    }
     if (log) log.error({ err }, 'unhandled error');
     else console.error('unhandled error', err);
     return problem(c, { status: 500, detail: 'internal error; see the server log for this request id' });
