@@ -92,7 +92,9 @@ interface ChunkMeta {
 
 abstract class ColumnAcc {
   /** Definition levels (1 = present) for nullable columns. */
-  readonly defs: Uint8Array | undefined;
+  defs: Uint8Array | undefined;
+  /** Rows the arrays hold now: they grow by doubling up to the row group's size (a small part allocates little). */
+  protected capacity: number;
   rows = 0;
   /** Non-null values held. */
   count = 0;
@@ -100,13 +102,27 @@ abstract class ColumnAcc {
 
   readonly ptype: ParquetType;
 
-  constructor(readonly schema: ColumnSchema, capacity: number) {
+  constructor(readonly schema: ColumnSchema, protected readonly maxRows: number) {
     this.ptype = parquetType(schema.type);
-    this.defs = schema.nullable ? new Uint8Array(capacity) : undefined;
+    this.capacity = Math.min(maxRows, INITIAL_ROWS);
+    this.defs = schema.nullable ? new Uint8Array(this.capacity) : undefined;
   }
+
+  /** Grows the arrays (to at least `rows`, at most the row group's size) when they are too small. */
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    const cap = Math.min(this.maxRows, Math.max(rows, 2 * this.capacity));
+    if (this.defs) this.defs = grown(this.defs, cap, this.rows);
+    this.grow(cap);
+    this.capacity = cap;
+  }
+
+  /** Reallocates the value arrays for `cap` rows, keeping what they hold. */
+  protected abstract grow(cap: number): void;
 
   /** Appends rows [from, to) of the batch column. */
   append(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
+    this.reserve(this.rows + (to - from));
     if (nulls) {
       if (!this.defs) throw new Error(`column ${this.schema.name} is not nullable but the batch has nulls`);
       let r = this.rows;
@@ -156,26 +172,49 @@ abstract class ColumnAcc {
   }
 }
 
-/** Min/max statistics fields (5: max_value, 6: min_value) and null_count (3). */
+/** Rows an accumulator allocates for at first (batches are 65,536 rows). */
+const INITIAL_ROWS = 1 << 16;
+
+/** A copy of a's first `keep` elements in a new array of length n. */
+function grown<T extends Uint8Array | Int32Array | Uint32Array | Float64Array>(a: T, n: number, keep: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a.subarray(0, keep) as never);
+  return b;
+}
+
+/**
+ * Statistics: null_count (3), and when given max_value (5), min_value (6), both exact (7:
+ * is_max_value_exact, 8: is_min_value_exact). The deprecated min/max (1, 2) are not written:
+ * their order is undefined for strings; with column_orders readers use 5 and 6.
+ */
 function stats(nulls: number, min?: Buffer, max?: Buffer): TField[] {
   const f: TField[] = [{ id: 3, t: 'i64', v: nulls }];
-  if (min && max) f.push({ id: 5, t: 'binary', v: max }, { id: 6, t: 'binary', v: min });
+  if (min && max) {
+    f.push({ id: 5, t: 'binary', v: max }, { id: 6, t: 'binary', v: min }, { id: 7, t: 'bool', v: true }, { id: 8, t: 'bool', v: true });
+  }
   return f;
 }
 
 /** int32 / date (Int32Array), float64 (Float64Array), int64 / timestamp (Float64Array → INT64). */
 class NumberAcc extends ColumnAcc {
-  private readonly values: Int32Array | Float64Array;
+  private values: Int32Array | Float64Array;
   /** int64 / timestamp: the INT64 words (low, high) of each value, filled by pages(). */
-  private readonly wide: Int32Array | undefined;
+  private wide: Int32Array | undefined;
   private readonly body = new ByteBuf(1 << 16);
   private readonly dictBody = new ByteBuf(1 << 12);
+  /** Smallest and largest non-null value of the row group (NaN left out), set by pages(). */
+  private min = Infinity;
+  private max = -Infinity;
 
-  constructor(schema: ColumnSchema, capacity: number) {
-    super(schema, capacity);
+  constructor(schema: ColumnSchema, maxRows: number) {
+    super(schema, maxRows);
     const t = schema.type;
-    this.values = t === 'int32' || t === 'date' ? new Int32Array(capacity) : new Float64Array(capacity);
-    this.wide = t === 'int64' || t === 'timestamp' ? new Int32Array(2 * capacity) : undefined;
+    this.values = t === 'int32' || t === 'date' ? new Int32Array(this.capacity) : new Float64Array(this.capacity);
+    this.wide = t === 'int64' || t === 'timestamp' ? new Int32Array(0) : undefined;
+  }
+
+  protected grow(cap: number): void {
+    this.values = grown(this.values, cap, this.count);
   }
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
@@ -194,8 +233,9 @@ class NumberAcc extends ColumnAcc {
   private plain(): Buffer {
     const v = this.values;
     const n = this.count;
+    if (!this.wide) return Buffer.from(v.buffer, v.byteOffset, n * v.BYTES_PER_ELEMENT);
+    if (this.wide.length < 2 * n) this.wide = new Int32Array(2 * this.capacity);
     const w = this.wide;
-    if (!w) return Buffer.from(v.buffer, v.byteOffset, n * v.BYTES_PER_ELEMENT);
     for (let i = 0; i < n; i++) {
       const x = v[i];
       if (!Number.isSafeInteger(x)) {
@@ -208,15 +248,20 @@ class NumberAcc extends ColumnAcc {
   }
 
   pages(): { dict?: { body: Buffer; count: number }; data: Buffer } {
-    // Few distinct values (int32, float64): dictionary-encoded (number-dict.ts); else PLAIN.
-    const t = this.schema.type;
-    const d = this.defs || (t !== 'int32' && t !== 'float64') ? undefined : numberDictPages(this.values, this.count, this.schema.decimals, this.dictBody, this.body);
+    const v = this.values;
+    const [min, max] = v instanceof Int32Array ? minMaxI32(v, this.count) : minMaxF64(v, this.count);
+    this.min = min;
+    this.max = max;
+    // Narrow range: dictionary-encoded when that halves the chunk (number-dict.ts); else PLAIN.
+    const out = this.body;
+    const kind = v instanceof Int32Array ? 'i32' : this.wide ? 'i64' : 'f64';
+    const d = numberDictPages(v, this.count, kind, this.schema.decimals, min, max, this.dictBody, out, () => (out.reset(), this.writeDefs(out)));
     return d ?? { data: this.plainPage(this.plain(), this.body) };
   }
 
   statistics(): TField[] {
     const v = this.values;
-    const [min, max] = v instanceof Int32Array ? minMaxI32(v, this.count) : minMaxF64(v, this.count);
+    const { min, max } = this;
     if (!(min <= max)) return stats(this.nulls);
     let minB: Buffer;
     let maxB: Buffer;
@@ -231,7 +276,8 @@ class NumberAcc extends ColumnAcc {
       maxB = Buffer.allocUnsafe(8);
       maxB.writeBigInt64LE(BigInt(max));
     } else {
-      // Parquet: a zero min is written as -0.0 and a zero max as +0.0 (NaN is skipped above).
+      // Parquet: a zero min is written as -0.0 and a zero max as +0.0; NaN is left out (minMaxF64),
+      // and a chunk of only NaNs has no min/max.
       minB = Buffer.allocUnsafe(8);
       minB.writeDoubleLE(min === 0 ? -0 : min);
       maxB = Buffer.allocUnsafe(8);
@@ -243,12 +289,16 @@ class NumberAcc extends ColumnAcc {
 
 /** Columns of fixed-width byte values (`width` bytes a row): bool (1), uuid (16). Non-null values are packed. */
 abstract class FixedBytesAcc extends ColumnAcc {
-  protected readonly values: Uint8Array;
+  protected values: Uint8Array;
   protected readonly body = new ByteBuf(1 << 16);
 
-  constructor(schema: ColumnSchema, capacity: number, protected readonly width: number) {
-    super(schema, capacity);
-    this.values = new Uint8Array(capacity * width);
+  constructor(schema: ColumnSchema, maxRows: number, protected readonly width: number) {
+    super(schema, maxRows);
+    this.values = new Uint8Array(this.capacity * width);
+  }
+
+  protected grow(cap: number): void {
+    this.values = grown(this.values, cap * this.width, this.count * this.width);
   }
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
@@ -272,8 +322,8 @@ abstract class FixedBytesAcc extends ColumnAcc {
 
 /** bool: one byte a value (any non-zero byte is true); PLAIN is one bit per value, LSB first. */
 class BoolAcc extends FixedBytesAcc {
-  constructor(schema: ColumnSchema, capacity: number) {
-    super(schema, capacity, 1);
+  constructor(schema: ColumnSchema, maxRows: number) {
+    super(schema, maxRows, 1);
   }
 
   pages(): { data: Buffer } {
@@ -309,8 +359,8 @@ class BoolAcc extends FixedBytesAcc {
 
 /** uuid: 16 bytes per value, FIXED_LEN_BYTE_ARRAY(16) PLAIN; min/max in unsigned byte order. */
 class UuidAcc extends FixedBytesAcc {
-  constructor(schema: ColumnSchema, capacity: number) {
-    super(schema, capacity, UUID_BYTES);
+  constructor(schema: ColumnSchema, maxRows: number) {
+    super(schema, maxRows, UUID_BYTES);
   }
 
   pages(): { data: Buffer } {
@@ -400,8 +450,65 @@ function writeByteArray(d: ByteBuf, s: string): void {
   d.pos = p + 4 + len;
 }
 
+/**
+ * Longest min/max a string chunk's statistics hold; a chunk whose min or max is longer has
+ * null_count only (Arrow's `max_statistics_size` default, 4096).
+ */
+export const MAX_STAT_BYTES = 4096;
+
+/**
+ * a < b in the order of their UTF-8 bytes, unsigned (= code point order), which is what Parquet's
+ * TypeDefinedOrder means for STRING. JS `<` compares UTF-16 code units: the same except where a
+ * surrogate (a code point above U+FFFF) meets a unit in U+E000–U+FFFF, so such a pair is remapped.
+ */
+export function lessUtf8(a: string, b: string): boolean {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      // surrogates (D800–DFFF) above E000–FFFF: code point order
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x < y;
+  }
+  return a.length < b.length;
+}
+
+function markUsed(used: Uint8Array, codes: Uint32Array, n: number): void {
+  for (let i = 0; i < n; i++) used[codes[i]] = 1;
+}
+
+/** Unsigned lexicographic comparison of b[p, p + m) and b[q, q + n). */
+function compareBytes(b: Uint8Array, p: number, m: number, q: number, n: number): number {
+  const k = Math.min(m, n);
+  for (let j = 0; j < k; j++) {
+    const d = b[p + j] - b[q + j];
+    if (d !== 0) return d;
+  }
+  return m - n;
+}
+
+/** Smallest and largest value (unsigned bytes) of a PLAIN BYTE_ARRAY body b[0, end) (at least one value). */
+function plainMinMax(b: Buffer, end: number): [Buffer, Buffer] {
+  let lo = 0;
+  let loN = b.readUInt32LE(0);
+  let hi = lo;
+  let hiN = loN;
+  for (let p = 4 + loN; p < end; ) {
+    const n = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24);
+    const v = p + 4;
+    if (compareBytes(b, v, n, lo + 4, loN) < 0) (lo = p), (loN = n);
+    else if (compareBytes(b, v, n, hi + 4, hiN) > 0) (hi = p), (hiN = n);
+    p = v + n;
+  }
+  return [Buffer.from(b.subarray(lo + 4, lo + 4 + loN)), Buffer.from(b.subarray(hi + 4, hi + 4 + hiN))];
+}
+
 class StringAcc extends ColumnAcc {
-  private readonly codes: Uint32Array;
+  private codes: Uint32Array;
   private readonly index = new Map<string, number>();
   private readonly entries: string[] = [];
   /** entries[0, indexed) are in `index` (sorted dictionaries skip it until needed). */
@@ -415,10 +522,16 @@ class StringAcc extends ColumnAcc {
   /** The row group's chunk is PLAIN (too many distinct values for a dictionary); values are in plainBody. */
   private plain = false;
   private readonly plainBody = new ByteBuf(1 << 16);
+  /** Per dictionary entry: used by this row group's codes (statistics). */
+  private used = new Uint8Array(0);
 
-  constructor(schema: ColumnSchema, capacity: number) {
-    super(schema, capacity);
-    this.codes = new Uint32Array(capacity);
+  constructor(schema: ColumnSchema, maxRows: number) {
+    super(schema, maxRows);
+    this.codes = new Uint32Array(this.capacity);
+  }
+
+  protected grow(cap: number): void {
+    this.codes = grown(this.codes, cap, this.count);
   }
 
   private code(s: string): number {
@@ -554,7 +667,29 @@ class StringAcc extends ColumnAcc {
   }
 
   statistics(): TField[] {
-    return stats(this.nulls);
+    if (this.count === 0) return stats(this.nulls);
+    const [min, max] = this.plain ? plainMinMax(this.plainBody.buf, this.plainBody.pos) : this.dictMinMax();
+    // As Arrow does: no min/max when either is longer than MAX_STAT_BYTES (null_count only).
+    if (min.length > MAX_STAT_BYTES || max.length > MAX_STAT_BYTES) return stats(this.nulls);
+    return stats(this.nulls, min, max);
+  }
+
+  /** Smallest and largest entry (UTF-8 byte order) among the entries this row group's codes use. */
+  private dictMinMax(): [Buffer, Buffer] {
+    const e = this.entries;
+    if (this.used.length < e.length) this.used = new Uint8Array(Math.max(e.length, 2 * this.used.length));
+    const used = this.used;
+    used.fill(0, 0, e.length);
+    markUsed(used, this.codes, this.count);
+    let lo = -1;
+    let hi = -1;
+    for (let k = 0; k < e.length; k++) {
+      if (!used[k]) continue;
+      if (lo < 0) lo = hi = k;
+      else if (lessUtf8(e[k], e[lo])) lo = k;
+      else if (lessUtf8(e[hi], e[k])) hi = k;
+    }
+    return [Buffer.from(e[lo], 'utf8'), Buffer.from(e[hi], 'utf8')];
   }
 
   override reset(): void {
