@@ -19,7 +19,10 @@ import { bitWidth, encodeHybrid } from './rle.js';
 import { encodeStruct, type TField } from './thrift.js';
 import type { ByteOut, Compression, Encoder, EncoderOptions } from './types.js';
 
-/** Rows per row group unless rowGroupRows says otherwise (131,072). */
+/**
+ * Rows per row group unless rowGroupRows says otherwise (131,072). 1,048,576 (pyarrow's, one row
+ * group per 1M-row part) was measured and not taken: docs/PARQUET.md, "Row group size".
+ */
 export const DEFAULT_ROW_GROUP_ROWS = 1 << 17;
 
 const MAGIC = Buffer.from('PAR1', 'ascii');
@@ -105,13 +108,22 @@ abstract class ColumnAcc {
   constructor(readonly schema: ColumnSchema, protected readonly maxRows: number) {
     this.ptype = parquetType(schema.type);
     this.capacity = Math.min(maxRows, INITIAL_ROWS);
-    this.defs = schema.nullable ? new Uint8Array(this.capacity) : undefined;
+    this.defs = schema.nullable ? alloc(Uint8Array, this.capacity) : undefined;
   }
+
+  /** Hands the arrays to the next writer of this thread (after finish(); this accumulator is done). */
+  release(): void {
+    release(this.defs);
+    this.defs = undefined;
+    this.releaseValues();
+  }
+
+  protected abstract releaseValues(): void;
 
   /** Grows the arrays (to at least `rows`, at most the row group's size) when they are too small. */
   private reserve(rows: number): void {
     if (rows <= this.capacity) return;
-    const cap = Math.min(this.maxRows, Math.max(rows, 2 * this.capacity));
+    const cap = Math.min(this.maxRows, Math.max(rows, 4 * this.capacity));
     if (this.defs) this.defs = grown(this.defs, cap, this.rows);
     this.grow(cap);
     this.capacity = cap;
@@ -175,10 +187,43 @@ abstract class ColumnAcc {
 /** Rows an accumulator allocates for at first (batches are 65,536 rows). */
 const INITIAL_ROWS = 1 << 16;
 
-/** A copy of a's first `keep` elements in a new array of length n. */
-function grown<T extends Uint8Array | Int32Array | Uint32Array | Float64Array>(a: T, n: number, keep: number): T {
-  const b = new (a.constructor as new (n: number) => T)(n);
+type Arr = Uint8Array | Int32Array | Uint32Array | Float64Array;
+
+/**
+ * Arrays of finished writers, for the next writers of this thread (JS thread or worker thread) to
+ * reuse: a part's row-group arrays are allocated once per thread rather than grown again for every
+ * part. Contents are not cleared (every slot is written before it is read). At most SPARE_MAX_BYTES.
+ */
+const spare: Arr[] = [];
+let spareBytes = 0;
+const SPARE_MAX_BYTES = 96 << 20;
+
+/** An array of class C with at least n elements (the smallest spare one that fits, else a new one of exactly n). */
+function alloc<T extends Arr>(C: new (n: number) => T, n: number): T {
+  let best = -1;
+  for (let i = 0; i < spare.length; i++) {
+    const a = spare[i];
+    if (a.constructor === C && a.length >= n && (best < 0 || a.length < spare[best].length)) best = i;
+  }
+  if (best < 0) return new C(n);
+  const a = spare[best] as T;
+  spare[best] = spare[spare.length - 1];
+  spare.pop();
+  spareBytes -= a.byteLength;
+  return a;
+}
+
+function release(a: Arr | undefined): void {
+  if (!a || a.length === 0 || spareBytes + a.byteLength > SPARE_MAX_BYTES) return;
+  spare.push(a);
+  spareBytes += a.byteLength;
+}
+
+/** An array of at least n elements holding a's first `keep` elements; a is released. */
+function grown<T extends Arr>(a: T, n: number, keep: number): T {
+  const b = alloc(a.constructor as new (n: number) => T, n);
   b.set(a.subarray(0, keep) as never);
+  release(a);
   return b;
 }
 
@@ -209,12 +254,17 @@ class NumberAcc extends ColumnAcc {
   constructor(schema: ColumnSchema, maxRows: number) {
     super(schema, maxRows);
     const t = schema.type;
-    this.values = t === 'int32' || t === 'date' ? new Int32Array(this.capacity) : new Float64Array(this.capacity);
+    this.values = t === 'int32' || t === 'date' ? alloc(Int32Array, this.capacity) : alloc(Float64Array, this.capacity);
     this.wide = t === 'int64' || t === 'timestamp' ? new Int32Array(0) : undefined;
   }
 
   protected grow(cap: number): void {
     this.values = grown(this.values, cap, this.count);
+  }
+
+  protected releaseValues(): void {
+    release(this.values);
+    release(this.wide);
   }
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
@@ -234,7 +284,7 @@ class NumberAcc extends ColumnAcc {
     const v = this.values;
     const n = this.count;
     if (!this.wide) return Buffer.from(v.buffer, v.byteOffset, n * v.BYTES_PER_ELEMENT);
-    if (this.wide.length < 2 * n) this.wide = new Int32Array(2 * this.capacity);
+    if (this.wide.length < 2 * n) (release(this.wide), (this.wide = alloc(Int32Array, 2 * this.capacity)));
     const w = this.wide;
     for (let i = 0; i < n; i++) {
       const x = v[i];
@@ -294,11 +344,15 @@ abstract class FixedBytesAcc extends ColumnAcc {
 
   constructor(schema: ColumnSchema, maxRows: number, protected readonly width: number) {
     super(schema, maxRows);
-    this.values = new Uint8Array(this.capacity * width);
+    this.values = alloc(Uint8Array, this.capacity * width);
   }
 
   protected grow(cap: number): void {
     this.values = grown(this.values, cap * this.width, this.count * this.width);
+  }
+
+  protected releaseValues(): void {
+    release(this.values);
   }
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
@@ -456,27 +510,6 @@ function writeByteArray(d: ByteBuf, s: string): void {
  */
 export const MAX_STAT_BYTES = 4096;
 
-/**
- * a < b in the order of their UTF-8 bytes, unsigned (= code point order), which is what Parquet's
- * TypeDefinedOrder means for STRING. JS `<` compares UTF-16 code units: the same except where a
- * surrogate (a code point above U+FFFF) meets a unit in U+E000–U+FFFF, so such a pair is remapped.
- */
-export function lessUtf8(a: string, b: string): boolean {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x >= 0xd800 && y >= 0xd800) {
-      // surrogates (D800–DFFF) above E000–FFFF: code point order
-      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
-      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
-    }
-    return x < y;
-  }
-  return a.length < b.length;
-}
-
 function markUsed(used: Uint8Array, codes: Uint32Array, n: number): void {
   for (let i = 0; i < n; i++) used[codes[i]] = 1;
 }
@@ -491,20 +524,28 @@ function compareBytes(b: Uint8Array, p: number, m: number, q: number, n: number)
   return m - n;
 }
 
-/** Smallest and largest value (unsigned bytes) of a PLAIN BYTE_ARRAY body b[0, end) (at least one value). */
-function plainMinMax(b: Buffer, end: number): [Buffer, Buffer] {
-  let lo = 0;
-  let loN = b.readUInt32LE(0);
-  let hi = lo;
-  let hiN = loN;
-  for (let p = 4 + loN; p < end; ) {
+/**
+ * Smallest and largest value (unsigned bytes) of a PLAIN BYTE_ARRAY body b[0, end), of those whose
+ * `used` flag is set when it is given (a dictionary page: flag k for entry k). At least one value counts.
+ */
+function plainMinMax(b: Buffer, end: number, used?: Uint8Array): [Buffer, Buffer] {
+  let lo = -1;
+  let loN = 0;
+  let hi = -1;
+  let hiN = 0;
+  for (let p = 0, k = 0; p < end; k++) {
     const n = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24);
     const v = p + 4;
-    if (compareBytes(b, v, n, lo + 4, loN) < 0) (lo = p), (loN = n);
-    else if (compareBytes(b, v, n, hi + 4, hiN) > 0) (hi = p), (hiN = n);
+    if (used && !used[k]) {
+      p = v + n;
+      continue;
+    }
+    if (lo < 0) (lo = hi = v), (loN = hiN = n);
+    else if (compareBytes(b, v, n, lo, loN) < 0) (lo = v), (loN = n);
+    else if (compareBytes(b, v, n, hi, hiN) > 0) (hi = v), (hiN = n);
     p = v + n;
   }
-  return [Buffer.from(b.subarray(lo + 4, lo + 4 + loN)), Buffer.from(b.subarray(hi + 4, hi + 4 + hiN))];
+  return [Buffer.from(b.subarray(lo, lo + loN)), Buffer.from(b.subarray(hi, hi + hiN))];
 }
 
 class StringAcc extends ColumnAcc {
@@ -527,11 +568,15 @@ class StringAcc extends ColumnAcc {
 
   constructor(schema: ColumnSchema, maxRows: number) {
     super(schema, maxRows);
-    this.codes = new Uint32Array(this.capacity);
+    this.codes = alloc(Uint32Array, this.capacity);
   }
 
   protected grow(cap: number): void {
     this.codes = grown(this.codes, cap, this.count);
+  }
+
+  protected releaseValues(): void {
+    release(this.codes);
   }
 
   private code(s: string): number {
@@ -674,22 +719,17 @@ class StringAcc extends ColumnAcc {
     return stats(this.nulls, min, max);
   }
 
-  /** Smallest and largest entry (UTF-8 byte order) among the entries this row group's codes use. */
+  /**
+   * Smallest and largest entry (UTF-8 byte order) among the entries this row group's codes use,
+   * compared as the bytes of the dictionary page that pages() wrote (called before statistics()).
+   */
   private dictMinMax(): [Buffer, Buffer] {
     const e = this.entries;
     if (this.used.length < e.length) this.used = new Uint8Array(Math.max(e.length, 2 * this.used.length));
     const used = this.used;
     used.fill(0, 0, e.length);
     markUsed(used, this.codes, this.count);
-    let lo = -1;
-    let hi = -1;
-    for (let k = 0; k < e.length; k++) {
-      if (!used[k]) continue;
-      if (lo < 0) lo = hi = k;
-      else if (lessUtf8(e[k], e[lo])) lo = k;
-      else if (lessUtf8(e[hi], e[k])) hi = k;
-    }
-    return [Buffer.from(e[lo], 'utf8'), Buffer.from(e[hi], 'utf8')];
+    return plainMinMax(this.dictBody.buf, this.dictBody.pos, used);
   }
 
   override reset(): void {
@@ -885,6 +925,8 @@ export class ParquetWriter implements Encoder {
     MAGIC.copy(tail, 4);
     await this.emit(footer);
     await this.emit(tail);
+    // Every write has settled (ByteOut: the chunks are no longer held): the next writer may reuse the arrays.
+    for (const c of this.cols) c.release();
   }
 
   destroy(): void {
