@@ -328,8 +328,9 @@ describe('parquet numeric dictionary: per column chunk, dictionary + codes ≤ h
     start: 0,
     length: n,
     columns: schema.map((s) => {
-      const A = s.type === 'int32' || s.type === 'date' ? Int32Array : Float64Array;
-      return A.from({ length: n }, (_, i) => val(s.name, i) ?? 0);
+      const a = s.type === 'int32' || s.type === 'date' ? new Int32Array(n) : new Float64Array(n);
+      for (let i = 0; i < n; i++) a[i] = val(s.name, i) ?? 0;
+      return a;
     }),
     nulls: schema.map((s) => (s.nullable ? Uint8Array.from({ length: n }, (_, i) => (val(s.name, i) === null ? 1 : 0)) : undefined)),
   });
