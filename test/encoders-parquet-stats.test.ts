@@ -285,6 +285,35 @@ describe('parquet statistics, every column type', () => {
   });
 });
 
+describe('parquet string chunks with many distinct values per row', () => {
+  it('a dictionary batch with more than one entry per 8 rows is PLAIN with a codec, a dictionary without; same values and min/max', async () => {
+    const n = 20_000;
+    const ids = Array.from({ length: n / 4 + 10 }, (_, k) => `S${String(k).padStart(6, '0')}`);
+    // Entries 0–4 are never used (the rows start at entry 5); every 10th row null.
+    const codes = Uint32Array.from({ length: n }, (_, i) => 5 + Math.floor(i / 4));
+    const nulls = Uint8Array.from({ length: n }, (_, i) => (i % 10 === 0 ? 1 : 0));
+    const schema: ColumnSchema[] = [{ name: 'id', type: 'string', nullable: true }];
+    const b: Batch = { start: 0, length: n, columns: [{ kind: 'dict', dictionary: ids, codes, sorted: true }], nulls: [nulls] };
+    const present = Array.from({ length: n }, (_, i) => i).filter((i) => !nulls[i]).map((i) => ids[codes[i]!]!);
+    const db = await duck();
+    try {
+      for (const [compression, dict] of [['zstd', false], ['snappy', false], ['none', true]] as const) {
+        const p = join(dir, `dense-${compression}.parquet`);
+        await write(p, schema, [b], undefined, compression);
+        const c = (await readParquetMetadata(p)).row_groups[0].columns[0].meta_data;
+        assert.equal(c.encodings.includes('RLE_DICTIONARY'), dict, compression);
+        assert.deepEqual([c.statistics.min_value, c.statistics.max_value, c.statistics.null_count], [present[0], present[present.length - 1], BigInt(n - present.length)]);
+        const rows = await readParquetRows(p);
+        assert.deepEqual(rows.map((r) => r.id), Array.from({ length: n }, (_, i) => (nulls[i] ? null : ids[codes[i]!])));
+        const [agg] = await db.all(`SELECT count(id)::INTEGER AS c, min(id) AS lo, max(id) AS hi, count(DISTINCT id)::INTEGER AS d FROM read_parquet('${p}')`);
+        assert.deepEqual(agg, { c: present.length, lo: present[0], hi: present[present.length - 1], d: new Set(present).size });
+      }
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('parquet numeric dictionary: per column chunk, dictionary + codes ≤ half of PLAIN', () => {
   it('the rule (number-dict.ts dictPays)', () => {
     // n = 1000 int32: PLAIN 4000 bytes. Span 100: 400 + 875 (7 bits) = 1275 ≤ 2000. Span 300: 1200 + 1125 > 2000.

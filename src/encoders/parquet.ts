@@ -299,14 +299,19 @@ class NumberAcc extends ColumnAcc {
 
   pages(): { dict?: { body: Buffer; count: number }; data: Buffer } {
     const v = this.values;
-    const [min, max] = v instanceof Int32Array ? minMaxI32(v, this.count) : minMaxF64(v, this.count);
-    this.min = min;
-    this.max = max;
+    const kind = v instanceof Int32Array ? 'i32' : this.wide ? 'i64' : 'f64';
+    // float64: numberDictPages finds min/max while scaling the values (one pass less) when it encodes.
+    const [min, max] = kind === 'f64' ? [NaN, NaN] : v instanceof Int32Array ? minMaxI32(v, this.count) : minMaxF64(v, this.count);
     // Narrow range: dictionary-encoded when that halves the chunk (number-dict.ts); else PLAIN.
     const out = this.body;
-    const kind = v instanceof Int32Array ? 'i32' : this.wide ? 'i64' : 'f64';
     const d = numberDictPages(v, this.count, kind, this.schema.decimals, min, max, this.dictBody, out, () => (out.reset(), this.writeDefs(out)));
-    return d ?? { data: this.plainPage(this.plain(), this.body) };
+    if (d) {
+      this.min = d.min;
+      this.max = d.max;
+      return d;
+    }
+    [this.min, this.max] = kind === 'f64' ? minMaxF64(v as Float64Array, this.count) : [min, max];
+    return { data: this.plainPage(this.plain(), this.body) };
   }
 
   statistics(): TField[] {
@@ -474,6 +479,14 @@ function minMaxF64(v: Float64Array, n: number): [number, number] {
  * DuckDB do when a dictionary stops paying: unique emails, ids, free text).
  */
 export const DICT_MAX_ENTRIES = 16_384;
+/**
+ * With a codec, a string chunk with more than one distinct value per DENSE_RATIO values (from
+ * DENSE_MIN_VALUES values on; SubjectID has one per 4 rows) is PLAIN: zstd/snappy/gzip compress its
+ * repeated, sorted values to ~0.15 byte a row, where its dictionary codes (RLE runs of 15-bit
+ * increasing numbers) stay at ~0.67. Without a codec the dictionary is smaller and stays.
+ */
+export const DENSE_RATIO = 8;
+const DENSE_MIN_VALUES = 4096;
 
 /** One PLAIN BYTE_ARRAY value: 4-byte little-endian length, then the UTF-8 bytes. */
 function writeByteArray(d: ByteBuf, s: string): void {
@@ -510,8 +523,31 @@ function writeByteArray(d: ByteBuf, s: string): void {
  */
 export const MAX_STAT_BYTES = 4096;
 
-function markUsed(used: Uint8Array, codes: Uint32Array, n: number): void {
-  for (let i = 0; i < n; i++) used[codes[i]] = 1;
+/** Appends the encoded entries codes[i] of rows [from, to) that are not null to b; returns how many. */
+function copyEntries(b: ByteBuf, src: Buffer, at: Uint32Array, codes: Uint32Array, nulls: Uint8Array | undefined, from: number, to: number): number {
+  let longest = 0;
+  for (let k = 1; k < at.length; k++) longest = Math.max(longest, at[k] - at[k - 1]);
+  b.ensure(longest * (to - from));
+  const buf = b.buf;
+  let p = b.pos;
+  let c = 0;
+  for (let i = from; i < to; i++) {
+    if (nulls && nulls[i]) continue;
+    const code = codes[i];
+    const e = at[code + 1];
+    for (let q = at[code]; q < e; q++) buf[p++] = src[q];
+    c++;
+  }
+  b.pos = p;
+  return c;
+}
+
+function markUsed(used: Uint8Array, codes: Uint32Array, from: number, to: number, nulls?: Uint8Array): void {
+  if (nulls) {
+    for (let i = from; i < to; i++) if (!nulls[i]) used[codes[i]] = 1;
+  } else {
+    for (let i = from; i < to; i++) used[codes[i]] = 1;
+  }
 }
 
 /** Unsigned lexicographic comparison of b[p, p + m) and b[q, q + n). */
@@ -525,27 +561,32 @@ function compareBytes(b: Uint8Array, p: number, m: number, q: number, n: number)
 }
 
 /**
- * Smallest and largest value (unsigned bytes) of a PLAIN BYTE_ARRAY body b[0, end), of those whose
- * `used` flag is set when it is given (a dictionary page: flag k for entry k). At least one value counts.
+ * Smallest and largest value (unsigned bytes) of the PLAIN BYTE_ARRAY values in b[start, end), of
+ * those whose `used` flag is set when it is given (a dictionary page: flag k for entry k), merged
+ * into `mm` (which holds copies). No value counted: mm unchanged.
  */
-function plainMinMax(b: Buffer, end: number, used?: Uint8Array): [Buffer, Buffer] {
+function plainMinMax(mm: MinMax, b: Buffer, start: number, end: number, used?: Uint8Array): void {
   let lo = -1;
   let loN = 0;
   let hi = -1;
   let hiN = 0;
-  for (let p = 0, k = 0; p < end; k++) {
+  for (let p = start, k = 0; p < end; k++) {
     const n = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24);
     const v = p + 4;
-    if (used && !used[k]) {
-      p = v + n;
-      continue;
-    }
+    p = v + n;
+    if (used && !used[k]) continue;
     if (lo < 0) (lo = hi = v), (loN = hiN = n);
     else if (compareBytes(b, v, n, lo, loN) < 0) (lo = v), (loN = n);
     else if (compareBytes(b, v, n, hi, hiN) > 0) (hi = v), (hiN = n);
-    p = v + n;
   }
-  return [Buffer.from(b.subarray(lo, lo + loN)), Buffer.from(b.subarray(hi, hi + hiN))];
+  if (lo < 0) return;
+  if (!mm.min || Buffer.compare(b.subarray(lo, lo + loN), mm.min) < 0) mm.min = Buffer.from(b.subarray(lo, lo + loN));
+  if (!mm.max || Buffer.compare(b.subarray(hi, hi + hiN), mm.max) > 0) mm.max = Buffer.from(b.subarray(hi, hi + hiN));
+}
+
+interface MinMax {
+  min?: Buffer;
+  max?: Buffer;
 }
 
 class StringAcc extends ColumnAcc {
@@ -563,10 +604,16 @@ class StringAcc extends ColumnAcc {
   /** The row group's chunk is PLAIN (too many distinct values for a dictionary); values are in plainBody. */
   private plain = false;
   private readonly plainBody = new ByteBuf(1 << 16);
+  /** A batch dictionary's entries as PLAIN values (length + bytes) at encodedAt[k] (PLAIN chunks of dictionary batches). */
+  private readonly encoded = new ByteBuf(1 << 16);
+  private encodedAt = new Uint32Array(0);
+  private encodedFor: readonly string[] | undefined;
+  /** Min/max of a PLAIN chunk's values, kept up to date as they are appended. */
+  private plainMM: MinMax = {};
   /** Per dictionary entry: used by this row group's codes (statistics). */
   private used = new Uint8Array(0);
 
-  constructor(schema: ColumnSchema, maxRows: number) {
+  constructor(schema: ColumnSchema, maxRows: number, private readonly compressed: boolean) {
     super(schema, maxRows);
     this.codes = alloc(Uint32Array, this.capacity);
   }
@@ -610,7 +657,7 @@ class StringAcc extends ColumnAcc {
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
     const col = data as StringColumn;
     // utf8 columns are the many-distinct-values kind: always PLAIN.
-    if (!this.plain && (this.entries.length > DICT_MAX_ENTRIES || col.kind === 'utf8')) this.toPlain();
+    if (!this.plain && (this.entries.length > DICT_MAX_ENTRIES || col.kind === 'utf8' || this.dense(col, to - from))) this.toPlain();
     if (this.plain) return this.appendPlain(col, nulls, from, to);
     const codes = this.codes;
     let c = this.count;
@@ -651,13 +698,31 @@ class StringAcc extends ColumnAcc {
       }
     }
     this.count = c;
+    if (this.compressed && c >= DENSE_MIN_VALUES && DENSE_RATIO * this.entries.length > c) this.toPlain();
+  }
+
+  /** With a codec: a batch of at least DENSE_MIN_VALUES rows whose dictionary has more than one entry per DENSE_RATIO rows. */
+  private dense(col: StringColumn, rows: number): boolean {
+    return this.compressed && col.kind === 'dict' && rows >= DENSE_MIN_VALUES && DENSE_RATIO * col.dictionary.length > rows;
   }
 
   /** Past DICT_MAX_ENTRIES distinct values the row group's chunk is PLAIN: what it holds so far is rewritten so. */
+  /** The entries as PLAIN values into dictBody (the dictionary page body); returns its length. */
+  private writeEntries(): number {
+    const d = this.dictBody;
+    d.reset();
+    for (const s of this.entries) writeByteArray(d, s);
+    return d.pos;
+  }
+
   private toPlain(): void {
     const b = this.plainBody;
     b.reset();
     for (let i = 0; i < this.count; i++) writeByteArray(b, this.entries[this.codes[i]]);
+    if (this.count > 0) {
+      const end = this.writeEntries();
+      plainMinMax(this.plainMM, this.dictBody.buf, 0, end, this.usedOf(this.entries.length, this.codes, 0, this.count));
+    }
     this.plain = true;
     this.index.clear();
     this.entries.length = 0;
@@ -667,6 +732,7 @@ class StringAcc extends ColumnAcc {
 
   private appendPlain(col: StringColumn, nulls: Uint8Array | undefined, from: number, to: number): void {
     const b = this.plainBody;
+    const start = b.pos;
     let c = this.count;
     if (col.kind === 'utf8') {
       const { bytes, offsets } = col;
@@ -687,21 +753,33 @@ class StringAcc extends ColumnAcc {
         c++;
       }
     } else if (col.kind === 'dict') {
-      const dict = col.dictionary;
-      const src = col.codes;
-      for (let i = from; i < to; i++) if (!(nulls && nulls[i])) writeByteArray(b, dict[src[i]]), c++;
+      // Each entry encoded once (per batch dictionary), then its bytes copied per row.
+      if (this.encodedFor !== col.dictionary) {
+        const e = this.encoded;
+        e.reset();
+        const dict = col.dictionary;
+        if (this.encodedAt.length < dict.length + 1) this.encodedAt = new Uint32Array(dict.length + 1);
+        for (let k = 0; k < dict.length; k++) (this.encodedAt[k] = e.pos), writeByteArray(e, dict[k]);
+        this.encodedAt[dict.length] = e.pos;
+        this.encodedFor = dict;
+      }
+      c += copyEntries(b, this.encoded.buf, this.encodedAt, col.codes, nulls, from, to);
+      // Statistics over the entries the rows use, not over every row.
+      plainMinMax(this.plainMM, this.encoded.buf, 0, this.encoded.pos, this.usedOf(col.dictionary.length, col.codes, from, to, nulls));
+      this.count = c;
+      return;
     } else {
       const vals = col.values;
       for (let i = from; i < to; i++) if (!(nulls && nulls[i])) writeByteArray(b, vals[i]), c++;
     }
     this.count = c;
+    plainMinMax(this.plainMM, b.buf, start, b.pos);
   }
 
   pages(): { dict?: { body: Buffer; count: number }; data: Buffer } {
     if (this.plain) return { data: this.plainPage(this.plainBody.view(), this.dataBody) };
     const d = this.dictBody;
-    d.reset();
-    for (const s of this.entries) writeByteArray(d, s);
+    this.writeEntries();
     const out = this.dataBody;
     out.reset();
     this.writeDefs(out);
@@ -713,7 +791,8 @@ class StringAcc extends ColumnAcc {
 
   statistics(): TField[] {
     if (this.count === 0) return stats(this.nulls);
-    const [min, max] = this.plain ? plainMinMax(this.plainBody.buf, this.plainBody.pos) : this.dictMinMax();
+    const { min, max } = this.plain ? this.plainMM : this.dictMinMax();
+    if (!min || !max) return stats(this.nulls);
     // As Arrow does: no min/max when either is longer than MAX_STAT_BYTES (null_count only).
     if (min.length > MAX_STAT_BYTES || max.length > MAX_STAT_BYTES) return stats(this.nulls);
     return stats(this.nulls, min, max);
@@ -723,13 +802,19 @@ class StringAcc extends ColumnAcc {
    * Smallest and largest entry (UTF-8 byte order) among the entries this row group's codes use,
    * compared as the bytes of the dictionary page that pages() wrote (called before statistics()).
    */
-  private dictMinMax(): [Buffer, Buffer] {
-    const e = this.entries;
-    if (this.used.length < e.length) this.used = new Uint8Array(Math.max(e.length, 2 * this.used.length));
+  private dictMinMax(): MinMax {
+    const mm: MinMax = {};
+    plainMinMax(mm, this.dictBody.buf, 0, this.dictBody.pos, this.usedOf(this.entries.length, this.codes, 0, this.count));
+    return mm;
+  }
+
+  /** Flags of the entries [0, entries) that codes[from, to) use. */
+  private usedOf(entries: number, codes: Uint32Array, from: number, to: number, nulls?: Uint8Array): Uint8Array {
+    if (this.used.length < entries) this.used = new Uint8Array(Math.max(entries, 2 * this.used.length));
     const used = this.used;
-    used.fill(0, 0, e.length);
-    markUsed(used, this.codes, this.count);
-    return plainMinMax(this.dictBody.buf, this.dictBody.pos, used);
+    used.fill(0, 0, entries);
+    markUsed(used, codes, from, to, nulls);
+    return used;
   }
 
   override reset(): void {
@@ -741,15 +826,16 @@ class StringAcc extends ColumnAcc {
     this.remapFor = undefined;
     this.plain = false;
     this.plainBody.reset();
+    this.plainMM = {};
   }
 }
 
 export type ParquetWriterOptions = EncoderOptions;
 
-function accumulator(s: ColumnSchema, capacity: number): ColumnAcc {
+function accumulator(s: ColumnSchema, capacity: number, compression: Compression): ColumnAcc {
   switch (s.type) {
     case 'string':
-      return new StringAcc(s, capacity);
+      return new StringAcc(s, capacity, compression !== 'none');
     case 'bool':
       return new BoolAcc(s, capacity);
     case 'uuid':
@@ -780,7 +866,7 @@ export class ParquetWriter implements Encoder {
   ) {
     this.rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
     if (!Number.isInteger(this.rowGroupRows) || this.rowGroupRows < 1) throw new Error('rowGroupRows must be a positive integer');
-    this.cols = schema.map((s) => accumulator(s, this.rowGroupRows));
+    this.cols = schema.map((s) => accumulator(s, this.rowGroupRows, opts.compression));
   }
 
   private async emit(buf: Uint8Array): Promise<void> {
