@@ -1,12 +1,16 @@
 /**
  * Purpose-built streaming Parquet writer for flat schemas (every ColumnType, nullable or not).
- * One row group is accumulated in preallocated typed arrays, then each column chunk is written
- * as [dictionary page] + one data page (v1), compressed with zstd/snappy/gzip/none:
+ * One row group is accumulated in typed arrays (grown up to the row group's size, reused by the
+ * thread's next writer), then each column chunk is written as [dictionary page] + one data page
+ * (v1), compressed with zstd/snappy/gzip/none:
  *   - string: dictionary per row group, data page RLE_DICTIONARY (RLE/bit-packed hybrid), or PLAIN
- *     when the row group has more than DICT_MAX_ENTRIES distinct values or gets a `utf8` batch;
- *   - bool, int32, int64, float64, date, timestamp, uuid: PLAIN (types: see parquetType below);
+ *     when the row group has more than DICT_MAX_ENTRIES distinct values, gets a `utf8` batch, or
+ *     (with a codec) has more than one distinct value per DENSE_RATIO values;
+ *   - int32, int64, float64, date, timestamp: RLE_DICTIONARY when number-dict.ts's rule says it
+ *     halves the chunk, else PLAIN; bool, uuid: PLAIN (types: see parquetType below);
  *   - nullable columns: definition levels (RLE hybrid, bit width 1), nulls not stored.
- * Statistics: null_count for every column; min/max for every type but string.
+ * Statistics: null_count, and exact min_value/max_value in the type's order (strings: UTF-8
+ * bytes) for every column chunk with a non-null value; column_orders in the footer.
  * Footer: Thrift compact FileMetaData. Memory is O(rowGroupRows), independent of the part size.
  */
 import { endianness } from 'node:os';
