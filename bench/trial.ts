@@ -24,10 +24,15 @@
  * the same seven column types to zstd Parquet (bench/duckdb-ref.ts); ratio = shardflow seconds /
  * DuckDB seconds, both measured in this run (--ref-runs N: DuckDB's fastest of N). --no-duckdb skips it.
  *
+ * Size reference: for each Parquet scenario, pyarrow (python3, `pyarrow` installed) rewrites each of
+ * the job's first PYARROW_PARTS parts — `pq.write_table(pq.read_table(part), out, compression=<the
+ * job's codec>)`, pyarrow's defaults otherwise — and size ratio = the parts' bytes / pyarrow's bytes
+ * for the same rows (target ≤ 1). Not timed. Without pyarrow the column shows "—" and a line says why.
+ *
  * Exit code: 0 even when a target is missed (this prints figures; it is not a test); 1 when a job
  * fails, its row count is wrong or its manifest is missing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +67,27 @@ interface Scenario {
 
 /** Target for shardflow seconds / DuckDB seconds (Parquet scenarios). */
 const RATIO_TARGET = 0.6;
+/** Parts of a Parquet job that pyarrow rewrites for the size ratio. */
+const PYARROW_PARTS = 4;
+
+const PYARROW_SIZE = `
+import sys, os, pyarrow, pyarrow.parquet as pq
+codec, out = sys.argv[1], sys.argv[2]
+ours = theirs = 0
+for f in sys.argv[3:]:
+    pq.write_table(pq.read_table(f), out, compression=codec)
+    ours += os.path.getsize(f); theirs += os.path.getsize(out)
+    os.remove(out)
+print(pyarrow.__version__, ours, theirs)
+`;
+
+/** Bytes of the given Parquet files and of pyarrow's rewrite of each with the same codec; undefined (and why) without pyarrow. */
+function pyarrowSizes(files: string[], codec: string, tmp: string): { version: string; ours: number; pyarrow: number } | { error: string } {
+  const r = spawnSync('python3', ['-c', PYARROW_SIZE, codec, path.join(tmp, 'pyarrow-ref.parquet'), ...files], { encoding: 'utf8' });
+  if (r.status !== 0) return { error: (r.stderr || String(r.error ?? 'python3 failed')).trim().split('\n').pop()! };
+  const [version, ours, theirs] = r.stdout.trim().split(' ');
+  return { version: version!, ours: Number(ours), pyarrow: Number(theirs) };
+}
 
 const SCENARIOS: Scenario[] = [
   { name: 'small-10k', rows: 10_000, method: 'mvn', format: 'parquet', target: 1 },
@@ -441,10 +467,14 @@ interface Result {
   duckdbCpuS?: number;
   /** (worker + bench/API + Temporal CPU s) / duckdbCpuS. */
   cpuRatio?: number;
+  /** Bytes of the first PYARROW_PARTS parts / pyarrow's bytes for the same rows and codec (Parquet scenarios). */
+  sizeRatio?: number;
+  pyarrowVersion?: string;
 }
 
 const f1 = (n: number) => n.toFixed(1);
 const f2 = (n: number) => n.toFixed(2);
+const f3 = (n: number) => n.toFixed(3);
 const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : 0);
 
 function fmtRate(r: number): string {
@@ -632,6 +662,16 @@ async function main(): Promise<void> {
             `worker CPU ${f1(workerCpu)} s, other CPU ${f1(r.otherCpuS)} s, load ${f2(r.load1After)}`,
         );
         if (detail) printDetail(r);
+        if (s.format === 'parquet') {
+          const parts = (manifest.tables?.[0]?.files ?? []).slice(0, PYARROW_PARTS).map((f: { name: string }) => path.join(dataDir, 'jobs', run.id, f.name));
+          const sz = pyarrowSizes(parts, s.compression ?? 'zstd', tmpRoot);
+          if ('error' in sz) logLine(`${s.name}: no pyarrow size ratio (${sz.error})`);
+          else {
+            r.sizeRatio = sz.ours / sz.pyarrow;
+            r.pyarrowVersion = sz.version;
+            logLine(`${s.name}: ${parts.length} parts ${sz.ours} bytes, pyarrow ${sz.version} ${sz.pyarrow} bytes (${s.compression ?? 'zstd'}) → size ratio ${f3(r.sizeRatio)}`);
+          }
+        }
         fs.rmSync(path.join(dataDir, 'jobs', run.id), { recursive: true, force: true });
       } catch (err) {
         failures++;
@@ -716,6 +756,7 @@ function printTable(results: Result[]): void {
     r.duckdbS === undefined ? '—' : f2(r.duckdbS),
     r.ratio === undefined ? '—' : `${f2(r.ratio)}${r.scenario.startsWith('mvn-') && r.rows >= 1e7 ? (r.ratio <= RATIO_TARGET ? ' ✓' : ' ✗') : ''}`,
     r.cpuRatio === undefined ? '—' : f2(r.cpuRatio),
+    r.sizeRatio === undefined ? '—' : `${f3(r.sizeRatio)}${r.sizeRatio <= 1 ? ' ✓' : ' ✗'}`,
     fmtRate(r.rowsPerSec),
     r.peakRssMb.toFixed(0),
     r.target === undefined ? '—' : `≤ ${r.target} s`,
@@ -724,7 +765,7 @@ function printTable(results: Result[]): void {
     f1(r.workerCpuS),
     `${f2(r.load1Before)}/${f1(r.otherCpuS)}`,
   ]);
-  const head = ['scenario', 'rows', 'seconds', 'duckdb s', 'ratio', 'CPU ratio', 'rows/s', 'peak RSS MB', 'target', 'result', 'shards', 'worker CPU s', 'load1/other CPU s'];
+  const head = ['scenario', 'rows', 'seconds', 'duckdb s', 'ratio', 'CPU ratio', 'size / pyarrow', 'rows/s', 'peak RSS MB', 'target', 'result', 'shards', 'worker CPU s', 'load1/other CPU s'];
   printMarkdownTable(head, rows);
   const one = results.find((r) => r.scenario === 'mvn-1m');
   const hundred = results.find((r) => r.scenario === 'mvn-100m');
@@ -741,7 +782,8 @@ function printTable(results: Result[]): void {
       'Peak RSS: the worker process (all its threads), reset after the warm-up. load1/other CPU s: 1-min load average before the job / ' +
       'CPU seconds used during the job by processes other than the worker, this bench+API and Temporal (noise). ' +
       `duckdb s: DuckDB's COPY of the same rows to zstd Parquet, same run; ratio = seconds / duckdb s (target ≤ ${RATIO_TARGET} at 10M and 100M, ✓/✗); ` +
-      'CPU ratio = CPU seconds of worker + bench/API + Temporal during the job / CPU seconds of DuckDB during its COPY.',
+      'CPU ratio = CPU seconds of worker + bench/API + Temporal during the job / CPU seconds of DuckDB during its COPY. ' +
+      `size / pyarrow = bytes of the job's first ${PYARROW_PARTS} parts / bytes pyarrow writes for the same rows with the same codec (target ≤ 1, ✓/✗).`,
   );
 }
 

@@ -1,12 +1,16 @@
 /**
  * Purpose-built streaming Parquet writer for flat schemas (every ColumnType, nullable or not).
- * One row group is accumulated in preallocated typed arrays, then each column chunk is written
- * as [dictionary page] + one data page (v1), compressed with zstd/snappy/gzip/none:
+ * One row group is accumulated in typed arrays (grown up to the row group's size, reused by the
+ * thread's next writer), then each column chunk is written as [dictionary page] + one data page
+ * (v1), compressed with zstd/snappy/gzip/none:
  *   - string: dictionary per row group, data page RLE_DICTIONARY (RLE/bit-packed hybrid), or PLAIN
- *     when the row group has more than DICT_MAX_ENTRIES distinct values or gets a `utf8` batch;
- *   - bool, int32, int64, float64, date, timestamp, uuid: PLAIN (types: see parquetType below);
+ *     when the row group has more than DICT_MAX_ENTRIES distinct values, gets a `utf8` batch, or
+ *     (with a codec) has more than one distinct value per DENSE_RATIO values;
+ *   - int32, int64, float64, date, timestamp: RLE_DICTIONARY when number-dict.ts's rule says it
+ *     halves the chunk, else PLAIN; bool, uuid: PLAIN (types: see parquetType below);
  *   - nullable columns: definition levels (RLE hybrid, bit width 1), nulls not stored.
- * Statistics: null_count for every column; min/max for every type but string.
+ * Statistics: null_count, and exact min_value/max_value in the type's order (strings: UTF-8
+ * bytes) for every column chunk with a non-null value; column_orders in the footer.
  * Footer: Thrift compact FileMetaData. Memory is O(rowGroupRows), independent of the part size.
  */
 import { endianness } from 'node:os';
@@ -19,7 +23,10 @@ import { bitWidth, encodeHybrid } from './rle.js';
 import { encodeStruct, type TField } from './thrift.js';
 import type { ByteOut, Compression, Encoder, EncoderOptions } from './types.js';
 
-/** Rows per row group unless rowGroupRows says otherwise (131,072). */
+/**
+ * Rows per row group unless rowGroupRows says otherwise (131,072). 1,048,576 (pyarrow's, one row
+ * group per 1M-row part) was measured and not taken: docs/PARQUET.md, "Row group size".
+ */
 export const DEFAULT_ROW_GROUP_ROWS = 1 << 17;
 
 const MAGIC = Buffer.from('PAR1', 'ascii');
@@ -92,7 +99,9 @@ interface ChunkMeta {
 
 abstract class ColumnAcc {
   /** Definition levels (1 = present) for nullable columns. */
-  readonly defs: Uint8Array | undefined;
+  defs: Uint8Array | undefined;
+  /** Rows the arrays hold now: they grow by doubling up to the row group's size (a small part allocates little). */
+  protected capacity: number;
   rows = 0;
   /** Non-null values held. */
   count = 0;
@@ -100,13 +109,36 @@ abstract class ColumnAcc {
 
   readonly ptype: ParquetType;
 
-  constructor(readonly schema: ColumnSchema, capacity: number) {
+  constructor(readonly schema: ColumnSchema, protected readonly maxRows: number) {
     this.ptype = parquetType(schema.type);
-    this.defs = schema.nullable ? new Uint8Array(capacity) : undefined;
+    this.capacity = Math.min(maxRows, INITIAL_ROWS);
+    this.defs = schema.nullable ? alloc(Uint8Array, this.capacity) : undefined;
   }
+
+  /** Hands the arrays to the next writer of this thread (after finish(); this accumulator is done). */
+  release(): void {
+    release(this.defs);
+    this.defs = undefined;
+    this.releaseValues();
+  }
+
+  protected abstract releaseValues(): void;
+
+  /** Grows the arrays (to at least `rows`, at most the row group's size) when they are too small. */
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    const cap = Math.min(this.maxRows, Math.max(rows, 4 * this.capacity));
+    if (this.defs) this.defs = grown(this.defs, cap, this.rows);
+    this.grow(cap);
+    this.capacity = cap;
+  }
+
+  /** Reallocates the value arrays for `cap` rows, keeping what they hold. */
+  protected abstract grow(cap: number): void;
 
   /** Appends rows [from, to) of the batch column. */
   append(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
+    this.reserve(this.rows + (to - from));
     if (nulls) {
       if (!this.defs) throw new Error(`column ${this.schema.name} is not nullable but the batch has nulls`);
       let r = this.rows;
@@ -156,26 +188,87 @@ abstract class ColumnAcc {
   }
 }
 
-/** Min/max statistics fields (5: max_value, 6: min_value) and null_count (3). */
+/** Rows an accumulator allocates for at first (batches are 65,536 rows). */
+const INITIAL_ROWS = 1 << 16;
+
+type Arr = Uint8Array | Int32Array | Uint32Array | Float64Array;
+
+/**
+ * Arrays of finished writers, for the next writers of this thread (JS thread or worker thread) to
+ * reuse: a part's row-group arrays are allocated once per thread rather than grown again for every
+ * part. Contents are not cleared (every slot is written before it is read). At most SPARE_MAX_BYTES.
+ */
+const spare: Arr[] = [];
+let spareBytes = 0;
+const SPARE_MAX_BYTES = 96 << 20;
+
+/** An array of class C with at least n elements (the smallest spare one that fits, else a new one of exactly n). */
+function alloc<T extends Arr>(C: new (n: number) => T, n: number): T {
+  let best = -1;
+  for (let i = 0; i < spare.length; i++) {
+    const a = spare[i];
+    if (a.constructor === C && a.length >= n && (best < 0 || a.length < spare[best].length)) best = i;
+  }
+  if (best < 0) return new C(n);
+  const a = spare[best] as T;
+  spare[best] = spare[spare.length - 1];
+  spare.pop();
+  spareBytes -= a.byteLength;
+  return a;
+}
+
+function release(a: Arr | undefined): void {
+  if (!a || a.length === 0 || spareBytes + a.byteLength > SPARE_MAX_BYTES) return;
+  spare.push(a);
+  spareBytes += a.byteLength;
+}
+
+/** An array of at least n elements holding a's first `keep` elements; a is released. */
+function grown<T extends Arr>(a: T, n: number, keep: number): T {
+  const b = alloc(a.constructor as new (n: number) => T, n);
+  b.set(a.subarray(0, keep) as never);
+  release(a);
+  return b;
+}
+
+/**
+ * Statistics: null_count (3), and when given max_value (5), min_value (6), both exact (7:
+ * is_max_value_exact, 8: is_min_value_exact). The deprecated min/max (1, 2) are not written:
+ * their order is undefined for strings; with column_orders readers use 5 and 6.
+ */
 function stats(nulls: number, min?: Buffer, max?: Buffer): TField[] {
   const f: TField[] = [{ id: 3, t: 'i64', v: nulls }];
-  if (min && max) f.push({ id: 5, t: 'binary', v: max }, { id: 6, t: 'binary', v: min });
+  if (min && max) {
+    f.push({ id: 5, t: 'binary', v: max }, { id: 6, t: 'binary', v: min }, { id: 7, t: 'bool', v: true }, { id: 8, t: 'bool', v: true });
+  }
   return f;
 }
 
 /** int32 / date (Int32Array), float64 (Float64Array), int64 / timestamp (Float64Array → INT64). */
 class NumberAcc extends ColumnAcc {
-  private readonly values: Int32Array | Float64Array;
+  private values: Int32Array | Float64Array;
   /** int64 / timestamp: the INT64 words (low, high) of each value, filled by pages(). */
-  private readonly wide: Int32Array | undefined;
+  private wide: Int32Array | undefined;
   private readonly body = new ByteBuf(1 << 16);
   private readonly dictBody = new ByteBuf(1 << 12);
+  /** Smallest and largest non-null value of the row group (NaN left out), set by pages(). */
+  private min = Infinity;
+  private max = -Infinity;
 
-  constructor(schema: ColumnSchema, capacity: number) {
-    super(schema, capacity);
+  constructor(schema: ColumnSchema, maxRows: number) {
+    super(schema, maxRows);
     const t = schema.type;
-    this.values = t === 'int32' || t === 'date' ? new Int32Array(capacity) : new Float64Array(capacity);
-    this.wide = t === 'int64' || t === 'timestamp' ? new Int32Array(2 * capacity) : undefined;
+    this.values = t === 'int32' || t === 'date' ? alloc(Int32Array, this.capacity) : alloc(Float64Array, this.capacity);
+    this.wide = t === 'int64' || t === 'timestamp' ? new Int32Array(0) : undefined;
+  }
+
+  protected grow(cap: number): void {
+    this.values = grown(this.values, cap, this.count);
+  }
+
+  protected releaseValues(): void {
+    release(this.values);
+    release(this.wide);
   }
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
@@ -194,8 +287,9 @@ class NumberAcc extends ColumnAcc {
   private plain(): Buffer {
     const v = this.values;
     const n = this.count;
+    if (!this.wide) return Buffer.from(v.buffer, v.byteOffset, n * v.BYTES_PER_ELEMENT);
+    if (this.wide.length < 2 * n) (release(this.wide), (this.wide = alloc(Int32Array, 2 * this.capacity)));
     const w = this.wide;
-    if (!w) return Buffer.from(v.buffer, v.byteOffset, n * v.BYTES_PER_ELEMENT);
     for (let i = 0; i < n; i++) {
       const x = v[i];
       if (!Number.isSafeInteger(x)) {
@@ -208,15 +302,25 @@ class NumberAcc extends ColumnAcc {
   }
 
   pages(): { dict?: { body: Buffer; count: number }; data: Buffer } {
-    // Few distinct values (int32, float64): dictionary-encoded (number-dict.ts); else PLAIN.
-    const t = this.schema.type;
-    const d = this.defs || (t !== 'int32' && t !== 'float64') ? undefined : numberDictPages(this.values, this.count, this.schema.decimals, this.dictBody, this.body);
-    return d ?? { data: this.plainPage(this.plain(), this.body) };
+    const v = this.values;
+    const kind = v instanceof Int32Array ? 'i32' : this.wide ? 'i64' : 'f64';
+    // float64: numberDictPages finds min/max while scaling the values (one pass less) when it encodes.
+    const [min, max] = kind === 'f64' ? [NaN, NaN] : v instanceof Int32Array ? minMaxI32(v, this.count) : minMaxF64(v, this.count);
+    // Narrow range: dictionary-encoded when that halves the chunk (number-dict.ts); else PLAIN.
+    const out = this.body;
+    const d = numberDictPages(v, this.count, kind, this.schema.decimals, min, max, this.dictBody, out, () => (out.reset(), this.writeDefs(out)));
+    if (d) {
+      this.min = d.min;
+      this.max = d.max;
+      return d;
+    }
+    [this.min, this.max] = kind === 'f64' ? minMaxF64(v as Float64Array, this.count) : [min, max];
+    return { data: this.plainPage(this.plain(), this.body) };
   }
 
   statistics(): TField[] {
     const v = this.values;
-    const [min, max] = v instanceof Int32Array ? minMaxI32(v, this.count) : minMaxF64(v, this.count);
+    const { min, max } = this;
     if (!(min <= max)) return stats(this.nulls);
     let minB: Buffer;
     let maxB: Buffer;
@@ -231,7 +335,8 @@ class NumberAcc extends ColumnAcc {
       maxB = Buffer.allocUnsafe(8);
       maxB.writeBigInt64LE(BigInt(max));
     } else {
-      // Parquet: a zero min is written as -0.0 and a zero max as +0.0 (NaN is skipped above).
+      // Parquet: a zero min is written as -0.0 and a zero max as +0.0; NaN is left out (minMaxF64),
+      // and a chunk of only NaNs has no min/max.
       minB = Buffer.allocUnsafe(8);
       minB.writeDoubleLE(min === 0 ? -0 : min);
       maxB = Buffer.allocUnsafe(8);
@@ -243,12 +348,20 @@ class NumberAcc extends ColumnAcc {
 
 /** Columns of fixed-width byte values (`width` bytes a row): bool (1), uuid (16). Non-null values are packed. */
 abstract class FixedBytesAcc extends ColumnAcc {
-  protected readonly values: Uint8Array;
+  protected values: Uint8Array;
   protected readonly body = new ByteBuf(1 << 16);
 
-  constructor(schema: ColumnSchema, capacity: number, protected readonly width: number) {
-    super(schema, capacity);
-    this.values = new Uint8Array(capacity * width);
+  constructor(schema: ColumnSchema, maxRows: number, protected readonly width: number) {
+    super(schema, maxRows);
+    this.values = alloc(Uint8Array, this.capacity * width);
+  }
+
+  protected grow(cap: number): void {
+    this.values = grown(this.values, cap * this.width, this.count * this.width);
+  }
+
+  protected releaseValues(): void {
+    release(this.values);
   }
 
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
@@ -272,8 +385,8 @@ abstract class FixedBytesAcc extends ColumnAcc {
 
 /** bool: one byte a value (any non-zero byte is true); PLAIN is one bit per value, LSB first. */
 class BoolAcc extends FixedBytesAcc {
-  constructor(schema: ColumnSchema, capacity: number) {
-    super(schema, capacity, 1);
+  constructor(schema: ColumnSchema, maxRows: number) {
+    super(schema, maxRows, 1);
   }
 
   pages(): { data: Buffer } {
@@ -309,8 +422,8 @@ class BoolAcc extends FixedBytesAcc {
 
 /** uuid: 16 bytes per value, FIXED_LEN_BYTE_ARRAY(16) PLAIN; min/max in unsigned byte order. */
 class UuidAcc extends FixedBytesAcc {
-  constructor(schema: ColumnSchema, capacity: number) {
-    super(schema, capacity, UUID_BYTES);
+  constructor(schema: ColumnSchema, maxRows: number) {
+    super(schema, maxRows, UUID_BYTES);
   }
 
   pages(): { data: Buffer } {
@@ -370,6 +483,14 @@ function minMaxF64(v: Float64Array, n: number): [number, number] {
  * DuckDB do when a dictionary stops paying: unique emails, ids, free text).
  */
 export const DICT_MAX_ENTRIES = 16_384;
+/**
+ * With a codec, a string chunk with more than one distinct value per DENSE_RATIO values (from
+ * DENSE_MIN_VALUES values on; SubjectID has one per 4 rows) is PLAIN: zstd/snappy/gzip compress its
+ * repeated, sorted values to ~0.15 byte a row, where its dictionary codes (RLE runs of 15-bit
+ * increasing numbers) stay at ~0.67. Without a codec the dictionary is smaller and stays.
+ */
+export const DENSE_RATIO = 8;
+const DENSE_MIN_VALUES = 4096;
 
 /** One PLAIN BYTE_ARRAY value: 4-byte little-endian length, then the UTF-8 bytes. */
 function writeByteArray(d: ByteBuf, s: string): void {
@@ -400,8 +521,80 @@ function writeByteArray(d: ByteBuf, s: string): void {
   d.pos = p + 4 + len;
 }
 
+/**
+ * Longest min/max a string chunk's statistics hold; a chunk whose min or max is longer has
+ * null_count only (Arrow's `max_statistics_size` default, 4096).
+ */
+export const MAX_STAT_BYTES = 4096;
+
+/** Appends the encoded entries codes[i] of rows [from, to) that are not null to b; returns how many. */
+function copyEntries(b: ByteBuf, src: Buffer, at: Uint32Array, codes: Uint32Array, nulls: Uint8Array | undefined, from: number, to: number): number {
+  let longest = 0;
+  for (let k = 1; k < at.length; k++) longest = Math.max(longest, at[k] - at[k - 1]);
+  b.ensure(longest * (to - from));
+  const buf = b.buf;
+  let p = b.pos;
+  let c = 0;
+  for (let i = from; i < to; i++) {
+    if (nulls && nulls[i]) continue;
+    const code = codes[i];
+    const e = at[code + 1];
+    for (let q = at[code]; q < e; q++) buf[p++] = src[q];
+    c++;
+  }
+  b.pos = p;
+  return c;
+}
+
+function markUsed(used: Uint8Array, codes: Uint32Array, from: number, to: number, nulls?: Uint8Array): void {
+  if (nulls) {
+    for (let i = from; i < to; i++) if (!nulls[i]) used[codes[i]] = 1;
+  } else {
+    for (let i = from; i < to; i++) used[codes[i]] = 1;
+  }
+}
+
+/** Unsigned lexicographic comparison of b[p, p + m) and b[q, q + n). */
+function compareBytes(b: Uint8Array, p: number, m: number, q: number, n: number): number {
+  const k = Math.min(m, n);
+  for (let j = 0; j < k; j++) {
+    const d = b[p + j] - b[q + j];
+    if (d !== 0) return d;
+  }
+  return m - n;
+}
+
+/**
+ * Smallest and largest value (unsigned bytes) of the PLAIN BYTE_ARRAY values in b[start, end), of
+ * those whose `used` flag is set when it is given (a dictionary page: flag k for entry k), merged
+ * into `mm` (which holds copies). No value counted: mm unchanged.
+ */
+function plainMinMax(mm: MinMax, b: Buffer, start: number, end: number, used?: Uint8Array): void {
+  let lo = -1;
+  let loN = 0;
+  let hi = -1;
+  let hiN = 0;
+  for (let p = start, k = 0; p < end; k++) {
+    const n = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24);
+    const v = p + 4;
+    p = v + n;
+    if (used && !used[k]) continue;
+    if (lo < 0) (lo = hi = v), (loN = hiN = n);
+    else if (compareBytes(b, v, n, lo, loN) < 0) (lo = v), (loN = n);
+    else if (compareBytes(b, v, n, hi, hiN) > 0) (hi = v), (hiN = n);
+  }
+  if (lo < 0) return;
+  if (!mm.min || Buffer.compare(b.subarray(lo, lo + loN), mm.min) < 0) mm.min = Buffer.from(b.subarray(lo, lo + loN));
+  if (!mm.max || Buffer.compare(b.subarray(hi, hi + hiN), mm.max) > 0) mm.max = Buffer.from(b.subarray(hi, hi + hiN));
+}
+
+interface MinMax {
+  min?: Buffer;
+  max?: Buffer;
+}
+
 class StringAcc extends ColumnAcc {
-  private readonly codes: Uint32Array;
+  private codes: Uint32Array;
   private readonly index = new Map<string, number>();
   private readonly entries: string[] = [];
   /** entries[0, indexed) are in `index` (sorted dictionaries skip it until needed). */
@@ -415,10 +608,26 @@ class StringAcc extends ColumnAcc {
   /** The row group's chunk is PLAIN (too many distinct values for a dictionary); values are in plainBody. */
   private plain = false;
   private readonly plainBody = new ByteBuf(1 << 16);
+  /** A batch dictionary's entries as PLAIN values (length + bytes) at encodedAt[k] (PLAIN chunks of dictionary batches). */
+  private readonly encoded = new ByteBuf(1 << 16);
+  private encodedAt = new Uint32Array(0);
+  private encodedFor: readonly string[] | undefined;
+  /** Min/max of a PLAIN chunk's values, kept up to date as they are appended. */
+  private plainMM: MinMax = {};
+  /** Per dictionary entry: used by this row group's codes (statistics). */
+  private used = new Uint8Array(0);
 
-  constructor(schema: ColumnSchema, capacity: number) {
-    super(schema, capacity);
-    this.codes = new Uint32Array(capacity);
+  constructor(schema: ColumnSchema, maxRows: number, private readonly compressed: boolean) {
+    super(schema, maxRows);
+    this.codes = alloc(Uint32Array, this.capacity);
+  }
+
+  protected grow(cap: number): void {
+    this.codes = grown(this.codes, cap, this.count);
+  }
+
+  protected releaseValues(): void {
+    release(this.codes);
   }
 
   private code(s: string): number {
@@ -452,7 +661,7 @@ class StringAcc extends ColumnAcc {
   protected appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void {
     const col = data as StringColumn;
     // utf8 columns are the many-distinct-values kind: always PLAIN.
-    if (!this.plain && (this.entries.length > DICT_MAX_ENTRIES || col.kind === 'utf8')) this.toPlain();
+    if (!this.plain && (this.entries.length > DICT_MAX_ENTRIES || col.kind === 'utf8' || this.dense(col, to - from))) this.toPlain();
     if (this.plain) return this.appendPlain(col, nulls, from, to);
     const codes = this.codes;
     let c = this.count;
@@ -493,13 +702,31 @@ class StringAcc extends ColumnAcc {
       }
     }
     this.count = c;
+    if (this.compressed && c >= DENSE_MIN_VALUES && DENSE_RATIO * this.entries.length > c) this.toPlain();
+  }
+
+  /** With a codec: a batch of at least DENSE_MIN_VALUES rows whose dictionary has more than one entry per DENSE_RATIO rows. */
+  private dense(col: StringColumn, rows: number): boolean {
+    return this.compressed && col.kind === 'dict' && rows >= DENSE_MIN_VALUES && DENSE_RATIO * col.dictionary.length > rows;
   }
 
   /** Past DICT_MAX_ENTRIES distinct values the row group's chunk is PLAIN: what it holds so far is rewritten so. */
+  /** The entries as PLAIN values into dictBody (the dictionary page body); returns its length. */
+  private writeEntries(): number {
+    const d = this.dictBody;
+    d.reset();
+    for (const s of this.entries) writeByteArray(d, s);
+    return d.pos;
+  }
+
   private toPlain(): void {
     const b = this.plainBody;
     b.reset();
     for (let i = 0; i < this.count; i++) writeByteArray(b, this.entries[this.codes[i]]);
+    if (this.count > 0) {
+      const end = this.writeEntries();
+      plainMinMax(this.plainMM, this.dictBody.buf, 0, end, this.usedOf(this.entries.length, this.codes, 0, this.count));
+    }
     this.plain = true;
     this.index.clear();
     this.entries.length = 0;
@@ -509,6 +736,7 @@ class StringAcc extends ColumnAcc {
 
   private appendPlain(col: StringColumn, nulls: Uint8Array | undefined, from: number, to: number): void {
     const b = this.plainBody;
+    const start = b.pos;
     let c = this.count;
     if (col.kind === 'utf8') {
       const { bytes, offsets } = col;
@@ -529,21 +757,33 @@ class StringAcc extends ColumnAcc {
         c++;
       }
     } else if (col.kind === 'dict') {
-      const dict = col.dictionary;
-      const src = col.codes;
-      for (let i = from; i < to; i++) if (!(nulls && nulls[i])) writeByteArray(b, dict[src[i]]), c++;
+      // Each entry encoded once (per batch dictionary), then its bytes copied per row.
+      if (this.encodedFor !== col.dictionary) {
+        const e = this.encoded;
+        e.reset();
+        const dict = col.dictionary;
+        if (this.encodedAt.length < dict.length + 1) this.encodedAt = new Uint32Array(dict.length + 1);
+        for (let k = 0; k < dict.length; k++) (this.encodedAt[k] = e.pos), writeByteArray(e, dict[k]);
+        this.encodedAt[dict.length] = e.pos;
+        this.encodedFor = dict;
+      }
+      c += copyEntries(b, this.encoded.buf, this.encodedAt, col.codes, nulls, from, to);
+      // Statistics over the entries the rows use, not over every row.
+      plainMinMax(this.plainMM, this.encoded.buf, 0, this.encoded.pos, this.usedOf(col.dictionary.length, col.codes, from, to, nulls));
+      this.count = c;
+      return;
     } else {
       const vals = col.values;
       for (let i = from; i < to; i++) if (!(nulls && nulls[i])) writeByteArray(b, vals[i]), c++;
     }
     this.count = c;
+    plainMinMax(this.plainMM, b.buf, start, b.pos);
   }
 
   pages(): { dict?: { body: Buffer; count: number }; data: Buffer } {
     if (this.plain) return { data: this.plainPage(this.plainBody.view(), this.dataBody) };
     const d = this.dictBody;
-    d.reset();
-    for (const s of this.entries) writeByteArray(d, s);
+    this.writeEntries();
     const out = this.dataBody;
     out.reset();
     this.writeDefs(out);
@@ -554,7 +794,31 @@ class StringAcc extends ColumnAcc {
   }
 
   statistics(): TField[] {
-    return stats(this.nulls);
+    if (this.count === 0) return stats(this.nulls);
+    const { min, max } = this.plain ? this.plainMM : this.dictMinMax();
+    if (!min || !max) return stats(this.nulls);
+    // As Arrow does: no min/max when either is longer than MAX_STAT_BYTES (null_count only).
+    if (min.length > MAX_STAT_BYTES || max.length > MAX_STAT_BYTES) return stats(this.nulls);
+    return stats(this.nulls, min, max);
+  }
+
+  /**
+   * Smallest and largest entry (UTF-8 byte order) among the entries this row group's codes use,
+   * compared as the bytes of the dictionary page that pages() wrote (called before statistics()).
+   */
+  private dictMinMax(): MinMax {
+    const mm: MinMax = {};
+    plainMinMax(mm, this.dictBody.buf, 0, this.dictBody.pos, this.usedOf(this.entries.length, this.codes, 0, this.count));
+    return mm;
+  }
+
+  /** Flags of the entries [0, entries) that codes[from, to) use. */
+  private usedOf(entries: number, codes: Uint32Array, from: number, to: number, nulls?: Uint8Array): Uint8Array {
+    if (this.used.length < entries) this.used = new Uint8Array(Math.max(entries, 2 * this.used.length));
+    const used = this.used;
+    used.fill(0, 0, entries);
+    markUsed(used, codes, from, to, nulls);
+    return used;
   }
 
   override reset(): void {
@@ -566,15 +830,16 @@ class StringAcc extends ColumnAcc {
     this.remapFor = undefined;
     this.plain = false;
     this.plainBody.reset();
+    this.plainMM = {};
   }
 }
 
 export type ParquetWriterOptions = EncoderOptions;
 
-function accumulator(s: ColumnSchema, capacity: number): ColumnAcc {
+function accumulator(s: ColumnSchema, capacity: number, compression: Compression): ColumnAcc {
   switch (s.type) {
     case 'string':
-      return new StringAcc(s, capacity);
+      return new StringAcc(s, capacity, compression !== 'none');
     case 'bool':
       return new BoolAcc(s, capacity);
     case 'uuid':
@@ -605,7 +870,7 @@ export class ParquetWriter implements Encoder {
   ) {
     this.rowGroupRows = opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
     if (!Number.isInteger(this.rowGroupRows) || this.rowGroupRows < 1) throw new Error('rowGroupRows must be a positive integer');
-    this.cols = schema.map((s) => accumulator(s, this.rowGroupRows));
+    this.cols = schema.map((s) => accumulator(s, this.rowGroupRows, opts.compression));
   }
 
   private async emit(buf: Uint8Array): Promise<void> {
@@ -750,6 +1015,8 @@ export class ParquetWriter implements Encoder {
     MAGIC.copy(tail, 4);
     await this.emit(footer);
     await this.emit(tail);
+    // Every write has settled (ByteOut: the chunks are no longer held): the next writer may reuse the arrays.
+    for (const c of this.cols) c.release();
   }
 
   destroy(): void {
