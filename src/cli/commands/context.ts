@@ -4,7 +4,7 @@ import type { ShardflowClient } from '../../client/index.js';
 import { clientFor } from '../client.js';
 import type { CliIo } from '../io.js';
 import type { WatchResult } from '../watch.js';
-import { describeJob } from './jobs.js';
+import { describeJob } from '../describe.js';
 
 export interface Ctx {
   io: CliIo;

@@ -2,24 +2,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Job } from '../../client/index.js';
+import { describeJob } from '../describe.js';
 import { downloadJob } from '../download.js';
 import { bytes, duration, int, table } from '../format.js';
 import { UsageError } from '../io.js';
-import { line } from '../progress.js';
 import { watchJob } from '../watch.js';
 import type { Ctx } from './context.js';
 
-/** A job in a few lines, for people. */
-export function describeJob(j: Job): string {
-  const out = [`${j.id}  ${j.kind}  ${j.status}`, `  created ${j.createdAt}${j.finishedAt ? `, finished ${j.finishedAt}` : ''}`];
-  if (j.progress) out.push(`  ${line({ ...j.progress, status: j.status })}`);
-  if (j.result) {
-    out.push(`  result: ${int(j.result.rows)} rows in ${j.result.files.length} files (${bytes(j.result.files.reduce((s, f) => s + f.bytes, 0))})${j.result.digest ? `, digest ${j.result.digest}` : ''}`);
-    if (j.result.load) out.push(`  loaded into ${j.result.load.schema}: ${j.result.load.tables.map((t) => `${t.name} ${int(t.rows)}`).join(', ')}`);
-  }
-  if (j.error) out.push(`  error: ${j.error.type}: ${j.error.message}`);
-  return out.join('\n');
-}
 
 export function registerJobs(program: Command, ctx: Ctx): void {
   const jobs = program.command('jobs').description('list, watch, control and download jobs');

@@ -26,6 +26,7 @@
 import { STREAMS, fillNormals4, intBelow, keyState, normal4Lane, normalCdf, normalPdf, u32, uniform53, uniformFromU32 } from '../../data/rng.js';
 import type { Batch, ColumnSchema, TableGenerator } from '../../data/batch.js';
 import { CLINICAL_RANGES, VITALS, rulesModel, type TrialModel } from './model.js';
+import type { CellPlan } from './cell-plan.js';
 import { qualityReport, type TrialStats } from './quality.js';
 import { KERNEL_ROWS, trialKernel } from './kernel.js';
 import { applyMap, cdfDiff, roundedTnMean, solveLocation, tnFromUniform, tnMap, type TnMap } from './truncated.js';
@@ -76,22 +77,7 @@ function groupIndex(model: TrialModel, visit: string, arm: string): number {
 const BOUNDS = VITALS.map((name) => ({ lo: CLINICAL_RANGES[name].min, hi: CLINICAL_RANGES[name].max, grid: 10 ** -CLINICAL_RANGES[name].decimals }));
 
 /** What the generator aims at in one spec group (visit v, arm a; gi = 2v + a). */
-export interface CellPlan {
-  visit: string;
-  arm: string;
-  /** The model's group means (SBP, DBP, HR, Temp). */
-  modelMean: number[];
-  /** The wanted output means: the model's, with SBP (and DBP alike) moved in arms[0] for targetEffect. */
-  target: number[];
-  /** The output means the plan gives (expected, exactly as computed; = target when reachable). */
-  expected: number[];
-  /** mvn/rules: the truncated normals' locations; bootstrap: the shifts added to the donor values. */
-  location: number[];
-  /** Scale: mvn/rules the group's SD; bootstrap the jitter SD. */
-  scale: number[];
-  /** bootstrap: cumulative acceptance weights of the group's rows (the fallback draw). */
-  weights?: Float64Array;
-}
+export type { CellPlan } from './cell-plan.js';
 
 /**
  * Target output means per spec group (module doc, "targetEffect"): arms[1] keeps the model's means;

@@ -13,7 +13,7 @@
  */
 import type { Batch, TableGenerator } from '../../data/batch.js';
 import { CLINICAL_RANGES, VITALS } from './model.js';
-import type { CellPlan } from './generate.js';
+import type { CellPlan } from './cell-plan.js';
 
 const K = 4;
 /** Per cell: n, then per vital Σx, Σx², #lo, #hi (x in integer units), then #PP<20, #DBP≥SBP. */
