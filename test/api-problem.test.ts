@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { createRoute, z } from '@hono/zod-openapi';
 import { ProblemError } from '../src/api/middleware/problem.js';
 import { stackMissing, startTestApi, type TestApi } from './support/api.js';
@@ -83,3 +84,34 @@ test('responses carry X-Request-Id, echoing a sane client one', { skip: stackMis
   assert.equal(res.headers.get('x-request-id'), 'req-123');
   assert.match((await api.request('/health/live')).headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
 });
+
+test('a path served with other methods is a 405 problem with Allow; an unknown path a 404', { skip: stackMissing }, async () => {
+  for (const [method, p, allow] of [
+    ['TRACE', '/v1/jobs', 'POST, GET, HEAD'],
+    ['PUT', '/v1/jobs/job-abc', 'GET, DELETE, HEAD'],
+    ['PATCH', '/v1/models', 'POST, GET, HEAD'],
+    ['DELETE', '/v1/jobs/job-abc/pause', 'POST'],
+  ] as const) {
+    const res = await raw(method, p);
+    assert.equal(res.status, 405, `${method} ${p}`);
+    assert.equal(res.headers['content-type'], 'application/problem+json');
+    assert.deepEqual(String(res.headers.allow).split(', ').sort(), allow.split(', ').sort(), `${method} ${p}`);
+    const body = JSON.parse(res.body) as { status: number; detail: string };
+    assert.equal(body.status, 405);
+    assert.match(body.detail, new RegExp(`^${method} is not allowed on ${p.replace(/[/]/g, '\\/')}`));
+  }
+  assert.equal((await raw('TRACE', '/v1/nothing-here')).status, 404);
+});
+
+/** Any method (fetch refuses TRACE), with node:http. */
+function raw(method: string, p: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(new URL(p, api.url), { method }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
