@@ -7,7 +7,8 @@
  *   - deploy/prometheus/prometheus.yml: `promtool check config` on the file itself (its rule_files
  *     path is relative, so it resolves here as in the container; nothing is rewritten);
  *   - deploy/grafana: the dashboard JSON parses, every panel and query uses the provisioned
- *     datasource uid, and the dashboard provider reads the folder docker-compose.yml mounts;
+ *     datasource uid, every query parses as PromQL (promtool, as recording rules), and the
+ *     dashboard provider reads the folder docker-compose.yml mounts;
  *   - every metric name in an alert or a panel is one shardflow exposes (METRICS below, the
  *     names the API and the worker register), one the Temporal SDK defines (read from the installed
  *     @temporalio/core-bridge sources), one of prom-client's default metrics (read from the
@@ -330,6 +331,26 @@ test('dashboard JSON: every panel and query uses the provisioned Prometheus data
     'Data disk free',
   ]) {
     assert.ok(titles.includes(want), `no panel "${want}"`);
+  }
+});
+
+test('every panel query parses as PromQL (promtool check rules on them as recording rules)', needsPromtool, async () => {
+  const rules = queryPanels().flatMap((p) =>
+    (p.targets ?? []).map((t, i) => ({
+      record: `dashboard:panel_${p.id}:${i}`,
+      // Grafana's own variables, as Grafana would fill them in
+      expr: (t.expr ?? '').replaceAll('$__rate_interval', '1m').replaceAll('$__interval', '15s').replaceAll('$__range', '6h'),
+    })),
+  );
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dashboard-promql-'));
+  try {
+    const file = path.join(dir, 'panels.yml');
+    fs.writeFileSync(file, YAML.stringify({ groups: [{ name: 'dashboard', rules }] }));
+    const { code, out } = await runPromtool(['check', 'rules', '--lint=none', file]);
+    assert.equal(code, 0, out);
+    assert.match(out, new RegExp(`SUCCESS: ${rules.length} rules found`), out);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
