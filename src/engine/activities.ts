@@ -289,12 +289,16 @@ export function createActivities(deps: ActivityDeps) {
   async function writeStatus(jobId: string, status: JobStatus, error?: { type: string; message: string }, result?: JobResultSummary): Promise<void> {
     if (!deps.sql) return;
     const terminal = status === 'completed' || status === 'failed' || status === 'cancelled';
-    await deps.sql`
-      update jobs set status = ${status},
+    // The status it had (locked, so two writers see a change once), for the observer.
+    const [changed] = await deps.sql<{ from: string; kind: string; seconds: number | null }[]>`
+      with old as (select id, status, kind, coalesce(started_at, created_at) as began from jobs where id = ${jobId} for update)
+      update jobs j set status = ${status},
         finished_at = case when ${terminal} then now() else null end,
         error = ${error ? JSON.stringify(error) : null}::jsonb,
-        result = coalesce(${result ? JSON.stringify(result) : null}::jsonb, result)
-      where id = ${jobId}`;
+        result = coalesce(${result ? JSON.stringify(result) : null}::jsonb, j.result)
+      from old where j.id = old.id
+      returning old.status as "from", old.kind, extract(epoch from now() - old.began)::float8 as seconds`;
+    if (changed && changed.from !== status) deps.observer?.statusChanged?.(changed.kind, changed.from, status, terminal ? (changed.seconds ?? undefined) : undefined);
   }
 
   async function echo(message: string): Promise<{ message: string; worker: string }> {

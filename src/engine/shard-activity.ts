@@ -8,6 +8,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { SpecError, type KindContext, type KindRegistry } from './kind.js';
 import { filesIntact, jobDir, readShardRecord, readStoredPlan } from './job-files.js';
 import { UnknownTargetError, type PostgresTargets } from '../destinations/index.js';
+import type { EngineObserver } from './observer.js';
 import type { ShardThreadJob } from './shard-thread.js';
 import type { ThreadPool } from './thread-pool.js';
 import type { ShardResult, ShardState, ShardTask } from './types.js';
@@ -19,6 +20,8 @@ export interface ShardDeps {
   sql?: KindContext['sql'];
   /** Where `output.postgres` loads go: the service's database and the configured targets. */
   postgres?: PostgresTargets;
+  /** Told of committed rows and bytes, completed shards and retries (metrics). */
+  observer?: EngineObserver;
   /** Test and chaos hook: called before a shard starts work; may throw to fail it. */
   faults?: { beforeShard?(task: ShardTask, attempt: number, cancelled: AbortSignal): void | Promise<void> };
 }
@@ -33,6 +36,8 @@ async function resumeState(dir: string, a: ShardState | undefined, b: ShardState
   if (!pick || pick.unitsCommitted === 0) return undefined;
   return (await filesIntact(dir, pick.files)) ? pick : undefined;
 }
+
+const bytesOf = (s: ShardState | undefined): number => (s ? s.files.reduce((n, f) => n + f.bytes, 0) : 0);
 
 /** What the workflow gets (and its history keeps): a kind's private totals stay in the shard record, for finalize. */
 const summary = (s: ShardState, resumedUnits: number, hidden?: string): ShardResult => {
@@ -92,6 +97,19 @@ export function createRunShard(deps: ShardDeps) {
     const resume = await resumeState(dir, info.heartbeatDetails as ShardState | undefined, record);
     const resumedUnits = resume?.unitsCommitted ?? 0;
     if (resume?.complete) return summary(resume, resumedUnits, kind.privateTotalsPrefix);
+    const obs = deps.observer;
+    const format = task.input.output.format;
+    const startedAt = performance.now();
+    if (info.attempt > 1) obs?.shardRetried?.(task.input.kind);
+    // Counted as committed: what this attempt adds to the state it resumed from.
+    let counted = { units: resumedUnits, bytes: bytesOf(resume) };
+    const count = (s: ShardState) => {
+      const now = { units: s.unitsCommitted, bytes: bytesOf(s) };
+      if (now.units > counted.units || now.bytes > counted.bytes) {
+        obs?.committed?.(task.input.kind, format, Math.max(0, now.units - counted.units), Math.max(0, now.bytes - counted.bytes));
+        counted = now;
+      }
+    };
 
     let last: ShardState = resume ?? { shardIndex: task.shard.index, complete: false, unitsCommitted: 0, unitsDone: 0, files: [], checkpoint: null };
     ctx.heartbeat(last);
@@ -106,6 +124,7 @@ export function createRunShard(deps: ShardDeps) {
           commit: (state) => {
             last = state;
             ctx.heartbeat(last);
+            count(state);
           },
         },
         ctx.cancellationSignal,
@@ -115,7 +134,9 @@ export function createRunShard(deps: ShardDeps) {
       const outcome = await handle.result;
       last = outcome.state;
       ctx.heartbeat(last);
+      count(last);
       if (outcome.stopped) throw new CancelledFailure(`shard ${task.shard.index} stopped after ${last.unitsCommitted} units`);
+      obs?.shardCompleted?.(task.input.kind, (performance.now() - startedAt) / 1000);
       return summary(last, resumedUnits, kind.privateTotalsPrefix);
     } catch (err) {
       if (ctx.cancellationSignal.aborted && !(err instanceof CancelledFailure)) {

@@ -1,13 +1,44 @@
 /**
  * One worker process against the configured Temporal and Postgres, running the given kinds.
  * SIGTERM/SIGINT: stop polling, let running activities finish (up to the grace time), exit 0.
+ *
+ * Its HTTP port (WORKER_METRICS_HOST:WORKER_METRICS_PORT; 0 = none) serves /metrics — shardflow's
+ * and the Temporal SDK's, whose exporter listens on a loopback port of its own — and /health.
+ * The SDK's logs (activities and workflows) go through the worker's pino logger as JSON lines.
  */
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import net from 'node:net';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config.js';
 import { createDb } from '../db/client.js';
 import type { KindRegistry } from '../engine/kind.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
+import { createWorkerMetrics } from './metrics.js';
+import { startMetricsServer } from './metrics-server.js';
 import { createShardflowWorker } from './worker.js';
+
+/** A free loopback port for the SDK's exporter (only this process reads it). */
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const SDK_LEVEL: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+
+/** The SDK's log entries as pino lines; a workflow's or activity's `workflowId` is the job id. */
+export function sdkLogger(log: Logger, level: string): DefaultLogger {
+  return new DefaultLogger(SDK_LEVEL[level] ?? 'INFO', (entry) => {
+    const { workflowId, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
+    const fields = { ...(typeof workflowId === 'string' && workflowId.startsWith('job-') ? { jobId: workflowId } : workflowId ? { workflowId } : {}), ...meta };
+    const method = entry.level === 'TRACE' ? 'trace' : entry.level === 'DEBUG' ? 'debug' : entry.level === 'WARN' ? 'warn' : entry.level === 'ERROR' ? 'error' : 'info';
+    log[method](fields, entry.message);
+  });
+}
 
 export async function runWorkerProcess(kinds: KindRegistry): Promise<void> {
   const config = loadConfigOrExit();
@@ -16,21 +47,40 @@ export async function runWorkerProcess(kinds: KindRegistry): Promise<void> {
     process.stderr.write('shardflow: invalid configuration: DATABASE_URL: required by the worker\n');
     process.exit(2);
   }
+  const sdkPort = config.worker.metricsPort ? await freeLoopbackPort() : 0;
   Runtime.install({
-    telemetryOptions: config.worker.metricsPort
-      ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.worker.metricsPort}` } } }
-      : undefined,
+    logger: sdkLogger(log, config.logLevel),
+    telemetryOptions: sdkPort ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}` } } } : undefined,
   });
+  const metrics = createWorkerMetrics();
   const db = createDb(config.database.url, { max: Math.min(config.database.poolMax, 4), applicationName: 'shardflow-worker' });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const w = await createShardflowWorker({ config, kinds, connection, sql: db.sql });
+  const w = await createShardflowWorker({ config, kinds, connection, sql: db.sql, observer: metrics.observer });
+  metrics.watchSlots(w.slots);
+  const server = config.worker.metricsPort
+    ? await startMetricsServer({
+        host: config.worker.metricsHost,
+        port: config.worker.metricsPort,
+        registry: metrics.registry,
+        sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`,
+        health: () => ({ slots: w.slots.stats(), taskQueue: config.temporal.taskQueue, kinds: kinds.names }),
+      })
+    : undefined;
   log.info(
-    { taskQueue: config.temporal.taskQueue, threads: config.worker.threads, metrics: config.worker.metricsPort, kinds: kinds.names },
+    {
+      taskQueue: config.temporal.taskQueue,
+      threads: config.worker.threads,
+      maxConcurrentActivities: config.worker.maxConcurrentActivities,
+      maxRssMb: config.worker.maxRssBytes === null ? null : config.worker.maxRssBytes / 2 ** 20,
+      metrics: server ? `${config.worker.metricsHost}:${server.port}` : 'off',
+      kinds: kinds.names,
+    },
     'worker polling',
   );
   try {
     await w.run();
   } finally {
+    await server?.close();
     await connection.close();
     await db.close();
     log.info('worker stopped');

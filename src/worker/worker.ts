@@ -10,6 +10,8 @@ import type { KindRegistry } from '../engine/kind.js';
 import { ThreadPool } from '../engine/thread-pool.js';
 import { createPostgresTargets } from '../destinations/index.js';
 import type postgres from 'postgres';
+import type { EngineObserver } from '../engine/observer.js';
+import { ActivitySlots } from './slots.js';
 
 /** The workflow bundle's entry (TypeScript under tsx, JavaScript when compiled). */
 export const workflowsPath = fileURLToPath(new URL(`../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
@@ -24,11 +26,15 @@ export interface ShardflowWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   taskQueue?: string;
   faults?: ActivityDeps['faults'];
+  /** Told of rows, bytes, shards and status changes (src/worker/metrics.ts). */
+  observer?: EngineObserver;
 }
 
 export interface ShardflowWorker {
   worker: Worker;
   pool: ThreadPool;
+  /** Its activity slots and memory guard (stats for /health and metrics). */
+  slots: ActivitySlots;
   /** Runs until shutdown() (or a signal) and the pool is closed. */
   run(): Promise<void>;
   shutdown(): void;
@@ -37,6 +43,7 @@ export interface ShardflowWorker {
 export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promise<ShardflowWorker> {
   const { config } = opts;
   const pool = new ThreadPool(config.worker.threads);
+  const slots = new ActivitySlots(config.worker.maxConcurrentActivities, config.worker.maxRssBytes);
   // Load targets: the service's database (this worker's own pool on the main thread) and the configured ones.
   const postgres = createPostgresTargets({ defaultUrl: config.database.url, defaultSql: opts.sql, named: config.postgresTargets, applicationName: 'shardflow-worker-load' });
   const activities = createActivities({
@@ -48,6 +55,7 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
     shardsPerRun: config.worker.shardsPerRun,
     partRows: config.worker.partRows,
     faults: opts.faults,
+    observer: opts.observer,
   });
   let worker: Worker;
   try {
@@ -57,7 +65,13 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
       taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
       ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
       activities,
-      maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+      // Activities: at most WORKER_MAX_CONCURRENT_ACTIVITIES, none taken above WORKER_MAX_RSS_MB (src/worker/slots.ts).
+      tuner: {
+        activityTaskSlotSupplier: slots,
+        workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
+        localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
+        nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
+      },
       // Progress reads heartbeats: send them to the server at least every second.
       maxHeartbeatThrottleInterval: '1 second',
       defaultHeartbeatThrottleInterval: '1 second',
@@ -71,6 +85,7 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
   return {
     worker,
     pool,
+    slots,
     async run() {
       try {
         await worker.run();
