@@ -7,6 +7,7 @@ import { auth } from './middleware/auth.js';
 import { bodyLimits } from './middleware/body-limit.js';
 import { notFoundOrNotAllowed } from './middleware/not-allowed.js';
 import { httpMetrics } from './middleware/metrics.js';
+import { rateLimit } from './middleware/rate-limit.js';
 import { problemErrorHandler, problemNotFound, validationHook } from './middleware/problem.js';
 import { requestIds, requestLogging } from './middleware/request-log.js';
 import { registerRoutes } from './routes/index.js';
@@ -28,6 +29,7 @@ export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   });
   // /health/*, /metrics, /openapi.json and /docs stay public.
   app.use('/v1/*', auth(deps));
+  app.use('/v1/*', rateLimit());
   app.use('/v1/*', bodyLimits(deps.config.limits));
 
   registerRoutes(app, deps);

@@ -21,6 +21,10 @@ export interface Tenant {
   /** Quotas from the key; null = unlimited. */
   maxRows: number | null;
   maxConcurrentJobs: number | null;
+  /** Requests per minute (the key's, else SHARDFLOW_RATE_LIMIT_PER_MINUTE); null = unlimited. */
+  ratePerMinute: number | null;
+  /** Bytes the tenant's job files may hold before new jobs are refused; null = unlimited. */
+  maxStorageBytes: number | null;
 }
 
 export type AppEnv = {

@@ -26,6 +26,8 @@ export interface CreateApiKeyInput {
   tenantId?: string;
   maxRows?: number | null;
   maxConcurrentJobs?: number | null;
+  ratePerMinute?: number | null;
+  maxStorageBytes?: number | null;
 }
 
 export interface CreatedApiKey {
@@ -35,6 +37,8 @@ export interface CreatedApiKey {
   prefix: string;
   maxRows: number | null;
   maxConcurrentJobs: number | null;
+  ratePerMinute: number | null;
+  maxStorageBytes: number | null;
   createdAt: Date;
   /** The secret. Not stored anywhere; show it once. */
   secret: string;
@@ -52,6 +56,8 @@ export async function createApiKey(db: Database, input: CreateApiKeyInput = {}):
       prefix: secret.slice(0, DISPLAY_PREFIX_LENGTH),
       maxRows: input.maxRows ?? null,
       maxConcurrentJobs: input.maxConcurrentJobs ?? null,
+      ratePerMinute: input.ratePerMinute ?? null,
+      maxStorageBytes: input.maxStorageBytes ?? null,
     })
     .returning();
   const r = row!;
@@ -62,6 +68,8 @@ export async function createApiKey(db: Database, input: CreateApiKeyInput = {}):
     prefix: r.prefix,
     maxRows: r.maxRows,
     maxConcurrentJobs: r.maxConcurrentJobs,
+    ratePerMinute: r.ratePerMinute,
+    maxStorageBytes: r.maxStorageBytes,
     createdAt: r.createdAt,
     secret,
   };

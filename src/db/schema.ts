@@ -21,6 +21,10 @@ export const apiKeys = pgTable(
     prefix: text('prefix').notNull(),
     maxRows: bigint('max_rows', { mode: 'number' }),
     maxConcurrentJobs: integer('max_concurrent_jobs'),
+    /** Requests per minute (429 beyond); null = SHARDFLOW_RATE_LIMIT_PER_MINUTE, else unlimited. */
+    ratePerMinute: integer('rate_per_minute'),
+    /** Bytes the tenant's jobs may hold on disk before new jobs are refused; null = unlimited. */
+    maxStorageBytes: bigint('max_storage_bytes', { mode: 'number' }),
     createdAt: ts('created_at').notNull().defaultNow(),
     revokedAt: ts('revoked_at'),
   },

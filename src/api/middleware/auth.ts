@@ -2,14 +2,14 @@
  * API keys: `Authorization: Bearer <key>` or `X-API-Key: <key>`, looked up by sha256 among keys
  * that are not revoked. No or unknown key: 401 problem with `WWW-Authenticate: Bearer`.
  * Sets `c.var.tenant`. With auth off (config only allows that on loopback) every request is the
- * tenant `local` without quotas, whatever headers it carries.
+ * tenant `local` without quotas (but SHARDFLOW_RATE_LIMIT_PER_MINUTE), whatever headers it carries.
  */
 import type { MiddlewareHandler } from 'hono';
 import { findApiKeyBySecret } from '../../db/api-keys.js';
 import { ProblemError } from './problem.js';
 import type { ApiDeps, AppEnv, Tenant } from '../types.js';
 
-export const LOCAL_TENANT: Tenant = Object.freeze({ tenantId: 'local', keyId: null, maxRows: null, maxConcurrentJobs: null });
+export const LOCAL_TENANT: Tenant = Object.freeze({ tenantId: 'local', keyId: null, maxRows: null, maxConcurrentJobs: null, ratePerMinute: null, maxStorageBytes: null });
 
 const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="shardflow"' };
 
@@ -27,7 +27,7 @@ function unauthorized(detail: string): ProblemError {
 export function auth(deps: Pick<ApiDeps, 'config' | 'db'>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (deps.config.auth === 'off') {
-      c.set('tenant', LOCAL_TENANT);
+      c.set('tenant', { ...LOCAL_TENANT, ratePerMinute: deps.config.limits.ratePerMinute });
       return next();
     }
     const secret = presentedKey(c.req.header('Authorization'), c.req.header('X-API-Key'));
@@ -39,6 +39,8 @@ export function auth(deps: Pick<ApiDeps, 'config' | 'db'>): MiddlewareHandler<Ap
       keyId: key.id,
       maxRows: key.maxRows,
       maxConcurrentJobs: key.maxConcurrentJobs,
+      ratePerMinute: key.ratePerMinute ?? deps.config.limits.ratePerMinute,
+      maxStorageBytes: key.maxStorageBytes,
     });
     return next();
   };

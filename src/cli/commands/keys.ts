@@ -4,7 +4,8 @@ import { createApiKey, listApiKeys, revokeApiKey } from '../../db/api-keys.js';
 import type { Db } from '../../db/client.js';
 import { UsageError, type CliIo } from '../io.js';
 
-export const KEYS_USAGE = `  keys create --name <name> [--tenant <id>] [--max-rows <n>] [--max-concurrent-jobs <n>] [--json]
+export const KEYS_USAGE = `  keys create --name <name> [--tenant <id>] [--max-rows <n>] [--max-concurrent-jobs <n>]
+              [--rate-per-minute <n>] [--max-storage-bytes <n>] [--json]
       create an API key; prints its secret once (tenant defaults to "local")
   keys list [--tenant <id>] [--all] [--json]
       list keys (--all includes revoked ones)
@@ -39,6 +40,8 @@ export async function runKeys(args: string[], openDb: () => Promise<Db>, io: Cli
         tenant: { type: 'string' },
         'max-rows': { type: 'string' },
         'max-concurrent-jobs': { type: 'string' },
+        'rate-per-minute': { type: 'string' },
+        'max-storage-bytes': { type: 'string' },
       });
       if (positionals.length) throw new UsageError(`keys create takes no arguments (got ${positionals.join(' ')})`);
       const name = values.name as string | undefined;
@@ -49,14 +52,17 @@ export async function runKeys(args: string[], openDb: () => Promise<Db>, io: Cli
       }
       const maxRows = positiveInt('max-rows', values['max-rows'] as string | undefined);
       const maxConcurrentJobs = positiveInt('max-concurrent-jobs', values['max-concurrent-jobs'] as string | undefined);
+      const ratePerMinute = positiveInt('rate-per-minute', values['rate-per-minute'] as string | undefined);
+      const maxStorageBytes = positiveInt('max-storage-bytes', values['max-storage-bytes'] as string | undefined);
       const db = await openDb();
       try {
-        const key = await createApiKey(db.db, { name, tenantId: tenant, maxRows, maxConcurrentJobs });
+        const key = await createApiKey(db.db, { name, tenantId: tenant, maxRows, maxConcurrentJobs, ratePerMinute, maxStorageBytes });
         if (values.json) io.out(JSON.stringify(key));
         else {
           io.out(
             `created API key ${key.id} for tenant "${key.tenantId}" (name ${JSON.stringify(key.name)}, ` +
-              `max rows ${key.maxRows ?? 'unlimited'}, max concurrent jobs ${key.maxConcurrentJobs ?? 'unlimited'})\n` +
+              `max rows ${key.maxRows ?? 'unlimited'}, max concurrent jobs ${key.maxConcurrentJobs ?? 'unlimited'}, ` +
+              `rate ${key.ratePerMinute === null ? 'unlimited' : `${key.ratePerMinute}/min`}, storage ${key.maxStorageBytes ?? 'unlimited'})\n` +
               `secret (shown only now; store it safely):\n${key.secret}`,
           );
         }
@@ -76,7 +82,7 @@ export async function runKeys(args: string[], openDb: () => Promise<Db>, io: Cli
           return 0;
         }
         const rows = [
-          ['ID', 'TENANT', 'NAME', 'PREFIX', 'MAX ROWS', 'MAX JOBS', 'CREATED', 'REVOKED'],
+          ['ID', 'TENANT', 'NAME', 'PREFIX', 'MAX ROWS', 'MAX JOBS', 'RATE/MIN', 'MAX BYTES', 'CREATED', 'REVOKED'],
           ...keys.map((k) => [
             k.id,
             k.tenantId,
@@ -84,6 +90,8 @@ export async function runKeys(args: string[], openDb: () => Promise<Db>, io: Cli
             `${k.prefix}…`,
             k.maxRows?.toString() ?? '-',
             k.maxConcurrentJobs?.toString() ?? '-',
+            k.ratePerMinute?.toString() ?? '-',
+            k.maxStorageBytes?.toString() ?? '-',
             k.createdAt.toISOString(),
             k.revokedAt?.toISOString() ?? '',
           ]),
