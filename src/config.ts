@@ -34,6 +34,8 @@ const schema = z.object({
   SHARDFLOW_DEMO: onOff.default('on'),
 
   WORKER_METRICS_PORT: port.default(9464),
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  WORKER_MAX_RSS_MB: positiveInt.max(1 << 22).optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.max(256).default(4),
   WORKER_THREADS: positiveInt.max(256).default(Math.max(1, os.availableParallelism())),
   SHARDFLOW_SHARDS_PER_RUN: positiveInt.max(20000).default(1000),
@@ -45,6 +47,7 @@ const schema = z.object({
   SHARDFLOW_RELATIONAL_MAX_COLUMNS: positiveInt.max(1600).default(200),
   SHARDFLOW_MAX_BODY_BYTES: positiveInt.max(2 ** 30).default(2 ** 20),
   SHARDFLOW_MAX_CSV_BYTES: positiveInt.max(2 ** 32).default(50 * 2 ** 20),
+  SHARDFLOW_RATE_LIMIT_PER_MINUTE: positiveInt.max(1_000_000).optional(),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -64,7 +67,7 @@ export interface Config {
   /** `off` only ever while the API listens on loopback. */
   auth: 'required' | 'off';
   demo: boolean;
-  worker: { metricsPort: number; maxConcurrentActivities: number; threads: number; shardsPerRun: number; partRows: number };
+  worker: { metricsPort: number; metricsHost: string; maxRssBytes: number | null; maxConcurrentActivities: number; threads: number; shardsPerRun: number; partRows: number };
   /**
    * How long a job's bookkeeping activities (plan, finalize, status records, cleanup) retry an
    * unreachable Postgres, and the longest wait between two attempts. Set by the API on each
@@ -76,7 +79,8 @@ export interface Config {
   /** Limits on relational specs (a larger spec is a 422 naming spec.tables or its columns). */
   relational: { maxTables: number; maxColumns: number };
   /** Request bodies: JSON (and anything else) at most `bodyBytes`, a CSV upload (text/csv) at most `csvBytes`; 413 past it. */
-  limits: { bodyBytes: number; csvBytes: number };
+  /** Request bodies; `ratePerMinute`: requests per key (or per tenant `local` with auth off) and minute for keys without their own, null = unlimited. */
+  limits: { bodyBytes: number; csvBytes: number; ratePerMinute: number | null };
 }
 
 export class ConfigError extends Error {
@@ -156,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.SHARDFLOW_DEMO === 'on',
     worker: {
       metricsPort: e.WORKER_METRICS_PORT,
+      metricsHost: e.WORKER_METRICS_HOST,
+      maxRssBytes: e.WORKER_MAX_RSS_MB === undefined ? null : e.WORKER_MAX_RSS_MB * 2 ** 20,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       threads: e.WORKER_THREADS,
       shardsPerRun: e.SHARDFLOW_SHARDS_PER_RUN,
@@ -164,7 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bookkeepingRetry: { budgetSeconds: e.SHARDFLOW_BOOKKEEPING_RETRY_SECONDS, maxIntervalSeconds: e.SHARDFLOW_BOOKKEEPING_RETRY_MAX_INTERVAL_SECONDS },
     readyWorkerMaxAgeSeconds: e.READY_WORKER_MAX_AGE_SECONDS,
     relational: { maxTables: e.SHARDFLOW_RELATIONAL_MAX_TABLES, maxColumns: e.SHARDFLOW_RELATIONAL_MAX_COLUMNS },
-    limits: { bodyBytes: e.SHARDFLOW_MAX_BODY_BYTES, csvBytes: e.SHARDFLOW_MAX_CSV_BYTES },
+    limits: { bodyBytes: e.SHARDFLOW_MAX_BODY_BYTES, csvBytes: e.SHARDFLOW_MAX_CSV_BYTES, ratePerMinute: e.SHARDFLOW_RATE_LIMIT_PER_MINUTE ?? null },
   };
 }
 

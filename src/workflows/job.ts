@@ -24,6 +24,7 @@ import {
   defineSignal,
   isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -33,7 +34,7 @@ import type { JobActivities } from '../engine/activities.js';
 import { shardAt } from '../engine/plan.js';
 import { addToRanges, countRanges, inRanges } from '../engine/ranges.js';
 import { rowsDoneKey, rowsTotalKey } from '../engine/search-attributes.js';
-import type { BookkeepingRetry, CarriedState, JobInput, JobPlan, JobProgress, JobResultSummary } from '../engine/types.js';
+import type { BookkeepingRetry, CarriedState, JobInput, JobPlan, JobProgress, JobResultSummary, ShardRef } from '../engine/types.js';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -75,6 +76,21 @@ function bookkeeping(retry: BookkeepingRetry = DEFAULT_BOOKKEEPING_RETRY) {
   };
 }
 
+/** 1234567 → "1,234,567" (no Intl: the same text on every worker). */
+const grouped = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+/** The Web UI's label of a shard activity: its index and index range. */
+export function shardSummary(ref: ShardRef, unit: string): string {
+  return `shard ${ref.index}: ${ref.table} ${unit} ${grouped(ref.start)}–${grouped(ref.end - 1)}`;
+}
+
+/** The Web UI's "current details" of a job (markdown). */
+function currentDetails(p: JobPlan | undefined, phase: JobProgress['phase'], paused: boolean, running: number): string {
+  if (!p) return `**${phase}**`;
+  const done = countRanges(p.completed);
+  return `**${paused ? 'paused' : phase}** · ${grouped(p.completedUnits)} / ${grouped(p.total)} ${p.unit} · shards ${done}/${p.shardCount} done, ${running} running`;
+}
+
 export async function jobWorkflow(input: JobInput, carried?: CarriedState): Promise<JobResultSummary> {
   const { steps, finish } = bookkeeping(input.bookkeepingRetry);
   let plan: JobPlan | undefined = carried?.plan;
@@ -108,6 +124,7 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
   setHandler(pauseSignal, async () => {
     if (paused || phase === 'finalizing' || phase === 'cancelling' || phase === 'done') return;
     paused = true;
+    setCurrentDetails(currentDetails(plan, phase, paused, running.size));
     // Running shards close their current part, checkpoint and stop.
     for (const scope of running.values()) scope.cancel();
     await steps.recordStatus(input.jobId, 'paused');
@@ -115,6 +132,7 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
   setHandler(resumeSignal, async () => {
     if (!paused) return;
     paused = false;
+    setCurrentDetails(currentDetails(plan, phase, paused, running.size));
     await steps.recordStatus(input.jobId, 'running');
   });
 
@@ -128,14 +146,16 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
     requeued.delete(shardIndex);
     const scope = new CancellationScope();
     running.set(shardIndex, scope);
+    const shard = shardAt(p, shardIndex);
     scope
-      .run(() => shards.runShard({ input, shard: shardAt(p, shardIndex) }))
+      .run(() => shards.runShard.executeWithOptions({ summary: shardSummary(shard, p.unit) }, [{ input, shard }]))
       .then((result) => {
         p.completed = addToRanges(p.completed, shardIndex);
         p.completedUnits += result.units;
         for (const [k, v] of Object.entries(result.totals ?? {})) p.totals[k] = (p.totals[k] ?? 0) + v;
         completedThisRun++;
         upsertSearchAttributes([{ key: rowsDoneKey, value: p.completedUnits }]);
+        setCurrentDetails(currentDetails(p, phase, paused, running.size - 1));
       })
       .catch((err) => {
         if (isCancellation(err)) requeued.add(shardIndex);
@@ -156,6 +176,7 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
       phase = 'running';
     }
     const p = plan;
+    setCurrentDetails(currentDetails(p, phase, paused, running.size));
     const maxParallel = Math.max(1, input.partitioning.maxParallelShards);
     const allDone = () => countRanges(p.completed) >= p.shardCount;
     const wantsNewRun = () => completedThisRun >= p.shardsPerRun || workflowInfo().continueAsNewSuggested;
@@ -189,8 +210,10 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
     }
     await drain();
     phase = 'finalizing';
+    setCurrentDetails(currentDetails(p, phase, paused, 0));
     const result = await finish.finalizeJob(input, p);
     phase = 'done';
+    setCurrentDetails(`**completed** · ${grouped(result.rows)} rows · ${result.files} files · ${grouped(result.bytes)} bytes`);
     return result;
   } catch (err) {
     // continue-as-new unwinds by throwing: not a failure

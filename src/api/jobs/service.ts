@@ -19,6 +19,7 @@ import { liveProgress } from '../../engine/progress.js';
 import { kindKey, rowsDoneKey, rowsTotalKey, tenantKey } from '../../engine/search-attributes.js';
 import type { JobInput, JobProgress, JobResultSummary, JobStatus, ShardState } from '../../engine/types.js';
 import { jobWorkflow, pauseSignal, progressQuery, resumeSignal } from '../../workflows/job.js';
+import { apiStatusChanges } from '../metrics.js';
 import { ProblemError } from '../middleware/problem.js';
 import { TEMPORAL_CALL_TIMEOUT_MS, withTemporalDeadline } from '../temporal.js';
 import { isTemporalUnavailable, isTemporalUnreachable } from '../unavailable.js';
@@ -46,6 +47,21 @@ export const DELETE_CANCEL_WAIT_MS = 10_000;
 /** The `estimate` of a job of `units` (rows, patients, activities). */
 export function estimateOf(units: number): { rows: number; seconds: number } {
   return { rows: units, seconds: Math.round((units / ESTIMATED_UNITS_PER_SECOND) * 10) / 10 };
+}
+
+const outputLabel = (o: JobInput['output']): string =>
+  `${o.format}${o.compression && o.compression !== 'none' ? `+${o.compression}` : ''}${o.postgres ? ` → postgres ${o.postgres.target ? `${o.postgres.target}.` : ''}${o.postgres.schema}` : ''}`;
+
+/** One line for the Temporal Web UI: kind, size, output, tenant. */
+export function jobSummary(input: JobInput, units: number, unit = 'units'): string {
+  return `${input.kind} · ${units.toLocaleString('en-US')} ${unit} · ${outputLabel(input.output)} · tenant ${input.tenantId}`;
+}
+
+/** Markdown for the Web UI: the job's spec (cut at 8 KB) and partitioning. */
+function jobDetails(input: JobInput): string {
+  const spec = JSON.stringify(input.spec, null, 2);
+  const cut = spec.length > 8192 ? `${spec.slice(0, 8192)}\n… (${spec.length} characters; GET /v1/jobs/${input.jobId} has it all)` : spec;
+  return `**${input.kind}** job \`${input.jobId}\` · shards of ${input.partitioning.shardRows.toLocaleString('en-US')}, ${input.partitioning.maxParallelShards} at once\n\n\`\`\`json\n${cut}\n\`\`\``;
 }
 
 export function newJobId(): string {
@@ -142,6 +158,18 @@ export function createJobService(deps: ApiDeps) {
     };
   }
 
+  /** Sets a job's status (only from `onlyFrom`, when given) and counts a real change. */
+  async function setStatus(id: string, to: JobStatus, onlyFrom?: JobStatus[]): Promise<void> {
+    const rows = await db.sql<{ from: string; kind: string }[]>`
+      with old as (
+        select id, status, kind from jobs where id = ${id} ${onlyFrom ? db.sql`and status in ${db.sql(onlyFrom)}` : db.sql``} for update
+      )
+      update jobs j set status = ${to} from old where j.id = old.id
+      returning old.status as "from", old.kind`;
+    const r = rows[0];
+    if (r && r.from !== to) apiStatusChanges.inc({ kind: r.kind, from: r.from, to });
+  }
+
   async function startWorkflow(input: JobInput, units: number): Promise<void> {
     // A longer deadline than reads: a start that times out is ambiguous (it may have started).
     await withTemporalDeadline(client, () => client.workflow.start(jobWorkflow, {
@@ -149,6 +177,10 @@ export function createJobService(deps: ApiDeps) {
       workflowId: input.jobId,
       args: [{ ...input, bookkeepingRetry: config.bookkeepingRetry }],
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      // What the Web UI shows at a glance (summary, details) and lists (memo).
+      staticSummary: jobSummary(input, units, deps.kinds.find(input.kind)?.unit),
+      staticDetails: jobDetails(input),
+      memo: { kind: input.kind, tenant: input.tenantId, units, output: outputLabel(input.output) },
       typedSearchAttributes: [
         { key: kindKey, value: input.kind },
         { key: tenantKey, value: input.tenantId },
@@ -171,6 +203,17 @@ export function createJobService(deps: ApiDeps) {
           .where(and(eq(jobs.tenantId, tenant.tenantId), inArray(jobs.status, ACTIVE)));
         if (n! >= tenant.maxConcurrentJobs) {
           throw ProblemError.unprocessable(`this API key allows ${tenant.maxConcurrentJobs} concurrent jobs; ${n} are running or paused`);
+        }
+      }
+      if (tenant.maxStorageBytes !== null) {
+        const [{ held }] = await tx
+          .select({ held: dsql<number>`coalesce(sum((${jobs.result} ->> 'bytes')::bigint), 0)::float8` })
+          .from(jobs)
+          .where(eq(jobs.tenantId, tenant.tenantId));
+        if (held! >= tenant.maxStorageBytes) {
+          throw ProblemError.unprocessable(
+            `this API key allows ${tenant.maxStorageBytes} bytes of job files; its jobs hold ${held} bytes — delete some (DELETE /v1/jobs/{id}) first`,
+          );
         }
       }
       const [inserted] = await tx
@@ -199,6 +242,7 @@ export function createJobService(deps: ApiDeps) {
       if (isTemporalUnavailable(err)) throw ProblemError.unavailable('temporal');
       throw new ProblemError({ status: 503, detail: `Temporal did not accept the job: ${(err as Error).message}` });
     }
+    apiStatusChanges.inc({ kind: input.kind, from: 'new', to: 'running' });
     return { ...rowView(row!), estimate: estimateOf(job.units) };
   }
 
@@ -393,7 +437,7 @@ export function createJobService(deps: ApiDeps) {
     if (v.status === 'paused') return v;
     if (v.status !== 'running') throw ProblemError.conflict(`job ${id} is ${v.status}; only a running job can be paused`);
     await withTemporalDeadline(client, () => client.workflow.getHandle(id).signal(pauseSignal));
-    await db.db.update(jobs).set({ status: 'paused' }).where(eq(jobs.id, id));
+    await setStatus(id, 'paused');
     // Nothing moves while paused: no rate, no ETA (as GET answers from now on).
     return { ...v, status: 'paused', ...(v.progress ? { progress: { ...v.progress, ratePerSecond: null, etaSeconds: null } } : {}) };
   }
@@ -418,7 +462,7 @@ export function createJobService(deps: ApiDeps) {
       }
       await db.db.update(jobs).set({ finishedAt: null, error: null }).where(eq(jobs.id, id));
     }
-    await db.db.update(jobs).set({ status: 'running' }).where(eq(jobs.id, id));
+    await setStatus(id, 'running');
     return { ...v, status: 'running', error: null, finishedAt: null };
   }
 
@@ -429,7 +473,7 @@ export function createJobService(deps: ApiDeps) {
     if (TERMINAL.includes(v.status)) throw ProblemError.conflict(`job ${id} is ${v.status}; it cannot be cancelled`);
     await withTemporalDeadline(client, () => client.workflow.getHandle(id).cancel());
     // Unless the workflow has already recorded the end of the cancel.
-    await db.db.update(jobs).set({ status: 'cancelling' }).where(and(eq(jobs.id, id), inArray(jobs.status, ['running', 'paused'])));
+    await setStatus(id, 'cancelling', ['running', 'paused']);
     return { ...v, status: 'cancelling' };
   }
 
@@ -465,7 +509,7 @@ export function createJobService(deps: ApiDeps) {
         .catch((err) => {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         });
-      await db.db.update(jobs).set({ status: 'cancelling' }).where(and(eq(jobs.id, id), inArray(jobs.status, ['running', 'paused'])));
+      await setStatus(id, 'cancelling', ['running', 'paused']);
       if (!(await closedWithin(id, DELETE_CANCEL_WAIT_MS))) {
         await client.workflow
           .getHandle(id)
