@@ -23,7 +23,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -31,6 +30,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { PROMTOOL_INSTALL, PromtoolNotFoundError, resolvePromtoolBinary } from '../src/dev/promtool-binary.js';
+import { needsPromtool, runPromtool } from './support/promtool.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const at = (...p: string[]) => path.join(root, ...p);
@@ -64,6 +64,8 @@ const METRICS: Record<'api' | 'worker', Record<string, MetricType>> = {
     shardflow_db_connections: 'gauge',
     shardflow_data_disk_free_bytes: 'gauge',
     shardflow_data_disk_size_bytes: 'gauge',
+    shardflow_db_pool_max: 'gauge',
+    shardflow_job_status_changes_total: 'counter',
   },
   worker: {
     shardflow_rows_generated_total: 'counter',
@@ -85,36 +87,6 @@ const PROMETHEUS_SYNTHETIC = ['up', 'ALERTS', 'ALERTS_FOR_STATE', 'scrape_durati
 
 // ---------------------------------------------------------------------------------------------
 // promtool
-
-const inCi = Boolean(process.env.CI) && !['false', '0'].includes(process.env.CI!.toLowerCase());
-
-let promtool: string | undefined;
-const promtoolMissing: string | false = await resolvePromtoolBinary({ allowBuild: false, log: () => {} }).then(
-  (file) => {
-    promtool = file;
-    return false;
-  },
-  (err: unknown) =>
-    `promtool not found (${err instanceof PromtoolNotFoundError ? err.attempts.map((a) => `${a.place}: ${a.reason}`).join('; ') : String(err)}); ` +
-    `install it with \`go install ${PROMTOOL_INSTALL}\` or set PROMTOOL`,
-);
-/** Under CI a missing promtool is a failure, never a skip. */
-const needsPromtool = { skip: inCi ? false : promtoolMissing };
-
-function requirePromtool(): string {
-  if (!promtool) throw new Error(`CI=${process.env.CI}: these checks need promtool and it is missing: ${promtoolMissing}`);
-  return promtool;
-}
-
-function runPromtool(args: string[]): Promise<{ code: number; out: string }> {
-  const bin = requirePromtool();
-  return new Promise((resolve) => {
-    execFile(bin, args, { cwd: root, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
-      resolve({ code, out: `${stdout}${stderr}` });
-    });
-  });
-}
 
 interface Rule {
   alert?: string;

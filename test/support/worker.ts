@@ -9,12 +9,16 @@ import { loadConfig } from '../../src/config.js';
 import { createDb, type Db } from '../../src/db/client.js';
 import { createShardflowWorker, workflowsPath } from '../../src/worker/worker.js';
 import type { ActivityDeps } from '../../src/engine/activities.js';
+import type { EngineObserver } from '../../src/engine/observer.js';
+import type { ActivitySlots } from '../../src/worker/slots.js';
 import { testKinds } from './kinds/index.js';
 
 let bundle: Promise<WorkflowBundle> | undefined;
 export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as any }));
 
 export interface TestWorker {
+  /** Its activity slots and memory guard. */
+  slots: ActivitySlots;
   stop(): Promise<void>;
 }
 
@@ -23,6 +27,7 @@ export async function startTestWorker(opts: {
   dataDir: string;
   env?: Record<string, string>;
   faults?: ActivityDeps['faults'];
+  observer?: EngineObserver;
 }): Promise<TestWorker> {
   const config = loadConfig({
     ...process.env,
@@ -34,9 +39,10 @@ export async function startTestWorker(opts: {
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const db: Db = createDb(config.database.url!, { max: 2, applicationName: 'shardflow-worker-test' });
-  const w = await createShardflowWorker({ config, kinds: testKinds, connection, sql: db.sql, workflowBundle: await workflowBundle(), faults: opts.faults });
+  const w = await createShardflowWorker({ config, kinds: testKinds, connection, sql: db.sql, workflowBundle: await workflowBundle(), faults: opts.faults, observer: opts.observer });
   const running = w.run();
   return {
+    slots: w.slots,
     async stop() {
       w.shutdown();
       await running;
