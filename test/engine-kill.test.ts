@@ -6,12 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { startTestApi, type TestApi } from './support/api.js';
 import { digestsOf, engineCases, expectedParts } from './support/engine-cases.js';
-import { getJob, isDone, postJob, readManifest, tempDataDir, tempFilesUnder, waitForJob } from './support/jobs.js';
+import { committedUnits, getJob, isDone, postJob, readManifest, tempDataDir, tempFilesUnder, waitForJob } from './support/jobs.js';
 import { uniqueTaskQueue } from './support/stack.js';
 import { spawnWorkerProcess, type WorkerProcess } from './support/worker.js';
 
@@ -41,26 +40,6 @@ const workerEnv = () => ({
 const UNITS = 8_000_000;
 const partitioning = { shardRows: 4_000_000, maxParallelShards: 2 };
 
-/** Units the job's shards have committed so far, from their records (`.state/shard-NNNNN.json`). */
-function committedUnits(jobId: string): number {
-  const dir = path.join(dataDir, 'jobs', jobId, '.state');
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir).filter((n) => /^shard-\d+\.json$/.test(n));
-  } catch {
-    return 0;
-  }
-  let units = 0;
-  for (const n of names) {
-    try {
-      units += Number(JSON.parse(readFileSync(path.join(dir, n), 'utf8')).unitsCommitted) || 0;
-    } catch {
-      // being replaced this very moment (written atomically): the next poll reads it
-    }
-  }
-  return units;
-}
-
 for (const c of engineCases) {
   describe(`kind ${c.kind}`, () => {
     test('SIGKILL mid-shard, new worker: exact rows, same digests, resumed from the checkpoint', async () => {
@@ -70,7 +49,7 @@ for (const c of engineCases) {
       const { body } = await postJob(api, { ...spec, partitioning });
       // a part has been committed in some shard (its record on disk says so: progress.done also
       // counts rows of parts still open, which a retry cannot reuse), and the job is far from done
-      const seen = await waitForJob(api, body.id, (j) => committedUnits(body.id) >= PART_ROWS || isDone(j), 60_000);
+      const seen = await waitForJob(api, body.id, (j) => committedUnits(dataDir, body.id) >= PART_ROWS || isDone(j), 60_000);
       assert.equal(seen.status, 'running', 'the job finished before the worker could be killed');
       first.kill('SIGKILL');
       assert.equal(await first.exited, 'SIGKILL');

@@ -3,7 +3,7 @@
  * checkpoint) at least every second. A retry resumes from the newer of the last heartbeat and the
  * shard record on disk; a shard started again after a pause or a job resume, from the record.
  */
-import { activityInfo, Context } from '@temporalio/activity';
+import { activityInfo, Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { SpecError, type KindContext, type KindRegistry } from './kind.js';
 import { filesIntact, jobDir, readShardRecord, readStoredPlan } from './job-files.js';
@@ -20,6 +20,11 @@ export interface ShardDeps {
   sql?: KindContext['sql'];
   /** Where `output.postgres` loads go: the service's database and the configured targets. */
   postgres?: PostgresTargets;
+  /**
+   * Aborted when the worker shuts down (SIGTERM): running shards close their open part,
+   * checkpoint and fail with a retryable `WorkerShutdown`, so another worker resumes them there.
+   */
+  stopping?: AbortSignal;
   /** Told of committed rows and bytes, completed shards and retries (metrics). */
   observer?: EngineObserver;
   /** Test and chaos hook: called before a shard starts work; may throw to fail it. */
@@ -111,6 +116,8 @@ export function createRunShard(deps: ShardDeps) {
       }
     };
 
+    const where = { jobId, tenantId: task.input.tenantId, kind: task.input.kind, shard: task.shard.index, attempt: info.attempt };
+    log.info('shard started', { ...where, table: task.shard.table, start: task.shard.start, end: task.shard.end, resumedUnits });
     let last: ShardState = resume ?? { shardIndex: task.shard.index, complete: false, unitsCommitted: 0, unitsDone: 0, files: [], checkpoint: null };
     ctx.heartbeat(last);
     const beat = setInterval(() => ctx.heartbeat(last), HEARTBEAT_EVERY_MS);
@@ -130,13 +137,23 @@ export function createRunShard(deps: ShardDeps) {
         ctx.cancellationSignal,
       );
       ctx.cancellationSignal.addEventListener('abort', () => handle.stop(), { once: true });
-      if (ctx.cancellationSignal.aborted) handle.stop();
+      deps.stopping?.addEventListener('abort', () => handle.stop(), { once: true });
+      if (ctx.cancellationSignal.aborted || deps.stopping?.aborted) handle.stop();
       const outcome = await handle.result;
       last = outcome.state;
       ctx.heartbeat(last);
       count(last);
+      if (outcome.stopped && !ctx.cancellationSignal.aborted && deps.stopping?.aborted) {
+        log.info('shard stopped: the worker is shutting down', { ...where, unitsCommitted: last.unitsCommitted });
+        throw ApplicationFailure.retryable(
+          `the worker shut down: shard ${task.shard.index} stopped after ${last.unitsCommitted} units, and resumes from there`,
+          'WorkerShutdown',
+        );
+      }
       if (outcome.stopped) throw new CancelledFailure(`shard ${task.shard.index} stopped after ${last.unitsCommitted} units`);
-      obs?.shardCompleted?.(task.input.kind, (performance.now() - startedAt) / 1000);
+      const seconds = (performance.now() - startedAt) / 1000;
+      obs?.shardCompleted?.(task.input.kind, seconds);
+      log.info('shard completed', { ...where, units: last.unitsCommitted, seconds: Math.round(seconds * 1000) / 1000 });
       return summary(last, resumedUnits, kind.privateTotalsPrefix);
     } catch (err) {
       if (ctx.cancellationSignal.aborted && !(err instanceof CancelledFailure)) {

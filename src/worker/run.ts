@@ -1,6 +1,8 @@
 /**
  * One worker process against the configured Temporal and Postgres, running the given kinds.
- * SIGTERM/SIGINT: stop polling, let running activities finish (up to the grace time), exit 0.
+ * SIGTERM/SIGINT: stop polling; running shards close their open part, checkpoint and stop (they
+ * resume there on another worker); other activities finish (up to the grace time); exit 0.
+ * A second signal exits at once.
  *
  * Its HTTP port (WORKER_METRICS_HOST:WORKER_METRICS_PORT; 0 = none) serves /metrics — shardflow's
  * and the Temporal SDK's, whose exporter listens on a loopback port of its own — and /health.
@@ -49,6 +51,8 @@ export async function runWorkerProcess(kinds: KindRegistry): Promise<void> {
   }
   const sdkPort = config.worker.metricsPort ? await freeLoopbackPort() : 0;
   Runtime.install({
+    // Signals are handled below, so running shards are told to checkpoint and stop first.
+    shutdownSignals: [],
     logger: sdkLogger(log, config.logLevel),
     telemetryOptions: sdkPort ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}` } } } : undefined,
   });
@@ -77,9 +81,21 @@ export async function runWorkerProcess(kinds: KindRegistry): Promise<void> {
     },
     'worker polling',
   );
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      log.warn({ signal }, 'second signal: exiting without waiting for running shards');
+      process.exit(1);
+    }
+    signalled = true;
+    log.info({ signal }, 'shutting down: running shards close their part, checkpoint and stop');
+    w.shutdown();
+  };
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, onSignal);
   try {
     await w.run();
   } finally {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.off(sig, onSignal);
     await server?.close();
     await connection.close();
     await db.close();

@@ -43,6 +43,8 @@ export interface ShardflowWorker {
 export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promise<ShardflowWorker> {
   const { config } = opts;
   const pool = new ThreadPool(config.worker.threads);
+  // SIGTERM: running shards close their part, checkpoint and stop (src/engine/shard-activity.ts).
+  const stopping = new AbortController();
   const slots = new ActivitySlots(config.worker.maxConcurrentActivities, config.worker.maxRssBytes);
   // Load targets: the service's database (this worker's own pool on the main thread) and the configured ones.
   const postgres = createPostgresTargets({ defaultUrl: config.database.url, defaultSql: opts.sql, named: config.postgresTargets, applicationName: 'shardflow-worker-load' });
@@ -56,6 +58,7 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
     partRows: config.worker.partRows,
     faults: opts.faults,
     observer: opts.observer,
+    stopping: stopping.signal,
   });
   let worker: Worker;
   try {
@@ -94,6 +97,9 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
         await postgres.close();
       }
     },
-    shutdown: () => worker.shutdown(),
+    shutdown() {
+      stopping.abort('worker shutting down');
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
   };
 }

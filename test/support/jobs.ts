@@ -1,5 +1,5 @@
 /** Helpers for job tests: start jobs over HTTP, wait for states, read files back. */
-import { promises as fs, rmSync } from 'node:fs';
+import { promises as fs, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readParquetRows } from './parquet.js';
@@ -86,4 +86,24 @@ export async function tempFilesUnder(dir: string): Promise<string[]> {
   };
   await walk(dir);
   return out;
+}
+
+/** Units the job's shards have committed so far, from their records (`.state/shard-NNNNN.json`). */
+export function committedUnits(dataDir: string, jobId: string): number {
+  const dir = path.join(dataDir, 'jobs', jobId, '.state');
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => /^shard-\d+\.json$/.test(n));
+  } catch {
+    return 0;
+  }
+  let units = 0;
+  for (const n of names) {
+    try {
+      units += Number(JSON.parse(readFileSync(path.join(dir, n), 'utf8')).unitsCommitted) || 0;
+    } catch {
+      // being replaced this very moment (written atomically): the next poll reads it
+    }
+  }
+  return units;
 }
