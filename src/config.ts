@@ -34,6 +34,7 @@ const schema = z.object({
   SHARDFLOW_DEMO: onOff.default('on'),
 
   WORKER_METRICS_PORT: port.default(9464),
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.max(256).default(4),
   WORKER_THREADS: positiveInt.max(256).default(Math.max(1, os.availableParallelism())),
   SHARDFLOW_SHARDS_PER_RUN: positiveInt.max(20000).default(1000),
@@ -48,6 +49,9 @@ const schema = z.object({
 });
 
 export type RawConfig = z.infer<typeof schema>;
+
+/** Every variable loadConfig reads (README.md's table and .env.example list each one). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof RawConfig)[];
 
 export interface Config {
   host: string;
@@ -64,7 +68,8 @@ export interface Config {
   /** `off` only ever while the API listens on loopback. */
   auth: 'required' | 'off';
   demo: boolean;
-  worker: { metricsPort: number; maxConcurrentActivities: number; threads: number; shardsPerRun: number; partRows: number };
+  /** `metricsHost`: the address the worker's metrics listen on (loopback by default, like the API). */
+  worker: { metricsPort: number; metricsHost: string; maxConcurrentActivities: number; threads: number; shardsPerRun: number; partRows: number };
   /**
    * How long a job's bookkeeping activities (plan, finalize, status records, cleanup) retry an
    * unreachable Postgres, and the longest wait between two attempts. Set by the API on each
@@ -156,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.SHARDFLOW_DEMO === 'on',
     worker: {
       metricsPort: e.WORKER_METRICS_PORT,
+      metricsHost: e.WORKER_METRICS_HOST,
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       threads: e.WORKER_THREADS,
       shardsPerRun: e.SHARDFLOW_SHARDS_PER_RUN,
