@@ -7,6 +7,9 @@ import postgres from 'postgres';
 import { resolveTemporalBinary, TemporalBinaryNotFoundError, TEMPORAL_CLI_VERSION } from '../src/dev/temporal-binary.js';
 import { probeTemporal, temporalDevServerArgs } from '../src/dev/temporal-server.js';
 import { pickFreePorts } from '../src/dev/process.js';
+import { portConflictMessage, wantedPorts } from '../src/dev/ports.js';
+import { devStackOptions } from '../src/dev/stack.js';
+import { loadConfig } from '../src/config.js';
 import { stackMissing, testEnv } from './support/stack.js';
 
 const quiet = () => {};
@@ -92,6 +95,34 @@ test('dev server arguments carry persistence, search attributes and the long-pol
   }
   assert.ok(args.includes('matching.longPollExpirationInterval="10s"'));
   assert.ok(temporalDevServerArgs({ binary: 't', dbFile: null, port: 1, uiPort: null, namespace: 'x' }).includes('--headless'));
+});
+
+test('npm run dev checks its ports where they bind, and a conflict names the variable that moves each', () => {
+  const config = loadConfig({ PORT: '8181', EMBEDDED_TEMPORAL_PORT: '7343', TEMPORAL_UI_PORT: '8343', EMBEDDED_POSTGRES_PORT: '5543', WORKER_METRICS_PORT: '9564' });
+  const wanted = wantedPorts(config, devStackOptions(config, {}));
+  assert.deepEqual(
+    wanted.map((w) => `${w.host}:${w.port}`),
+    ['127.0.0.1:8181', '127.0.0.1:9564', '127.0.0.1:7343', '127.0.0.1:8343', '127.0.0.1:5543'],
+  );
+  const msg = portConflictMessage(wanted);
+  const line = (port: number) => msg.split('\n').find((l) => l.includes(`:${port} `)) ?? '';
+  assert.match(line(8181), /set PORT to a free port/);
+  assert.match(line(9564), /set WORKER_METRICS_PORT/);
+  // The embedded server moves with EMBEDDED_TEMPORAL_PORT; TEMPORAL_ADDRESS only means "use another server".
+  assert.match(line(7343), /the embedded Temporal server\): set EMBEDDED_TEMPORAL_PORT to a free port \(or TEMPORAL_ADDRESS=host:port to use a Temporal server that is already running instead\)/);
+  assert.match(line(8343), /set TEMPORAL_UI_PORT/);
+  assert.match(line(5543), /set EMBEDDED_POSTGRES_PORT to a free port \(or DATABASE_URL/);
+
+  // The worker metrics are checked on their configured address; port 0 is not checked.
+  const open = loadConfig({ WORKER_METRICS_HOST: '0.0.0.0' });
+  assert.equal(wantedPorts(open, devStackOptions(open, {})).find((w) => w.what === 'the worker metrics')?.host, '0.0.0.0');
+  const off = loadConfig({ WORKER_METRICS_PORT: '0' });
+  assert.equal(wantedPorts(off, devStackOptions(off, {})).find((w) => w.what === 'the worker metrics'), undefined);
+
+  // External Temporal and Postgres: their ports are not ours to check.
+  const external = loadConfig({ TEMPORAL_ADDRESS: '10.0.0.5:7233', DATABASE_URL: 'postgres://u@db/x' });
+  const ext = wantedPorts(external, devStackOptions(external, { TEMPORAL_ADDRESS: '10.0.0.5:7233' }));
+  assert.deepEqual(ext.map((w) => w.what), ['the API', 'the worker metrics']);
 });
 
 test('pickFreePorts returns distinct ports', async () => {

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit, type Config } from '../config.js';
 import { runDemo } from './demo.js';
 import { collectOutput, delay, describeExit, exitOf, isPortFree, isRunning, stopChild, trackChild, type ExitInfo } from './process.js';
+import { portConflictMessage, wantedPorts, type WantedPort } from './ports.js';
 import { devStackOptions, redact, splitHostPort, startStack, type Stack } from './stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -166,29 +167,11 @@ function displayHost(host: string): string {
 }
 
 async function preflight(config: Config): Promise<void> {
-  const opts = devStackOptions(config);
-  const wanted: { port: number; host: string; what: string }[] = [
-    { port: config.port, host: config.host, what: 'API (PORT)' },
-    { port: config.worker.metricsPort, host: '0.0.0.0', what: 'worker metrics (WORKER_METRICS_PORT)' },
-  ];
-  if ('embedded' in opts.temporal) {
-    const e = opts.temporal.embedded;
-    wanted.push({ port: e.port, host: e.ip ?? '127.0.0.1', what: 'Temporal frontend (EMBEDDED_TEMPORAL_PORT)' });
-    if (e.uiPort !== null) wanted.push({ port: e.uiPort, host: e.ip ?? '127.0.0.1', what: 'Temporal Web UI (TEMPORAL_UI_PORT)' });
+  const busy: WantedPort[] = [];
+  for (const w of wantedPorts(config, devStackOptions(config))) {
+    if (!(await isPortFree(w.port, w.host))) busy.push(w);
   }
-  if ('embedded' in opts.database) {
-    wanted.push({ port: opts.database.embedded.port, host: '127.0.0.1', what: 'embedded Postgres (EMBEDDED_POSTGRES_PORT)' });
-  }
-  const busy: string[] = [];
-  for (const w of wanted) {
-    if (w.port !== 0 && !(await isPortFree(w.port, w.host))) busy.push(`${w.host}:${w.port} for the ${w.what}`);
-  }
-  if (busy.length) {
-    throw new Error(
-      `port(s) already in use: ${busy.join('; ')}. Is another \`npm run dev\` (or a leftover Temporal/Postgres) running? ` +
-        'Stop it, or choose other ports with the variables named.',
-    );
-  }
+  if (busy.length) throw new Error(portConflictMessage(busy));
 }
 
 async function main(): Promise<void> {
@@ -294,6 +277,7 @@ async function main(): Promise<void> {
     HOST: config.host,
     PORT: String(config.port),
     WORKER_METRICS_PORT: String(config.worker.metricsPort),
+    WORKER_METRICS_HOST: config.worker.metricsHost,
     LOG_LEVEL: config.logLevel,
     // the dev server's 10 s long polls keep the worker's last access fresh; 20 s is plenty
     READY_WORKER_MAX_AGE_SECONDS: process.env.READY_WORKER_MAX_AGE_SECONDS || '20',
@@ -316,7 +300,7 @@ async function main(): Promise<void> {
       `API docs        ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`,
       `Temporal UI     ${ui ?? '(external Temporal — see its own UI)'}${ui ? `/namespaces/${config.temporal.namespace}/workflows` : ''}`,
       `Temporal        ${stack.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
-      `Worker metrics  http://127.0.0.1:${config.worker.metricsPort}/metrics`,
+      `Worker metrics  ${config.worker.metricsPort ? `http://${displayHost(config.worker.metricsHost)}:${config.worker.metricsPort}/metrics` : 'off (WORKER_METRICS_PORT=0)'}`,
       `API metrics     ${apiUrl}/metrics`,
       `Postgres        ${redact(stack.databaseUrl)}`,
       `Data            ${config.dataDir}`,
