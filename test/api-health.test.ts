@@ -56,13 +56,6 @@ test('GET /openapi.json lists the routes and security schemes', { skip: stackMis
   assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['apiKey', 'bearer']);
 });
 
-test('GET /docs is the Swagger UI', { skip: stackMissing }, async () => {
-  const res = await api.request('/docs');
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /text\/html/);
-  assert.match(await res.text(), /openapi\.json/);
-});
-
 test('GET /metrics counts requests by route template', { skip: stackMissing }, async () => {
   await api.request('/health/live');
   const res = await api.request('/metrics');
