@@ -83,6 +83,18 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, _deps: ApiDeps): vo
     security: [{ bearer: [] }, { apiKey: [] }],
   });
 
+  // GET /metrics is served by ./metrics.ts (plain text, not an OpenAPI route); described here.
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    tags: ['operations'],
+    summary: 'Prometheus metrics of the API process (text exposition format 0.0.4): http_requests_total, http_request_duration_seconds, process metrics',
+    security: [],
+    responses: {
+      200: { description: 'the metrics', content: { 'text/plain; version=0.0.4': { schema: { type: 'string', example: 'http_requests_total{method="GET",route="/v1/jobs",status="200"} 3' } } } },
+    },
+  });
+
   app.get('/docs', (c) => c.html(DOCS_HTML));
 
   // Read once, on first use; the package's files do not change while the process runs.
