@@ -10,7 +10,13 @@ import { pickFreePorts } from '../src/dev/process.js';
 import { portConflictMessage, wantedPorts } from '../src/dev/ports.js';
 import { devStackOptions } from '../src/dev/stack.js';
 import { loadConfig } from '../src/config.js';
-import { stackMissing, testEnv } from './support/stack.js';
+import { stackMissing, testEnv, uniqueTaskQueue } from './support/stack.js';
+import { DEMO_IDEMPOTENCY_KEY, DEMO_JOB, runDemo } from '../src/dev/demo.js';
+import { devLine, formatChildLine, painter } from '../src/dev/output.js';
+import { temporalLogMethod } from '../src/log.js';
+import { startTestApi } from './support/api.js';
+import { startTestWorker } from './support/worker.js';
+import { tempDataDir } from './support/jobs.js';
 
 const quiet = () => {};
 
@@ -143,4 +149,77 @@ test('the session Postgres answers select 1 via DATABASE_URL', { skip: stackMiss
 test('the session Temporal is up with the shardflow search attributes', { skip: stackMissing }, async () => {
   const env = testEnv();
   assert.equal(await probeTemporal(env.temporalAddress, env.namespace), null);
+});
+
+test('npm run dev prints one line format: its own lines, pino lines and Temporal SDK lines alike', () => {
+  const plain = painter(false);
+  const shape = /^\d\d:\d\d:\d\d (INFO |WARN |DEBUG|ERROR) \S/;
+  const at = new Date('2026-12-01T15:10:54.321Z');
+  assert.equal(devLine('info', 'READY', plain, at), '15:10:54 INFO  READY');
+  assert.equal(devLine('warn', 'still not ready', plain, at), '15:10:54 WARN  still not ready');
+  const pino = formatChildLine(JSON.stringify({ level: 'info', time: '2026-12-01T15:10:54.321Z', name: 'api', pid: 1, msg: 'request', status: 202 }), plain);
+  assert.equal(pino, '15:10:54 INFO  request status=202');
+  const sdk = formatChildLine("2026-12-01T15:10:58.315Z [INFO] Worker state changed { sdkComponent: 'worker', state: 'RUNNING' }", plain);
+  assert.equal(sdk, "15:10:58 INFO  Worker state changed { sdkComponent: 'worker', state: 'RUNNING' }");
+  for (const l of [devLine('info', 'x', plain), pino, sdk]) assert.match(l, shape);
+  assert.equal(formatChildLine('    at foo (bar.js:1:2)', plain), '    at foo (bar.js:1:2)', 'anything else unchanged');
+});
+
+test("the Temporal SDK's webpack report of the workflow bundle is a debug line; bundle errors stay errors", () => {
+  const report = 'asset workflow-bundle-43a7e3108a8aef2522cb.js 1.61 MiB [emitted] [immutable] (name: main)\nruntime modules 883 bytes 4 modules\nwebpack 5.112.2 compiled successfully in 1404 ms';
+  assert.equal(temporalLogMethod('INFO', report), 'debug');
+  assert.equal(temporalLogMethod('INFO', `\x1b[1m${report}\x1b[39m`), 'debug', 'also in colour');
+  assert.equal(temporalLogMethod('ERROR', 'asset workflow-bundle-1.js\nwebpack 5.112.2 compiled with 1 error in 900 ms'), 'error');
+  assert.equal(temporalLogMethod('INFO', 'Workflow bundle created'), 'info');
+  assert.equal(temporalLogMethod('WARN', 'x'), 'warn');
+  assert.equal(temporalLogMethod('TRACE', 'x'), 'trace');
+});
+
+test('the demo job: started once; npm run dev again on the same data reports it and starts no other', { skip: stackMissing }, async () => {
+  const taskQueue = uniqueTaskQueue('demo');
+  const dataDir = await tempDataDir('shardflow-demo-');
+  const env = { TEMPORAL_TASK_QUEUE: taskQueue, SHARDFLOW_DATA_DIR: dataDir };
+  const api = await startTestApi({ env });
+  const worker = await startTestWorker({ taskQueue, dataDir });
+  // A database kept from an earlier run may hold a demo job: this test starts from none.
+  await api.deps.db.sql`delete from jobs where idempotency_key = ${DEMO_IDEMPOTENCY_KEY} and tenant_id = 'local'`;
+  try {
+    const demo = async () => {
+      const lines: string[] = [];
+      const out = await runDemo({
+        config: api.deps.config,
+        apiUrl: api.url,
+        apiHeaders: {},
+        temporalAddress: testEnv().temporalAddress,
+        namespace: api.deps.config.temporal.namespace,
+        taskQueue,
+        databaseUrl: testEnv().databaseUrl,
+        dataDir,
+        log: (l) => lines.push(l),
+        signal: AbortSignal.timeout(60_000),
+      });
+      return { ...out, lines };
+    };
+    const first = await demo();
+    assert.equal(first.started, true);
+    assert.equal(first.job.status, 'completed');
+    assert.equal(first.job.result?.rows, 10_000);
+    assert.match(first.lines[0]!, /^demo job job-\S+ started/);
+    assert.match(first.lines.at(-1)!, /completed in [\d.]+ s: 10000 rows in /);
+
+    const again = await demo();
+    assert.equal(again.started, false);
+    assert.equal(again.job.id, first.job.id);
+    assert.deepEqual(again.lines, [`demo job ${first.job.id} is already there (completed, 10000 rows in ${dataDir}/jobs/${first.job.id}/); not started again`]);
+    // One job with the demo's key, and no other.
+    const page = (await (await api.request('/v1/jobs')).json()) as { items: { id: string }[] };
+    assert.deepEqual(page.items.map((j) => j.id).filter((id) => id === first.job.id), [first.job.id]);
+    const [row] = await api.deps.db.sql<{ n: number }[]>`select count(*)::int as n from jobs where idempotency_key = ${DEMO_IDEMPOTENCY_KEY} and tenant_id = 'local'`;
+    assert.equal(row!.n, 1);
+    assert.match(DEMO_IDEMPOTENCY_KEY, /^shardflow-dev-demo-[0-9a-f]{16}$/);
+    assert.equal(DEMO_JOB.kind, 'trial');
+  } finally {
+    await worker.stop();
+    await api.close();
+  }
 });

@@ -16,46 +16,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit, type Config } from '../config.js';
 import { runDemo } from './demo.js';
+import { devLine, formatChildLine, painter } from './output.js';
 import { collectOutput, delay, describeExit, exitOf, isPortFree, isRunning, stopChild, trackChild, type ExitInfo } from './process.js';
 import { portConflictMessage, wantedPorts, type WantedPort } from './ports.js';
 import { devStackOptions, redact, splitHostPort, startStack, type Stack } from './stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
-const paint = (code: number, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+const paint = painter(tty);
+const prettyLine = (line: string) => formatChildLine(line, paint);
 
 function log(line: string): void {
-  process.stdout.write(`${paint(35, '[dev]')} ${line}\n`);
+  process.stdout.write(`${paint(35, '[dev]')} ${devLine('info', line, paint)}\n`);
 }
 function warn(line: string): void {
-  process.stderr.write(`${paint(35, '[dev]')} ${paint(33, line)}\n`);
-}
-
-/* ------------------------------------------------------------------ child output */
-
-const LEVEL_COLOR: Record<string, number> = { trace: 90, debug: 90, info: 32, warn: 33, error: 31, fatal: 31 };
-
-/** pino JSON line → `12:00:01 INFO  message key=value …`; anything else unchanged. */
-export function prettyLine(line: string): string {
-  if (!line.startsWith('{')) return line;
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return line;
-  }
-  const { level, time, msg, name: _name, pid: _pid, hostname: _host, err, ...rest } = o;
-  const lvl = typeof level === 'number' ? ({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }[level] ?? String(level)) : String(level ?? '');
-  const ts = typeof time === 'string' ? time.slice(11, 19) : typeof time === 'number' ? new Date(time).toISOString().slice(11, 19) : '';
-  const extras = Object.entries(rest)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(' ');
-  let out = `${paint(90, ts)} ${paint(LEVEL_COLOR[lvl] ?? 0, lvl.toUpperCase().padEnd(5))} ${String(msg ?? '')}${extras ? ` ${paint(90, extras)}` : ''}`;
-  if (err && typeof err === 'object') {
-    const e = err as { stack?: string; message?: string };
-    out += `\n${e.stack ?? e.message ?? JSON.stringify(err)}`;
-  }
-  return out;
+  process.stderr.write(`${paint(35, '[dev]')} ${devLine('warn', line, paint)}\n`);
 }
 
 /* ------------------------------------------------------------------ supervised children */
@@ -306,7 +281,8 @@ async function main(): Promise<void> {
       `Data            ${config.dataDir}`,
       `Auth            ${config.auth === 'off' ? 'OFF (loopback only)' : 'required (Authorization: Bearer <key>)'}`,
     ];
-    log(`API is live after ${secs()} s\n${lines.map((l) => `      ${l}`).join('\n')}`);
+    // Under the message column of `[dev] 12:00:01 INFO  `.
+    log(`API is live after ${secs()} s\n${lines.map((l) => `${' '.repeat(21)}${l}`).join('\n')}`);
 
     let lastReport = Date.now();
     for (;;) {
