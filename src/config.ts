@@ -52,6 +52,9 @@ const schema = z.object({
 
 export type RawConfig = z.infer<typeof schema>;
 
+/** Every variable loadConfig reads (README.md's table and .env.example list each one). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof RawConfig)[];
+
 export interface Config {
   host: string;
   port: number;
@@ -67,6 +70,10 @@ export interface Config {
   /** `off` only ever while the API listens on loopback. */
   auth: 'required' | 'off';
   demo: boolean;
+  /**
+   * `metricsHost`: the address the worker's metrics and /health listen on (loopback by default,
+   * like the API); `maxRssBytes`: the memory guard (WORKER_MAX_RSS_MB), null = none.
+   */
   worker: { metricsPort: number; metricsHost: string; maxRssBytes: number | null; maxConcurrentActivities: number; threads: number; shardsPerRun: number; partRows: number };
   /**
    * How long a job's bookkeeping activities (plan, finalize, status records, cleanup) retry an

@@ -181,6 +181,12 @@ test('GET a part: the bytes hash to the manifest sha256; ETag, If-None-Match →
   assert.equal(stale.res.status, 200);
   assert.equal(sha256(stale.body), part.sha256);
 
+  // The name percent-encoded, as a client generated from the OpenAPI document sends it (vitals%2Fpart-00001.parquet).
+  assert.ok(part.name.includes('/'));
+  const encoded = await api.request(`/v1/jobs/${parquet.id}/files/${encodeURIComponent(part.name)}`);
+  assert.equal(encoded.status, 200);
+  assert.equal(sha256(Buffer.from(await encoded.arrayBuffer())), part.sha256);
+
   // Another part has another ETag.
   const first = await getFile(parquet.id, parquet.manifest.tables[0].files[0].name);
   assert.notEqual(first.res.headers.get('etag'), etag);

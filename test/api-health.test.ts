@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { stackMissing, startTestApi, type TestApi } from './support/api.js';
+import { readinessReporter, type Readiness } from '../src/api/health.js';
 
 let api: TestApi;
 const taskQueue = `health-test-${randomUUID()}`;
@@ -56,13 +57,6 @@ test('GET /openapi.json lists the routes and security schemes', { skip: stackMis
   assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['apiKey', 'bearer']);
 });
 
-test('GET /docs is the Swagger UI', { skip: stackMissing }, async () => {
-  const res = await api.request('/docs');
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /text\/html/);
-  assert.match(await res.text(), /openapi\.json/);
-});
-
 test('GET /metrics counts requests by route template', { skip: stackMissing }, async () => {
   await api.request('/health/live');
   const res = await api.request('/metrics');
@@ -81,4 +75,43 @@ test('unknown paths are a 404 problem', { skip: stackMissing }, async () => {
   const body = (await res.json()) as { status: number; title: string; type: string };
   assert.equal(body.status, 404);
   assert.equal(body.type, 'about:blank');
+});
+
+test('readiness is logged when it changes, not at every probe', () => {
+  const lines: string[] = [];
+  const log = { info: (_o: object, m: string) => lines.push(`INFO ${m}`), warn: (_o: object, m: string) => lines.push(`WARN ${m}`), debug: (_o: object, m: string) => lines.push(`DEBUG ${m}`) };
+  let now = 0;
+  const report = readinessReporter(log, { graceMs: 60_000, now: () => now });
+  const ok = { postgres: 'ok', temporal: 'ok', worker: 'ok' } as const;
+  const r = (checks: Partial<Record<keyof typeof ok, string>>): Readiness => ({ ready: Object.values({ ...ok, ...checks }).every((v) => v === 'ok'), checks: { ...ok, ...checks } as Readiness['checks'] });
+  const noWorker = r({ worker: 'fail: no activity poller' });
+  // Starting: the worker is still bundling; probes are quiet.
+  report(noWorker);
+  now = 5_000;
+  report(noWorker);
+  now = 10_000;
+  report(r({}));
+  report(r({}));
+  assert.deepEqual(lines, ['DEBUG not ready: worker: fail: no activity poller', 'DEBUG not ready: worker: fail: no activity poller', 'INFO ready']);
+  // An outage: one WARN, a WARN when another check fails too, then quiet, then back.
+  lines.length = 0;
+  report(r({ postgres: 'fail: ECONNREFUSED' }));
+  report(r({ postgres: 'fail: timed out' }));
+  report(r({ postgres: 'fail: ECONNREFUSED', temporal: 'fail: UNAVAILABLE' }));
+  report(r({}));
+  assert.deepEqual(lines, [
+    'WARN not ready: postgres: fail: ECONNREFUSED',
+    'DEBUG not ready: postgres: fail: timed out',
+    'WARN not ready: postgres: fail: ECONNREFUSED; temporal: fail: UNAVAILABLE',
+    'INFO ready again',
+  ]);
+  // Never ready: one WARN once the grace time is over.
+  lines.length = 0;
+  now = 0;
+  const never = readinessReporter(log, { graceMs: 60_000, now: () => now });
+  never(noWorker);
+  now = 61_000;
+  never(noWorker);
+  never(noWorker);
+  assert.deepEqual(lines, ['DEBUG not ready: worker: fail: no activity poller', 'WARN not ready 61 s after start: worker: fail: no activity poller', 'DEBUG not ready: worker: fail: no activity poller']);
 });

@@ -191,19 +191,25 @@ test('bad input: a 4xx problem naming the field, and no job row or workflow', { 
   assert.equal(await workflowCount(tenant.tenantId), 0);
 });
 
-test('malformed JSON, an empty body and a non-JSON body are 400 problems; nothing starts', { skip: stackMissing }, async () => {
+test('malformed JSON and an empty body are 400 problems; a body that is not sent as JSON a 415 naming the media type; nothing starts', { skip: stackMissing }, async () => {
   const tenant = await newTenant();
   await assertProblem(await postRaw(tenant.api, '{"kind": "trial", "spec": {'), 400);
   await assertProblem(await postRaw(tenant.api, ''), 400);
   await assertProblem(await postRaw(tenant.api, '[1, 2, 3]'), 400);
   await assertProblem(await postRaw(tenant.api, 'null'), 400);
-  // A JSON body sent as something else is refused too, never started (nor a 500).
-  const plain = await postRaw(tenant.api, trial(), { 'Content-Type': 'text/plain' });
-  assert.ok([400, 415].includes(plain.status), `text/plain: ${plain.status}`);
-  await assertProblem(plain, plain.status);
-  const none = await tenant.api.request('/v1/jobs', { method: 'POST', body: JSON.stringify(trial()) });
-  assert.ok([400, 415].includes(none.status), `no Content-Type: ${none.status}`);
-  await assertProblem(none, none.status);
+  // A JSON body sent as something else (or as nothing in particular) is a 415 that says what to send, never started.
+  const plain = await assertProblem(await postRaw(tenant.api, trial(), { 'Content-Type': 'text/plain' }), 415, ['Content-Type']);
+  assert.equal(plain.detail, 'POST /v1/jobs takes a body of type application/json; this one was sent as text/plain');
+  assert.deepEqual(plain.errors, [{ path: 'Content-Type', message: 'must be application/json' }]);
+  // No Content-Type at all: fetch would add text/plain to a string body, so a Buffer.
+  const none = await tenant.api.request('/v1/jobs', { method: 'POST', body: Buffer.from(JSON.stringify(trial())) });
+  const noneBody = await assertProblem(none, 415, ['Content-Type']);
+  assert.equal(noneBody.detail, 'POST /v1/jobs takes a body of type application/json; this one was sent without a Content-Type');
+  const validate = await tenant.api.request('/v1/jobs/validate', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'kind=trial' });
+  assert.match((await assertProblem(validate, 415, ['Content-Type'])).detail!, /^POST \/v1\/jobs\/validate takes a body of type application\/json; this one was sent as application\/x-www-form-urlencoded$/);
+  const pause = await tenant.api.request('/v1/jobs/job-nosuchjob/pause', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' });
+  assert.equal(pause.status, 404, 'a route without a body ignores one');
+  await pause.body?.cancel();
   assert.deepEqual(await jobRowsOf(tenant.tenantId), []);
   assert.equal(await workflowCount(tenant.tenantId), 0);
 });
@@ -324,11 +330,13 @@ test('Idempotency-Key: of six POSTs with one key and body sent at the same momen
 
 test('POST /v1/jobs: 202 with id job-…, status running, the row estimate and every link', { skip: stackMissing }, async () => {
   const tenant = await newTenant();
-  const res = await postJob(tenant.idle, trial({ nPerArm: 50 }));
+  const raw = await postRaw(tenant.idle, trial({ nPerArm: 50 }));
+  const res = { status: raw.status, body: (await raw.json()) as any };
   assert.equal(res.status, 202, JSON.stringify(res.body));
   idleJobs.push(res.body.id);
   const job = res.body;
   assert.match(job.id, /^job-[A-Za-z0-9_-]+$/);
+  assert.equal(raw.headers.get('location'), `/v1/jobs/${job.id}`, 'the 202 says where the job is');
   assert.equal(job.kind, 'trial');
   assert.equal(job.status, 'running');
   assert.equal(job.estimate.rows, 2 * 50 * 4); // the pilot model's four visits
@@ -436,6 +444,8 @@ test('GET /v1/jobs: newest first, limit + cursor pages, kind/status filters, bad
   await assertProblem(await tenant.api.request('/v1/jobs?cursor=%00'), 400, ['cursor']);
   await assertProblem(await tenant.api.request('/v1/jobs?status=done'), 400, ['status']);
   await assertProblem(await tenant.api.request('/v1/jobs?kind=weather'), 400, ['kind']);
+  // A kind of the contract this server does not run: a 422 as for a job of it (the document lists only the kinds it runs).
+  await assertProblem(await tenant.api.request('/v1/jobs?kind=patients'), 422, ['kind']);
   // A NUL in a job id is a 400 naming it, not a 500.
   await assertProblem(await tenant.api.request('/v1/jobs/%00'), 400, ['id']);
   await assertProblem(await tenant.api.request('/v1/jobs/job-%00/pause', { method: 'POST' }), 400, ['id']);

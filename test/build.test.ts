@@ -123,6 +123,10 @@ test('node dist/api/main.js migrates a fresh database and is ready', async () =>
     assert.equal(res.status, 200);
     const health = (await (await fetch(`${base}/health`)).json()) as any;
     assert.equal(health.details.versions.shardflow, JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+    // Swagger UI comes from the production dependencies (swagger-ui-dist), not from src/ or a CDN.
+    const bundle = await fetch(`${base}/docs/assets/swagger-ui-bundle.js`);
+    assert.equal(bundle.status, 200);
+    assert.ok((await bundle.arrayBuffer()).byteLength > 500_000);
     const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
     try {
       const journal = JSON.parse(fs.readFileSync(path.join(root, 'src/db/migrations/meta/_journal.json'), 'utf8'));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { readFileSync } from 'node:fs';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -51,6 +52,7 @@ test('defaults', () => {
   assert.equal(path.basename(c.dataDir), '.shardflow');
   assert.equal(c.demo, true);
   assert.equal(c.worker.metricsPort, 9464);
+  assert.equal(c.worker.metricsHost, '127.0.0.1', 'worker metrics listen on loopback, like the API');
   assert.equal(c.readyWorkerMaxAgeSeconds, 75);
 });
 
@@ -106,4 +108,19 @@ test('SHARDFLOW_POSTGRES_TARGETS: a JSON object of name → postgres URL; errors
     assert.doesNotMatch(err.message, /s3cret/);
   }
   assert.doesNotMatch(configError({ DATABASE_URL: 'mysql://u:s3cret@x/y' }).message, /s3cret/);
+});
+
+test('WORKER_METRICS_HOST: the worker metrics address, loopback unless set', () => {
+  assert.equal(loadConfig({ WORKER_METRICS_HOST: '0.0.0.0' }).worker.metricsHost, '0.0.0.0');
+  assert.equal(loadConfig({ WORKER_METRICS_HOST: '' }).worker.metricsHost, '127.0.0.1');
+});
+
+test('every variable loadConfig reads is in README.md\'s table and in .env.example', () => {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const example = readFileSync(path.join(root, '.env.example'), 'utf8');
+  assert.ok(CONFIG_VARIABLES.length > 20);
+  for (const v of CONFIG_VARIABLES) {
+    assert.match(readme, new RegExp(`^\\| \`${v}\` \\|`, 'm'), `README.md's configuration table lists ${v}`);
+    assert.match(example, new RegExp(`^(# )?${v}=`, 'm'), `.env.example lists ${v}`);
+  }
 });

@@ -17,7 +17,7 @@ export type { ApiDeps, AppEnv, Tenant } from './types.js';
 
 export function createApp(deps: ApiDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.onError(problemErrorHandler());
+  app.onError(problemErrorHandler(app));
   app.notFound(notFoundOrNotAllowed(app, problemNotFound()));
 
   app.use(requestIds());

@@ -110,6 +110,48 @@ export async function readiness(deps: ApiDeps): Promise<Readiness> {
   };
 }
 
+/** How long after start a readiness that never came is only a debug line (the worker may still be bundling). */
+export const READY_GRACE_MS = 60_000;
+
+type ReadinessLog = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+
+/**
+ * Readiness as the log tells it: a line when it changes, not one per probe. Ready → INFO once (and
+ * again after an outage); ready → not ready, or another set of checks failing while not ready → WARN with
+ * the failing checks; not ready since start → quiet (debug) for `graceMs`, then one WARN. Every
+ * other probe is a debug line (the request log has them too).
+ */
+export function readinessReporter(log: ReadinessLog, o: { graceMs?: number; now?: () => number } = {}) {
+  const now = o.now ?? Date.now;
+  const graceMs = o.graceMs ?? READY_GRACE_MS;
+  const startedAt = now();
+  let state: 'starting' | 'ready' | 'unavailable' = 'starting';
+  let failing = '';
+  let warnedAtStart = false;
+  return (r: Readiness): void => {
+    const failed = Object.entries(r.checks).filter(([, v]) => v !== 'ok');
+    const fails = failed.map(([k, v]) => `${k}: ${v}`).join('; ');
+    const names = failed.map(([k]) => k).join(',');
+    if (r.ready) {
+      if (state !== 'ready') log.info({ checks: r.checks }, state === 'starting' ? 'ready' : 'ready again');
+      state = 'ready';
+      failing = '';
+      return;
+    }
+    const seconds = Math.round((now() - startedAt) / 1000);
+    if (state === 'ready' || (state === 'unavailable' && names !== failing)) {
+      log.warn({ checks: r.checks }, `not ready: ${fails}`);
+      state = 'unavailable';
+    } else if (state === 'starting' && !warnedAtStart && now() - startedAt >= graceMs) {
+      log.warn({ checks: r.checks }, `not ready ${seconds} s after start: ${fails}`);
+      warnedAtStart = true;
+    } else {
+      log.debug({ checks: r.checks }, `not ready: ${fails}`);
+    }
+    failing = names;
+  };
+}
+
 const require = createRequire(import.meta.url);
 export const versions = {
   node: process.versions.node,

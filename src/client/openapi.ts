@@ -132,6 +132,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics of the API process (text exposition format 0.0.4): http_requests_total, http_request_duration_seconds, process metrics */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the metrics */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain; version=0.0.4": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/validate": {
         parameters: {
             query?: never;
@@ -191,6 +227,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Unprocessable Entity */
                 422: {
                     headers: {
@@ -232,7 +277,7 @@ export interface paths {
                     limit?: number;
                     /** @description the `nextCursor` of the previous page (opaque) */
                     cursor?: string;
-                    kind?: "trial" | "relational" | "patients" | "emissions";
+                    kind?: "trial" | "relational";
                     status?: "running" | "paused" | "cancelling" | "completed" | "failed" | "cancelled";
                 };
                 header?: never;
@@ -271,6 +316,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -302,6 +356,8 @@ export interface paths {
                 /** @description started */
                 202: {
                     headers: {
+                        /** @description the new job (its `links.self`) */
+                        Location: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -337,6 +393,15 @@ export interface paths {
                 };
                 /** @description Payload Too Large */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -831,6 +896,121 @@ export interface paths {
                     content: {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/files/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One file of the job, streamed; resumable with Range (one byte range) and If-Range, revalidated with If-None-Match
+         * @description `name` is a name from the file list and may hold slashes (`vitals/part-00000.parquet`), sent as they are or percent-encoded (`%2F`). Content-Type: `application/json` for .json, `text/csv` for .csv, `application/x-ndjson` for .ndjson, otherwise `application/octet-stream`. A Range the server does not support (another unit, several ranges) is ignored and the whole file sent; `If-Range` with a tag other than the current `ETag` does the same.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description one byte range: `bytes=START-`, `bytes=START-END` or `bytes=-SUFFIX` */
+                    range?: string;
+                    /** @description an ETag: the Range applies only while the file still has it */
+                    "if-range"?: string;
+                    /** @description ETags (or `*`): 304 when the file still has one of them */
+                    "if-none-match"?: string;
+                };
+                path: {
+                    id: string;
+                    /** @description the file name, slashes included */
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the whole file */
+                200: {
+                    headers: {
+                        /** @description the manifest's sha256 of the file as a strong tag (`"<sha256>"`); a weak tag of size and time before the job has a manifest */
+                        ETag?: string;
+                        /** @description `bytes` */
+                        "Accept-Ranges"?: string;
+                        /** @description when the file was written */
+                        "Last-Modified"?: string;
+                        /** @description bytes */
+                        "Content-Length"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                        "application/json": string;
+                        "text/csv": string;
+                        "application/x-ndjson": string;
+                    };
+                };
+                /** @description the requested range */
+                206: {
+                    headers: {
+                        /** @description the manifest's sha256 of the file as a strong tag (`"<sha256>"`); a weak tag of size and time before the job has a manifest */
+                        ETag?: string;
+                        /** @description `bytes START-END/SIZE` */
+                        "Content-Range"?: string;
+                        /** @description bytes of the range */
+                        "Content-Length"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                        "application/json": string;
+                        "text/csv": string;
+                        "application/x-ndjson": string;
+                    };
+                };
+                /** @description not modified: If-None-Match names the current ETag */
+                304: {
+                    headers: {
+                        /** @description the manifest's sha256 of the file as a strong tag (`"<sha256>"`); a weak tag of size and time before the job has a manifest */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description the range is not satisfiable (no body) */
+                416: {
+                    headers: {
+                        /** @description `bytes *\/SIZE` */
+                        "Content-Range"?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };

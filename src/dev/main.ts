@@ -16,45 +16,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit, type Config } from '../config.js';
 import { runDemo } from './demo.js';
+import { devLine, formatChildLine, painter } from './output.js';
 import { collectOutput, delay, describeExit, exitOf, isPortFree, isRunning, stopChild, trackChild, type ExitInfo } from './process.js';
+import { portConflictMessage, wantedPorts, type WantedPort } from './ports.js';
 import { devStackOptions, redact, splitHostPort, startStack, type Stack } from './stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
-const paint = (code: number, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+const paint = painter(tty);
+const prettyLine = (line: string) => formatChildLine(line, paint);
 
 function log(line: string): void {
-  process.stdout.write(`${paint(35, '[dev]')} ${line}\n`);
+  process.stdout.write(`${paint(35, '[dev]')} ${devLine('info', line, paint)}\n`);
 }
 function warn(line: string): void {
-  process.stderr.write(`${paint(35, '[dev]')} ${paint(33, line)}\n`);
-}
-
-/* ------------------------------------------------------------------ child output */
-
-const LEVEL_COLOR: Record<string, number> = { trace: 90, debug: 90, info: 32, warn: 33, error: 31, fatal: 31 };
-
-/** pino JSON line → `12:00:01 INFO  message key=value …`; anything else unchanged. */
-export function prettyLine(line: string): string {
-  if (!line.startsWith('{')) return line;
-  let o: Record<string, unknown>;
-  try {
-    o = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return line;
-  }
-  const { level, time, msg, name: _name, pid: _pid, hostname: _host, err, ...rest } = o;
-  const lvl = typeof level === 'number' ? ({ 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' }[level] ?? String(level)) : String(level ?? '');
-  const ts = typeof time === 'string' ? time.slice(11, 19) : typeof time === 'number' ? new Date(time).toISOString().slice(11, 19) : '';
-  const extras = Object.entries(rest)
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(' ');
-  let out = `${paint(90, ts)} ${paint(LEVEL_COLOR[lvl] ?? 0, lvl.toUpperCase().padEnd(5))} ${String(msg ?? '')}${extras ? ` ${paint(90, extras)}` : ''}`;
-  if (err && typeof err === 'object') {
-    const e = err as { stack?: string; message?: string };
-    out += `\n${e.stack ?? e.message ?? JSON.stringify(err)}`;
-  }
-  return out;
+  process.stderr.write(`${paint(35, '[dev]')} ${devLine('warn', line, paint)}\n`);
 }
 
 /* ------------------------------------------------------------------ supervised children */
@@ -166,29 +142,11 @@ function displayHost(host: string): string {
 }
 
 async function preflight(config: Config): Promise<void> {
-  const opts = devStackOptions(config);
-  const wanted: { port: number; host: string; what: string }[] = [
-    { port: config.port, host: config.host, what: 'API (PORT)' },
-    { port: config.worker.metricsPort, host: '0.0.0.0', what: 'worker metrics (WORKER_METRICS_PORT)' },
-  ];
-  if ('embedded' in opts.temporal) {
-    const e = opts.temporal.embedded;
-    wanted.push({ port: e.port, host: e.ip ?? '127.0.0.1', what: 'Temporal frontend (EMBEDDED_TEMPORAL_PORT)' });
-    if (e.uiPort !== null) wanted.push({ port: e.uiPort, host: e.ip ?? '127.0.0.1', what: 'Temporal Web UI (TEMPORAL_UI_PORT)' });
+  const busy: WantedPort[] = [];
+  for (const w of wantedPorts(config, devStackOptions(config))) {
+    if (!(await isPortFree(w.port, w.host))) busy.push(w);
   }
-  if ('embedded' in opts.database) {
-    wanted.push({ port: opts.database.embedded.port, host: '127.0.0.1', what: 'embedded Postgres (EMBEDDED_POSTGRES_PORT)' });
-  }
-  const busy: string[] = [];
-  for (const w of wanted) {
-    if (w.port !== 0 && !(await isPortFree(w.port, w.host))) busy.push(`${w.host}:${w.port} for the ${w.what}`);
-  }
-  if (busy.length) {
-    throw new Error(
-      `port(s) already in use: ${busy.join('; ')}. Is another \`npm run dev\` (or a leftover Temporal/Postgres) running? ` +
-        'Stop it, or choose other ports with the variables named.',
-    );
-  }
+  if (busy.length) throw new Error(portConflictMessage(busy));
 }
 
 async function main(): Promise<void> {
@@ -294,6 +252,7 @@ async function main(): Promise<void> {
     HOST: config.host,
     PORT: String(config.port),
     WORKER_METRICS_PORT: String(config.worker.metricsPort),
+    WORKER_METRICS_HOST: config.worker.metricsHost,
     LOG_LEVEL: config.logLevel,
     // the dev server's 10 s long polls keep the worker's last access fresh; 20 s is plenty
     READY_WORKER_MAX_AGE_SECONDS: process.env.READY_WORKER_MAX_AGE_SECONDS || '20',
@@ -316,13 +275,14 @@ async function main(): Promise<void> {
       `API docs        ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`,
       `Temporal UI     ${ui ?? '(external Temporal — see its own UI)'}${ui ? `/namespaces/${config.temporal.namespace}/workflows` : ''}`,
       `Temporal        ${stack.temporalAddress}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
-      `Worker metrics  http://127.0.0.1:${config.worker.metricsPort}/metrics`,
+      `Worker metrics  ${config.worker.metricsPort ? `http://${displayHost(config.worker.metricsHost)}:${config.worker.metricsPort}/metrics` : 'off (WORKER_METRICS_PORT=0)'}`,
       `API metrics     ${apiUrl}/metrics`,
       `Postgres        ${redact(stack.databaseUrl)}`,
       `Data            ${config.dataDir}`,
       `Auth            ${config.auth === 'off' ? 'OFF (loopback only)' : 'required (Authorization: Bearer <key>)'}`,
     ];
-    log(`API is live after ${secs()} s\n${lines.map((l) => `      ${l}`).join('\n')}`);
+    // Under the message column of `[dev] 12:00:01 INFO  `.
+    log(`API is live after ${secs()} s\n${lines.map((l) => `${' '.repeat(21)}${l}`).join('\n')}`);
 
     let lastReport = Date.now();
     for (;;) {

@@ -13,7 +13,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import { loadConfigOrExit } from '../config.js';
 import { createDb } from '../db/client.js';
 import type { KindRegistry } from '../engine/kind.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, temporalLogMethod, type Logger } from '../log.js';
 import { createWorkerMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { createShardflowWorker } from './worker.js';
@@ -37,8 +37,7 @@ export function sdkLogger(log: Logger, level: string): DefaultLogger {
   return new DefaultLogger(SDK_LEVEL[level] ?? 'INFO', (entry) => {
     const { workflowId, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
     const fields = { ...(typeof workflowId === 'string' && workflowId.startsWith('job-') ? { jobId: workflowId } : workflowId ? { workflowId } : {}), ...meta };
-    const method = entry.level === 'TRACE' ? 'trace' : entry.level === 'DEBUG' ? 'debug' : entry.level === 'WARN' ? 'warn' : entry.level === 'ERROR' ? 'error' : 'info';
-    log[method](fields, entry.message);
+    log[temporalLogMethod(entry.level, entry.message)](fields, entry.message);
   });
 }
 

@@ -61,6 +61,13 @@ export function createJobSchema(kinds: KindRegistry) {
     .openapi('CreateJob', { example: { kind: first.name, spec: first.example, output: { format: first.formats[0] } } });
 }
 
+/** One request example per registered kind (the kind's own example spec), for the OpenAPI document. */
+export function createJobExamples(kinds: KindRegistry): Record<string, { summary: string; value: CreateJobBody }> {
+  return Object.fromEntries(
+    kinds.list.map((k) => [k.name, { summary: `a ${k.name} job`, value: { kind: k.name, spec: k.example, output: { format: k.formats[0] } } }]),
+  );
+}
+
 export interface CreateJobBody {
   kind: string;
   spec: unknown;

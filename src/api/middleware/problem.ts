@@ -136,9 +136,40 @@ export function validationHook(result: { target: string } & ({ success: true } |
   }
 }
 
-export function problemErrorHandler(): ErrorHandler {
+/** What `problemErrorHandler` needs of the app: its OpenAPI routes (for the media types a route takes). */
+export interface RouteDefinitions {
+  openAPIRegistry: { definitions: ReadonlyArray<{ type: string; route?: { method: string; path: string; request?: { body?: { content?: object } } } }> };
+}
+
+/** The request body media types the route of `method path` declares; a literal path beats a template. */
+export function declaredBodyTypes(app: RouteDefinitions, method: string, path: string): string[] {
+  const routes = app.openAPIRegistry.definitions.flatMap((d) => (d.type === 'route' && d.route?.method === method.toLowerCase() ? [d.route] : []));
+  const template = (p: string) => new RegExp(`^${p.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`);
+  const route = routes.find((r) => r.path === path) ?? routes.find((r) => template(r.path).test(path));
+  return Object.keys(route?.request?.body?.content ?? {});
+}
+
+/**
+ * A body the route cannot take (no Content-Type, or another one): a 415 that says which media
+ * type to send, naming the header.
+ */
+export function unsupportedMediaType(c: Context, accepted: string[]): ProblemError {
+  const sent = c.req.header('Content-Type');
+  const wanted = accepted.length ? accepted.join(' or ') : 'application/json';
+  return new ProblemError({
+    status: 415,
+    detail: `${c.req.method} ${c.req.path} takes a body of type ${wanted}; this one was sent ${sent ? `as ${sent}` : 'without a Content-Type'}`,
+    errors: [{ path: 'Content-Type', message: `must be ${wanted}` }],
+  });
+}
+
+/** `app`: for a 415 raised by the router (a JSON route's body sent as something else), to name the media type. */
+export function problemErrorHandler(app?: RouteDefinitions): ErrorHandler {
   return (err, c) => {
     if (err instanceof ProblemError) return problem(c, err);
+    if (err instanceof HTTPException && err.status === 415) {
+      return problem(c, unsupportedMediaType(c, app ? declaredBodyTypes(app, c.req.method, c.req.path) : []));
+    }
     if (err instanceof HTTPException) {
       // Raised by Hono itself: malformed JSON body, body limit, …
       return problem(c, { status: err.status, detail: err.message || undefined });

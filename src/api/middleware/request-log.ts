@@ -25,8 +25,9 @@ export function requestLogging(logger: Logger): MiddlewareHandler<AppEnv> {
       ms: Math.round((performance.now() - start) * 10) / 10,
       tenant: c.var.tenant?.tenantId,
     };
-    // A 503 from a health probe is an answer (the checks say why), not a failure of the API.
-    if (status === 503 && QUIET.test(c.req.path)) log.warn(entry, 'not ready');
+    // A 503 from a health probe is an answer (the checks say why), not a failure of the API; the
+    // readiness itself is logged when it changes (src/api/health.ts, readinessReporter).
+    if (status === 503 && QUIET.test(c.req.path)) log.debug(entry, 'not ready');
     else if (status >= 500) log.error(entry, 'request failed');
     else if (QUIET.test(c.req.path)) log.debug(entry, 'request');
     else log.info(entry, 'request');

@@ -32,6 +32,56 @@ const listFiles = createRoute({
   responses: { 200: { description: 'a page of files', content: { 'application/json': { schema: PageSchema(FileSchema) } } }, ...problemResponses(400, 401, 404) },
 });
 
+/**
+ * GET /v1/jobs/{id}/files/{name}, for the OpenAPI document only: the handler is a plain route
+ * below, since a name spans slashes (vitals/part-00000.parquet), which an OpenAPI path parameter
+ * cannot express. HEAD is answered too (the same headers, no body).
+ */
+const FILE_TYPES = ['application/octet-stream', 'application/json', 'text/csv', 'application/x-ndjson'] as const;
+const binary = { type: 'string', format: 'binary' } as const;
+const header = (description: string, example?: string) => ({ description, schema: { type: 'string' as const, ...(example ? { example } : {}) } });
+const ETAG = header('the manifest\'s sha256 of the file as a strong tag (`"<sha256>"`); a weak tag of size and time before the job has a manifest', '"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"');
+const downloadFile = {
+  method: 'get' as const,
+  path: '/v1/jobs/{id}/files/{name}',
+  tags: ['files'],
+  summary: 'One file of the job, streamed; resumable with Range (one byte range) and If-Range, revalidated with If-None-Match',
+  description:
+    '`name` is a name from the file list and may hold slashes (`vitals/part-00000.parquet`), sent as they are or percent-encoded (`%2F`). ' +
+    'Content-Type: `application/json` for .json, `text/csv` for .csv, `application/x-ndjson` for .ndjson, otherwise `application/octet-stream`. ' +
+    'A Range the server does not support (another unit, several ranges) is ignored and the whole file sent; `If-Range` with a tag other than the current `ETag` does the same.',
+  request: {
+    params: IdParam.extend({
+      name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' }, description: 'the file name, slashes included', example: 'vitals/part-00000.parquet' }),
+    }),
+    headers: z.object({
+      range: z.string().optional().openapi({ description: 'one byte range: `bytes=START-`, `bytes=START-END` or `bytes=-SUFFIX`', example: 'bytes=1048576-' }),
+      'if-range': z.string().optional().openapi({ description: 'an ETag: the Range applies only while the file still has it' }),
+      'if-none-match': z.string().optional().openapi({ description: 'ETags (or `*`): 304 when the file still has one of them' }),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'the whole file',
+      headers: {
+        ETag: ETAG,
+        'Accept-Ranges': header('`bytes`', 'bytes'),
+        'Last-Modified': header('when the file was written'),
+        'Content-Length': header('bytes'),
+      },
+      content: Object.fromEntries(FILE_TYPES.map((t) => [t, { schema: binary }])),
+    },
+    206: {
+      description: 'the requested range',
+      headers: { ETag: ETAG, 'Content-Range': header('`bytes START-END/SIZE`', 'bytes 1048576-2097151/2097152'), 'Content-Length': header('bytes of the range') },
+      content: Object.fromEntries(FILE_TYPES.map((t) => [t, { schema: binary }])),
+    },
+    304: { description: 'not modified: If-None-Match names the current ETag', headers: { ETag: ETAG } },
+    416: { description: 'the range is not satisfiable (no body)', headers: { 'Content-Range': header('`bytes */SIZE`', 'bytes */2097152') } },
+    ...problemResponses(401, 404),
+  },
+};
+
 const MANIFEST = 'manifest.json';
 /** Where a page of files starts: after the last name of the previous one. */
 const FilePosition = z.object({ name: CursorText }).strict();
@@ -149,7 +199,8 @@ export function registerFileRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): voi
     return c.json(toPage(items, q.limit, (f) => ({ name: f.name })), 200);
   });
 
-  // Not in the OpenAPI router: the name spans slashes (vitals/part-00000.parquet).
+  // Described in the document (downloadFile), routed here: the name spans slashes (vitals/part-00000.parquet).
+  app.openAPIRegistry.registerPath(downloadFile);
   app.get('/v1/jobs/:id/files/:name{.+}', async (c) => {
     const id = c.req.param('id');
     if (!IdParam.safeParse({ id }).success) throw ProblemError.notFound(`no job ${JSON.stringify(id)}`);

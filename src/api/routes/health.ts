@@ -1,6 +1,6 @@
 /** GET /health/live, /health/ready, /health — public. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { diskInfo, poolInfo, readiness, versions } from '../health.js';
+import { diskInfo, poolInfo, readiness as checkReadiness, readinessReporter, versions } from '../health.js';
 import type { ApiDeps, AppEnv } from '../types.js';
 
 const Check = z.string().openapi({ description: '"ok" or "fail: <reason>"', example: 'ok' });
@@ -61,6 +61,13 @@ const health = createRoute({
 });
 
 export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
+  // Logged when it changes, not at every probe (a 503 probe is itself only a debug line of the request log).
+  const report = readinessReporter(deps.logger);
+  const readiness = async (d: ApiDeps) => {
+    const r = await checkReadiness(d);
+    report(r);
+    return r;
+  };
   app.openapi(live, (c) => c.json({ status: 'alive' as const }, 200));
 
   app.openapi(ready, async (c) => {

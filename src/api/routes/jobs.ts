@@ -7,7 +7,7 @@ import { idempotentCreate } from '../idempotency.js';
 import { ProblemError, problemResponses, validationHook } from '../middleware/problem.js';
 import { IdParam } from '../params.js';
 import { olderThan, PageSchema, PaginationQuery, decodeCursor, toPage } from '../pagination.js';
-import { CONTRACT_KINDS, createJobSchema, jobSchema, validatedJobSchema, type CreateJobBody } from '../jobs/schema.js';
+import { CONTRACT_KINDS, createJobExamples, createJobSchema, jobSchema, validatedJobSchema, type CreateJobBody } from '../jobs/schema.js';
 import { createJobService, estimateOf, TERMINAL } from '../jobs/service.js';
 import { normalizeJob } from '../jobs/validate.js';
 import { createPostgresTargets } from '../../destinations/index.js';
@@ -22,16 +22,25 @@ const tags = ['jobs'];
  */
 function jobRoutes(deps: ApiDeps) {
   const JobSchema = jobSchema(deps.kinds);
+  // One example per kind this server runs.
+  const jobBody = { content: { 'application/json': { schema: createJobSchema(deps.kinds), examples: createJobExamples(deps.kinds) } }, required: true };
   const createJob = createRoute({
     method: 'post',
     path: '/v1/jobs',
     tags,
     summary: 'Start a job (one workflow)',
     request: {
-      body: { content: { 'application/json': { schema: createJobSchema(deps.kinds) } }, required: true },
+      body: jobBody,
       headers: z.object({ 'idempotency-key': z.string().optional() }),
     },
-    responses: { 202: json(JobSchema, 'started'), 200: json(JobSchema, 'the job this Idempotency-Key already created'), ...problemResponses(400, 401, 409, 413, 422, 503) },
+    responses: {
+      202: {
+        ...json(JobSchema, 'started'),
+        headers: z.object({ Location: z.string().openapi({ description: 'the new job (its `links.self`)', example: '/v1/jobs/job-m3x0k2ab4q7r' }) }),
+      },
+      200: json(JobSchema, 'the job this Idempotency-Key already created'),
+      ...problemResponses(400, 401, 409, 413, 415, 422, 503),
+    },
   });
 
   const validateJob = createRoute({
@@ -39,8 +48,8 @@ function jobRoutes(deps: ApiDeps) {
     path: '/v1/jobs/validate',
     tags,
     summary: 'Check a job body as POST /v1/jobs would, and answer its normalised spec, size and estimate; nothing is started or stored',
-    request: { body: { content: { 'application/json': { schema: createJobSchema(deps.kinds) } }, required: true } },
-    responses: { 200: json(validatedJobSchema(deps.kinds), 'what the job would be'), ...problemResponses(400, 401, 413, 422, 503) },
+    request: { body: jobBody },
+    responses: { 200: json(validatedJobSchema(deps.kinds), 'what the job would be'), ...problemResponses(400, 401, 413, 415, 422, 503) },
   });
 
   const deleteJob = createRoute({
@@ -61,11 +70,12 @@ function jobRoutes(deps: ApiDeps) {
     summary: 'Jobs, newest first (last known status)',
     request: {
       query: PaginationQuery.extend({
-        kind: z.enum([...new Set([...deps.kinds.names, ...CONTRACT_KINDS])] as [string, ...string[]]).optional(),
+        // The kinds this server runs (another contract kind is a 422, like a job of it).
+        kind: z.enum(deps.kinds.names as [string, ...string[]]).optional(),
         status: z.enum(JOB_STATUSES as [string, ...string[]]).optional(),
       }),
     },
-    responses: { 200: json(PageSchema(JobSchema), 'a page of jobs'), ...problemResponses(400, 401) },
+    responses: { 200: json(PageSchema(JobSchema), 'a page of jobs'), ...problemResponses(400, 401, 422) },
   });
 
   const getJob = createRoute({
@@ -132,8 +142,8 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
   const targets = createPostgresTargets({ defaultUrl: deps.config.database.url, defaultSql: deps.db.sql, named: deps.config.postgresTargets });
   const { createJob, validateJob, deleteJob, listJobs, getJob, transition, events } = jobRoutes(deps);
 
-  // A contract kind this server does not run is a 422 (zod receives the raw body as `data`), otherwise the default hook.
-  const jobBodyHook = ((result: Parameters<typeof validationHook>[0] & { data?: unknown }) => {
+  // A contract kind this server does not run is a 422 (zod receives the raw body or query as `data`), otherwise the default hook.
+  const kindHook = ((result: Parameters<typeof validationHook>[0] & { data?: unknown }) => {
     const refused = result.success ? undefined : unavailableKind(result.data, deps.kinds);
     if (refused) throw refused;
     return validationHook(result);
@@ -159,7 +169,7 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
         200,
       );
     },
-    jobBodyHook,
+    kindHook,
   );
 
   app.openapi(
@@ -171,23 +181,27 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
         service.create(tenant, await normalizeJob(body, tenant, deps.kinds, deps.db.sql, targets), stamp),
       );
       if (out.replayed) return c.json(await service.view(tenant, out.row.id), 200);
-      return c.json(out.created, 202);
+      return c.json(out.created, 202, { Location: out.created.links.self ?? `/v1/jobs/${out.created.id}` });
     },
-    jobBodyHook,
+    kindHook,
   );
 
-  app.openapi(listJobs, async (c) => {
-    const q = c.req.valid('query');
-    const cursor = q.cursor ? decodeCursor(q.cursor) : null;
-    const rows = await service.list(c.get('tenant'), {
-      kind: q.kind,
-      status: q.status,
-      limit: q.limit,
-      cursorCond: olderThan(jobs.createdAt, jobs.id, cursor),
-    });
-    const page = toPage(rows, q.limit, (r) => ({ createdAt: r.createdAt, id: r.id }), (r) => r);
-    return c.json({ ...page, items: await Promise.all(page.items.map(service.listView)) }, 200);
-  });
+  app.openapi(
+    listJobs,
+    async (c) => {
+      const q = c.req.valid('query');
+      const cursor = q.cursor ? decodeCursor(q.cursor) : null;
+      const rows = await service.list(c.get('tenant'), {
+        kind: q.kind,
+        status: q.status,
+        limit: q.limit,
+        cursorCond: olderThan(jobs.createdAt, jobs.id, cursor),
+      });
+      const page = toPage(rows, q.limit, (r) => ({ createdAt: r.createdAt, id: r.id }), (r) => r);
+      return c.json({ ...page, items: await Promise.all(page.items.map(service.listView)) }, 200);
+    },
+    kindHook,
+  );
 
   app.openapi(getJob, async (c) => c.json(await service.view(c.get('tenant'), c.req.valid('param').id), 200));
   app.openapi(deleteJob, async (c) => {
