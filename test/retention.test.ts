@@ -12,7 +12,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { resolveTemporalBinary } from '../src/dev/temporal-binary.js';
 import { createDb } from '../src/db/client.js';
 import { RETENTION_SCHEDULE_ID, syncRetentionSchedule } from '../src/api/retention.js';
 import { createPostgresTargets } from '../src/destinations/index.js';
@@ -34,6 +36,7 @@ import { uniqueTaskQueue } from './support/stack.js';
 import { startTestWorker, type TestWorker } from './support/worker.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
 const DAY_MS = 24 * 3600 * 1000;
 /** Retention that reaches back to `iso` exactly (as of now): only jobs finished before it go. */
 const daysUntil = (iso: string) => (Date.now() - Date.parse(iso)) / DAY_MS;
@@ -279,6 +282,12 @@ test('the schedule shardflow-retention: created with SKIP overlap and hourly, tr
   assert.equal(await syncRetentionSchedule(client, config), 'updated');
   assert.equal(await syncRetentionSchedule(client, { ...config, retention: { days: 30 } }), 'updated');
   assert.deepEqual((await client.schedule.getHandle(RETENTION_SCHEDULE_ID).describe()).action.args, [{ retentionDays: 30 }]);
+  // An operator's pause outlasts an update.
+  await client.schedule.getHandle(RETENTION_SCHEDULE_ID).pause('disk maintenance');
+  assert.equal(await syncRetentionSchedule(client, config), 'updated');
+  const paused = await client.schedule.getHandle(RETENTION_SCHEDULE_ID).describe();
+  assert.equal(paused.state.paused, true);
+  assert.equal(paused.state.note, 'disk maintenance');
   assert.equal(await syncRetentionSchedule(client, { ...config, retention: {} }), 'deleted');
   await assert.rejects(client.schedule.getHandle(RETENTION_SCHEDULE_ID).describe(), ScheduleNotFoundError);
 
@@ -333,6 +342,11 @@ test('the API at start creates the schedule when SHARDFLOW_RETENTION_DAYS is set
   assert.deepEqual(d.action.args, [{ retentionDays: 3 }]);
   assert.equal(d.action.taskQueue, taskQueue);
   assert.equal((await apiStartLine({ SHARDFLOW_RETENTION_DAYS: '3' })).change, 'updated');
+  // What an operator sees with the temporal CLI (README, Operations).
+  const temporal = await resolveTemporalBinary({ allowBuild: false });
+  const { stdout } = await run(temporal, ['schedule', 'describe', '--schedule-id', RETENTION_SCHEDULE_ID, '--output', 'json', '--address', process.env.TEMPORAL_ADDRESS!, '--namespace', api.deps.config.temporal.namespace]);
+  assert.match(stdout, /retentionWorkflow/);
+  assert.match(stdout, new RegExp(taskQueue));
 
   const off = await apiStartLine({ SHARDFLOW_RETENTION_DAYS: '' });
   assert.match(String(off.msg), /retention off/);
