@@ -48,6 +48,7 @@ const schema = z.object({
   SHARDFLOW_MAX_BODY_BYTES: positiveInt.max(2 ** 30).default(2 ** 20),
   SHARDFLOW_MAX_CSV_BYTES: positiveInt.max(2 ** 32).default(50 * 2 ** 20),
   SHARDFLOW_RATE_LIMIT_PER_MINUTE: positiveInt.max(1_000_000).optional(),
+  SHARDFLOW_RETENTION_DAYS: z.coerce.number().positive('must be a positive number of days (unset it to keep jobs forever)').max(36500).optional(),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -85,9 +86,15 @@ export interface Config {
   readyWorkerMaxAgeSeconds: number;
   /** Limits on relational specs (a larger spec is a 422 naming spec.tables or its columns). */
   relational: { maxTables: number; maxColumns: number };
-  /** Request bodies: JSON (and anything else) at most `bodyBytes`, a CSV upload (text/csv) at most `csvBytes`; 413 past it. */
-  /** Request bodies; `ratePerMinute`: requests per key (or per tenant `local` with auth off) and minute for keys without their own, null = unlimited. */
+  /** Request bodies: JSON (and anything else) at most `bodyBytes`, a CSV upload (text/csv) at most `csvBytes`, 413 past it; `ratePerMinute`: requests per key and minute for keys without their own (and tenant `local` with auth off), null = unlimited. */
   limits: { bodyBytes: number; csvBytes: number; ratePerMinute: number | null };
+  /**
+   * Finished jobs (completed, failed, cancelled) are removed once they finished more than `days`
+   * ago (fractions allowed: 0.5 = 12 h), by the hourly Temporal schedule `shardflow-retention`
+   * the API creates at start (src/api/retention.ts). Undefined: kept forever, and the API deletes
+   * the schedule.
+   */
+  retention: { days?: number };
 }
 
 export class ConfigError extends Error {
@@ -178,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readyWorkerMaxAgeSeconds: e.READY_WORKER_MAX_AGE_SECONDS,
     relational: { maxTables: e.SHARDFLOW_RELATIONAL_MAX_TABLES, maxColumns: e.SHARDFLOW_RELATIONAL_MAX_COLUMNS },
     limits: { bodyBytes: e.SHARDFLOW_MAX_BODY_BYTES, csvBytes: e.SHARDFLOW_MAX_CSV_BYTES, ratePerMinute: e.SHARDFLOW_RATE_LIMIT_PER_MINUTE ?? null },
+    retention: { ...(e.SHARDFLOW_RETENTION_DAYS !== undefined ? { days: e.SHARDFLOW_RETENTION_DAYS } : {}) },
   };
 }
 

@@ -39,7 +39,7 @@ function fakes(shards: number, shardsPerRun: number, shard: (task: ShardTask) =>
   const runs: number[] = [];
   const statuses: Array<{ status: string; error?: { type: string; message: string } }> = [];
   const finalized: JobPlan[] = [];
-  const activities: Omit<JobActivities, 'runShard' | 'echo'> & { runShard(t: ShardTask): Promise<ShardResult> } = {
+  const activities: Omit<JobActivities, 'runShard' | 'echo' | 'expireJobs'> & { runShard(t: ShardTask): Promise<ShardResult> } = {
     async planJob(): Promise<JobPlan> {
       let completed: Ranges = [];
       for (const i of done) completed = addToRanges(completed, i);

@@ -7,6 +7,7 @@ import { createDb } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { createBuiltInKinds } from '../kinds/index.js';
 import { createLogger } from '../log.js';
+import { syncRetentionScheduleAtStart } from './retention.js';
 import { startApiServer } from './server.js';
 import { connectTemporal } from './temporal.js';
 
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     { url: server.url, auth: config.auth, docs: `${server.url}/docs`, temporal: config.temporal.address, taskQueue: config.temporal.taskQueue },
     `shardflow API listening on ${server.url} (auth ${config.auth === 'off' ? 'OFF' : 'required'})`,
   );
+  await syncRetentionScheduleAtStart(temporal.client, config, logger);
 }
 
 main().catch((err: unknown) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err)));

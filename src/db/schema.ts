@@ -59,6 +59,8 @@ export const jobs = pgTable(
     uniqueIndex('jobs_tenant_idempotency_key_uq').on(t.tenantId, t.idempotencyKey),
     index('jobs_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
     index('jobs_tenant_status_idx').on(t.tenantId, t.status),
+    // Retention reads finished jobs in (finished_at, id) order (src/engine/retention.ts).
+    index('jobs_finished_idx').on(t.finishedAt, t.id),
   ],
 );
 

@@ -18,9 +18,10 @@ import { fileEntry, MANIFEST_VERSION, writeManifest, type Manifest, type Manifes
 import { shardCount } from './plan.js';
 import { addToRanges, type Ranges } from './ranges.js';
 import { createRunShard, type ShardDeps } from './shard-activity.js';
+import { createRetentionActivities, type RetentionHooks } from './retention.js';
 import type { FileRecord, JobInput, JobPlan, JobResultSummary, JobStatus, PlanSegment } from './types.js';
 
-export interface ActivityDeps extends ShardDeps {
+export interface ActivityDeps extends ShardDeps, RetentionHooks {
   shardsPerRun: number;
   /** Default rows per part (the checkpoint unit inside a shard), when the kind sets none. Fixed per job at its first plan. */
   partRows: number;
@@ -305,7 +306,7 @@ export function createActivities(deps: ActivityDeps) {
     return { message, worker: `${os.hostname()}:${process.pid}` };
   }
 
-  return { planJob, runShard, finalizeJob, cleanupJob, releaseLoad, recordStatus, echo };
+  return { planJob, runShard, finalizeJob, cleanupJob, releaseLoad, recordStatus, echo, ...createRetentionActivities(deps) };
 }
 
 export type JobActivities = ReturnType<typeof createActivities>;

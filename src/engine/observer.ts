@@ -12,4 +12,6 @@ export interface EngineObserver {
   shardRetried?(kind: string): void;
   /** A job's recorded status changed; `jobSeconds` (since it started) when the new one is terminal. */
   statusChanged?(kind: string, from: string, to: string, jobSeconds?: number): void;
+  /** Retention removed `n` more finished jobs (src/engine/retention.ts). */
+  jobsExpired?(n: number): void;
 }

@@ -61,6 +61,11 @@ export function createWorkerMetrics(): WorkerMetrics {
     labelNames: ['kind', 'from', 'to'] as const,
     registers: [registry],
   });
+  const expired = new Counter({
+    name: 'shardflow_jobs_expired_total',
+    help: 'Finished jobs removed by retention (SHARDFLOW_RETENTION_DAYS) on this worker.',
+    registers: [registry],
+  });
   const watched: ActivitySlots[] = [];
   const read = (f: (s: ReturnType<ActivitySlots['stats']>) => number) => watched.reduce((n, s) => n + f(s.stats()), 0);
   new Gauge({
@@ -106,6 +111,7 @@ export function createWorkerMetrics(): WorkerMetrics {
       changes.inc({ kind, from, to });
       if (seconds !== undefined) jobSeconds.observe({ kind }, seconds);
     },
+    jobsExpired: (n) => expired.inc(n),
   };
   return { registry, observer, watchSlots: (slots) => void watched.push(slots) };
 }

@@ -58,6 +58,7 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
     partRows: config.worker.partRows,
     faults: opts.faults,
     observer: opts.observer,
+    onExpired: (n) => opts.observer?.jobsExpired?.(n),
     stopping: stopping.signal,
   });
   let worker: Worker;

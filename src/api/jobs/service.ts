@@ -6,16 +6,14 @@
  * unreachable Temporal or Postgres is a 503 with Retry-After (src/api/unavailable.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
 import { jobs, type JobRow } from '../../db/schema.js';
-import { jobDir } from '../../engine/job-files.js';
-import { releaseLoad } from '../../engine/load.js';
 import { manifestFiles, readManifest, type Manifest } from '../../engine/manifest.js';
-import { openClient, type PostgresTargets } from '../../destinations/index.js';
+import type { PostgresTargets } from '../../destinations/index.js';
 import { liveProgress } from '../../engine/progress.js';
+import { oneShotLoadClients, removeJobData } from '../../engine/remove-job.js';
 import { kindKey, rowsDoneKey, rowsTotalKey, tenantKey } from '../../engine/search-attributes.js';
 import type { JobInput, JobProgress, JobResultSummary, JobStatus, ShardState } from '../../engine/types.js';
 import { jobWorkflow, pauseSignal, progressQuery, resumeSignal } from '../../workflows/job.js';
@@ -519,17 +517,11 @@ export function createJobService(deps: ApiDeps) {
           });
       }
     }
-    const load = (row.output as JobInput['output'] | null)?.postgres;
-    if (load) {
-      const named = load.target === undefined ? undefined : openClient(targets.url(load.target), 1, 'shardflow-api-delete');
-      try {
-        await releaseLoad(named ?? db.sql, id);
-      } finally {
-        await named?.end({ timeout: 5 });
-      }
-    }
-    await rm(jobDir(config.dataDir, id), { recursive: true, force: true });
-    await db.db.delete(jobs).where(and(eq(jobs.id, id), eq(jobs.tenantId, tenant.tenantId)));
+    await removeJobData(
+      { sql: db.sql, dataDir: config.dataDir, loadClients: oneShotLoadClients(targets, 'shardflow-api-delete') },
+      { id, output: row.output as JobInput['output'] | null },
+      { tenantId: tenant.tenantId },
+    );
   }
 
   const after = <A extends unknown[], R>(fn: (tenant: Tenant, id: string, ...rest: A) => Promise<R>) =>
