@@ -53,6 +53,7 @@ test('SIGTERM mid-shard: shards checkpoint and stop, exit 0, and resume on anoth
     assert.equal(l.tenantId, 'local');
     assert.equal(typeof l.shard, 'number');
     assert.equal(l.kind, 'trial');
+    assert.equal(l.taskToken, undefined, 'no task token in the logs');
   }
   const atStop = committedUnits(dataDir, body.id);
   assert.ok(atStop < ROWS && atStop % PART_ROWS === 0, `checkpointed whole parts: ${atStop}`);

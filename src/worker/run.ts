@@ -32,10 +32,13 @@ async function freeLoopbackPort(): Promise<number> {
 
 const SDK_LEVEL: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
 
-/** The SDK's log entries as pino lines; a workflow's or activity's `workflowId` is the job id. */
+/**
+ * The SDK's log entries as pino lines; a workflow's or activity's `workflowId` is the job id. An
+ * activity's task token is left out: it completes the activity for whoever holds it.
+ */
 export function sdkLogger(log: Logger, level: string): DefaultLogger {
   return new DefaultLogger(SDK_LEVEL[level] ?? 'INFO', (entry) => {
-    const { workflowId, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
+    const { workflowId, taskToken: _token, isLocal: _local, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
     const fields = { ...(typeof workflowId === 'string' && workflowId.startsWith('job-') ? { jobId: workflowId } : workflowId ? { workflowId } : {}), ...meta };
     log[temporalLogMethod(entry.level, entry.message)](fields, entry.message);
   });
