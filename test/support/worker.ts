@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { loadConfig } from '../../src/config.js';
 import { createDb, type Db } from '../../src/db/client.js';
 import { createShardflowWorker, workflowsPath } from '../../src/worker/worker.js';
@@ -12,6 +12,14 @@ import type { ActivityDeps } from '../../src/engine/activities.js';
 import type { EngineObserver } from '../../src/engine/observer.js';
 import type { ActivitySlots } from '../../src/worker/slots.js';
 import { testKinds } from './kinds/index.js';
+
+// The SDK's own log lines of in-process workers (worker state, a line per shard) at WARN and up:
+// tests read the API, and an INFO line per shard floods the output (5,200 shards in one test).
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // this test process made its Runtime already
+}
 
 let bundle: Promise<WorkflowBundle> | undefined;
 export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } as any }));
