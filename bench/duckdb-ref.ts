@@ -1,7 +1,8 @@
 /**
  * The reference the trial bench divides by: DuckDB writing N rows of the same seven column types
- * to zstd Parquet, `COPY (SELECT … FROM range(N)) TO '<dir>/ref.parquet' (FORMAT parquet,
- * COMPRESSION zstd)`, with DuckDB's default threads (= cores).
+ * to Parquet with the scenario's codec (zstd unless it names another), `COPY (SELECT … FROM
+ * range(N)) TO '<dir>/ref.parquet' (FORMAT parquet, COMPRESSION <codec>)`, with DuckDB's default
+ * threads (= cores).
  *
  * Columns: SubjectID 'S000001'-style, one per 4 rows; TreatmentArm one of 2 strings (first half
  * Active); VisitName one of 4 strings; SystolicBP / DiastolicBP / HeartRate INTEGER, uniform over
@@ -20,12 +21,15 @@ export interface DuckRef {
   /** e.g. "DuckDB v1.5.6 (@duckdb/node-api), 2 threads". */
   engine: string;
   /** Wall seconds for the COPY of `rows` rows, and the CPU seconds DuckDB's process used meanwhile. */
-  run(rows: number): Promise<{ seconds: number; cpuSeconds: number }>;
+  run(rows: number, codec?: RefCodec): Promise<{ seconds: number; cpuSeconds: number }>;
   close(): void;
 }
 
+export type RefCodec = 'zstd' | 'snappy' | 'gzip' | 'none';
+const DUCK_CODEC: Record<RefCodec, string> = { zstd: 'zstd', snappy: 'snappy', gzip: 'gzip', none: 'uncompressed' };
+
 /** The COPY statement for `rows` rows (a multiple of 8: 4 visits, 2 arms). */
-export function referenceSql(rows: number, file: string): string {
+export function referenceSql(rows: number, file: string, codec: RefCodec = 'zstd'): string {
   const subjects = rows / 4;
   const width = Math.max(6, String(subjects).length);
   const nPerArm = subjects / 2;
@@ -39,7 +43,7 @@ export function referenceSql(rows: number, file: string): string {
     CAST(55 + floor(random() * 50) AS INTEGER) AS HeartRate,
     round(36.0 + random() * 1.5, 1) AS Temperature
   FROM range(${rows}) t(i)
-) TO '${file.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`;
+) TO '${file.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION ${DUCK_CODEC[codec]})`;
 }
 
 async function nodeRef(dir: string): Promise<DuckRef> {
@@ -48,10 +52,10 @@ async function nodeRef(dir: string): Promise<DuckRef> {
   const con = await instance.connect();
   const info = (await con.runAndReadAll("SELECT version() AS v, current_setting('threads') AS t")).getRowObjects()[0]!;
   const file = path.join(dir, 'ref.parquet');
-  const run = async (rows: number) => {
+  const run = async (rows: number, codec: RefCodec = 'zstd') => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    await con.run(referenceSql(rows, file));
+    await con.run(referenceSql(rows, file, codec));
     const seconds = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
     fs.rmSync(file, { force: true });
@@ -86,8 +90,8 @@ function pythonRef(dir: string): DuckRef | undefined {
   const file = path.join(dir, 'ref.parquet');
   return {
     engine: `DuckDB ${version} (Python duckdb), ${threads} threads`,
-    run: async (rows) => {
-      const r = spawnSync('python3', ['-c', PY, String(rows), file], { input: referenceSql(rows, file), encoding: 'utf8' });
+    run: async (rows, codec = 'zstd') => {
+      const r = spawnSync('python3', ['-c', PY, String(rows), file], { input: referenceSql(rows, file, codec), encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`python duckdb: ${r.stderr.trim()}`);
       const [seconds, cpuSeconds] = r.stdout.trim().split(' ').map(Number);
       return { seconds: seconds!, cpuSeconds: cpuSeconds! };
