@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { JobActivities } from '../src/engine/activities.js';
 import { addToRanges, type Ranges } from '../src/engine/ranges.js';
@@ -20,7 +20,7 @@ import { workflowBundle } from './support/worker.js';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // test/support/worker.ts installs the test Runtime (SDK lines at WARN and up) when it loads.
   env = await TestWorkflowEnvironment.createFromExistingServer({ address: process.env.TEMPORAL_ADDRESS });
 });
 after(async () => {
