@@ -3,7 +3,9 @@
  * 1M rows per (visit, arm) cell, with the streaming sums of quality.ts:
  *  - no pile-up at a bound: no value at a bound more often than the model's own data has it (± 1 pp;
  *    for rules, which has no data, than the truncated normal itself implies, ± 1 pp);
- *  - cell means on target (the model's, with the effect), the effect per visit within 2 SE;
+ *  - cell means on target (the model's, with the effect): each within 3 SE, and jointly the z-scores
+ *    of an unbiased sampler (Σz² over the case's cells below χ²(0.999) — a bias of 1 SE in every
+ *    cell would give about 2 × the degrees of freedom); the effect per visit within 2 SE;
  *  - DBP < SBP in every row, pulse pressure < 20 mmHg no more often than in the model's data (± 1 pp);
  * for mvn, bootstrap and rules at effects −20, −5, 0, +10, and for a fitted model with "model".
  */
@@ -55,12 +57,16 @@ function run(spec: Partial<TrialSpec>, model: TrialModel, label: string, referen
   const modelSd = plan.map((c) => m.groups[m.visits.indexOf(c.visit) * m.arms.length + m.arms.indexOf(c.arm)].sd);
   const q = qualityReport(stats, plan, modelSd, resolved.arms, resolved.targetEffect);
   const worst = { z: 0, bound: -1, boundRef: 0, pp: 0 };
+  let chi2 = 0;
+  let cellMeans = 0;
   q.cells.forEach((c, gi) => {
     assert.equal(c.n, N_PER_ARM, `${label}: rows of ${c.visit}/${c.arm}`);
     assert.equal(c.dbpNotBelowSbp, 0, `${label} ${c.visit}/${c.arm}: rows with DBP ≥ SBP`);
     c.vitals.forEach((v, k) => {
       const z = Math.abs(v.z!);
       worst.z = Math.max(worst.z, z);
+      chi2 += z * z;
+      cellMeans++;
       // Cell means: within 3 SE each (32 cells × vitals per case: 2 SE would fail ~1.5 of them by chance alone)…
       assert.ok(z < 3, `${label} ${c.visit}/${c.arm} ${v.name}: mean ${v.mean} vs ${v.target} (z ${v.z})`);
       const { lo, hi, grid } = { lo: CLINICAL_RANGES[v.name].min, hi: CLINICAL_RANGES[v.name].max, grid: 10 ** -CLINICAL_RANGES[v.name].decimals };
@@ -79,13 +85,22 @@ function run(spec: Partial<TrialSpec>, model: TrialModel, label: string, referen
     const ppRef = reference ? reference.pp : rulesPp(m, gi);
     assert.ok(c.pulsePressureBelow20! <= ppRef + 0.01, `${label} ${c.visit}/${c.arm}: pulse pressure < 20 in ${(100 * c.pulsePressureBelow20!).toFixed(2)} %, model ${(100 * ppRef).toFixed(2)} %`);
   });
+  // Jointly: Σz² of an unbiased sampler is χ² with one degree of freedom per cell mean.
+  const limit = chi2Quantile999(cellMeans);
+  assert.ok(chi2 < limit, `${label}: Σz² ${chi2.toFixed(1)} over ${cellMeans} cell means, χ²(0.999) ${limit.toFixed(1)}: the means are biased`);
   // …and the effect per visit within 2 SE of its target.
   for (const e of q.effects) assert.ok(Math.abs(e.z!) < 2, `${label} ${e.visit}: effect ${e.achieved} vs ${e.target} (SE ${e.se})`);
   console.log(
-    `# ${label}: effect ${q.summary.effect.achieved} (target ${q.summary.effect.target}, SE ${q.summary.effect.se}); worst cell |z| ${worst.z.toFixed(2)}; ` +
+    `# ${label}: effect ${q.summary.effect.achieved} (target ${q.summary.effect.target}, SE ${q.summary.effect.se}); worst cell |z| ${worst.z.toFixed(2)}, Σz² ${chi2.toFixed(1)} over ${cellMeans}; ` +
       `max share at a bound ${(100 * worst.bound).toFixed(2)} % (reference ${(100 * worst.boundRef).toFixed(2)} %); max PP<20 ${(100 * worst.pp).toFixed(2)} %`,
   );
   return q;
+}
+
+/** The 0.999 quantile of χ² with k degrees of freedom (Wilson–Hilferty; within 0.5 % for k ≥ 10). */
+function chi2Quantile999(k: number): number {
+  const z = 3.090232; // the standard normal's 0.999 quantile
+  return k * (1 - 2 / (9 * k) + z * Math.sqrt(2 / (9 * k))) ** 3;
 }
 
 /** rules: P(pulse pressure < 20) under the population normal of the cell (SBP − DBP normal, rounded). */
