@@ -22,6 +22,8 @@ import { spawnWorkerProcess, startTestWorker, type TestWorker } from './support/
 
 let api: TestApi;
 let worker: TestWorker;
+const warnings: Error[] = [];
+process.on('warning', (w) => warnings.push(w));
 let metrics: WorkerMetrics;
 let server: MetricsServer;
 let dataDir: string;
@@ -85,6 +87,10 @@ describe('metrics after a job of each kind', { skip: stackMissing }, () => {
       assert.equal(posted.status, 202, JSON.stringify(posted.body));
       finished.push({ kind: c.kind, job: await waitForJob(api, posted.body.id, isDone), format });
     }
+  });
+
+  test('shards leave no listeners behind on the worker (30 shards, no MaxListenersExceededWarning)', () => {
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
   });
 
   test('the worker counts every row and byte it committed, each shard, and the status change', async () => {

@@ -121,6 +121,7 @@ export function createRunShard(deps: ShardDeps) {
     let last: ShardState = resume ?? { shardIndex: task.shard.index, complete: false, unitsCommitted: 0, unitsDone: 0, files: [], checkpoint: null };
     ctx.heartbeat(last);
     const beat = setInterval(() => ctx.heartbeat(last), HEARTBEAT_EVERY_MS);
+    let stopShard: (() => void) | undefined;
     try {
       await deps.faults?.beforeShard?.(task, info.attempt, ctx.cancellationSignal);
       const payload = await payloadFor(task);
@@ -137,7 +138,9 @@ export function createRunShard(deps: ShardDeps) {
         ctx.cancellationSignal,
       );
       ctx.cancellationSignal.addEventListener('abort', () => handle.stop(), { once: true });
-      deps.stopping?.addEventListener('abort', () => handle.stop(), { once: true });
+      // The worker's shutdown signal outlives the shard: its listener goes when the shard ends.
+      stopShard = () => handle.stop();
+      deps.stopping?.addEventListener('abort', stopShard, { once: true });
       if (ctx.cancellationSignal.aborted || deps.stopping?.aborted) handle.stop();
       const outcome = await handle.result;
       last = outcome.state;
@@ -162,6 +165,7 @@ export function createRunShard(deps: ShardDeps) {
       throw err;
     } finally {
       clearInterval(beat);
+      if (stopShard) deps.stopping?.removeEventListener('abort', stopShard);
     }
   };
 }
