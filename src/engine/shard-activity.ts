@@ -81,8 +81,13 @@ export function createRunShard(deps: ShardDeps) {
   };
 
   /** The thread's load target: the URL resolved here, from this worker's configuration (never from the request). */
-  const loadOf = (task: ShardTask): Pick<ShardThreadJob, 'load'> => {
+  const loadOf = (task: ShardTask): Pick<ShardThreadJob, 'load' | 'db'> => {
     const out = task.input.output.postgres;
+    if (deps.kinds.get(task.input.kind).usesDatabase) {
+      if (!deps.postgres?.has(undefined)) throw ApplicationFailure.nonRetryable('this worker has no database configured', 'DatabaseRequired');
+      if (out) throw ApplicationFailure.nonRetryable(`a ${task.input.kind} job writes to the service database and takes no output.postgres`, 'PostgresLoadRefused');
+      return { db: { url: deps.postgres.url(undefined) } };
+    }
     if (!out) return {};
     if (!deps.postgres) throw ApplicationFailure.nonRetryable('this worker has no Postgres targets configured', 'PostgresLoadRefused');
     try {
