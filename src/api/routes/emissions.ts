@@ -12,6 +12,7 @@ import { ensureDefaultFactorSet, FactorSetError, loadFactorSet, resolveFactorSet
 import { ACTIVITY_TYPES, type FactorRow } from '../../kinds/emissions/reference.js';
 import { isUniqueViolation, readIdempotencyKey } from '../idempotency.js';
 import { ProblemError, problemResponses } from '../middleware/problem.js';
+import { decodeCursor, PageSchema, PaginationQuery, toPage } from '../pagination.js';
 import type { ApiDeps, AppEnv } from '../types.js';
 
 const RejectedSchema = z.object({ line: z.number().int(), errors: z.array(z.string()) }).openapi('RejectedActivity');
@@ -46,6 +47,49 @@ const ingest = createRoute({
     ...problemResponses(400, 401, 409, 413, 415),
   },
 });
+
+const ActivitySchema = z
+  .object({
+    id: z.number().int(),
+    type: z.enum(ACTIVITY_TYPES),
+    orgId: z.string(),
+    period: z.string(),
+    status: z.enum(['pending', 'calculated']),
+    kwh: z.number().nullable(),
+    country: z.string().nullable(),
+    region: z.string().nullable(),
+    contractFactor: z.number().nullable(),
+    amount: z.number().nullable(),
+    currency: z.string().nullable(),
+    category: z.string().nullable(),
+    date: z.string().nullable(),
+    origin: z.string().nullable(),
+    destination: z.string().nullable(),
+    cabinClass: z.string().nullable(),
+    passengers: z.number().int().nullable(),
+    roundTrip: z.boolean().nullable(),
+    distanceKm: z.number().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('Activity');
+
+const listActivities = createRoute({
+  method: 'get',
+  path: '/v1/activities',
+  tags: ['emissions'],
+  summary: 'Your activities, newest first; `status` is whether the factor set (default: the built-in one) has a result for it',
+  request: {
+    query: PaginationQuery.extend({
+      type: z.enum(ACTIVITY_TYPES).optional(),
+      orgId: z.string().optional(),
+      status: z.enum(['pending', 'calculated']).optional(),
+      factorSet: z.string().optional(),
+    }),
+  },
+  responses: { 200: { description: 'a page of activities', content: { 'application/json': { schema: PageSchema(ActivitySchema) } } }, ...problemResponses(400, 401, 404) },
+});
+
+const ActivityPosition = z.object({ id: z.number().int().min(0) }).strict();
 
 const FactorSchema = z
   .object({
@@ -280,6 +324,31 @@ export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps):
     }
     const body = { inserted: out.inserted, rejected: out.rejected };
     return c.json(body, out.committed ? 201 : 422);
+  });
+
+  app.openapi(listActivities, async (c) => {
+    const q = c.req.valid('query');
+    const tenantId = c.get('tenant').tenantId;
+    const set = await resolveFactorSet(sql, tenantId, q.factorSet);
+    if (!set) throw ProblemError.notFound(`no factor set ${q.factorSet}`);
+    const after = q.cursor ? decodeCursor(q.cursor, ActivityPosition) : null;
+    const done = sql`exists (select 1 from emission_results r where r.activity_id = a.id and r.factor_set = ${set})`;
+    const rows = await sql`
+      select a.id::float8 as id, a.type, a.org_id as "orgId", a.period, ${done} as calculated, a.kwh, a.country, a.region,
+        a.contract_factor as "contractFactor", a.amount, a.currency, a.category, a.activity_date::text as date, a.origin, a.destination,
+        a.cabin_class as "cabinClass", a.passengers, a.round_trip as "roundTrip", a.distance_km as "distanceKm", a.created_at as "createdAt"
+      from activities a
+      where a.tenant_id = ${tenantId}
+        ${q.type ? sql`and a.type = ${q.type}` : sql``}
+        ${q.orgId !== undefined ? sql`and a.org_id = ${q.orgId}` : sql``}
+        ${q.status === 'calculated' ? sql`and ${done}` : q.status === 'pending' ? sql`and not ${done}` : sql``}
+        ${after ? sql`and a.id < ${after.id}` : sql``}
+      order by a.id desc limit ${q.limit + 1}`;
+    const page = toPage(rows, q.limit, (r) => ({ id: r.id as number }), (r) => {
+      const { calculated, createdAt, ...rest } = r as Record<string, unknown>;
+      return { ...rest, status: calculated ? 'calculated' : 'pending', createdAt: (createdAt as Date).toISOString() } as unknown as z.infer<typeof ActivitySchema>;
+    });
+    return c.json(page, 200);
   });
 
   app.openapi(listFactors, async (c) => {
