@@ -8,7 +8,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import postgres from 'postgres';
-import { airDistance, airKg, electricityKg, spendKg } from '../src/kinds/emissions/reference.js';
+import { calculateBatch } from '../src/kinds/emissions/calculate.js';
+import { ensureDefaultFactorSet } from '../src/kinds/emissions/factors.js';
+import { airDistance, airKg, DEFAULT_FACTOR_SET, electricityKg, spendKg } from '../src/kinds/emissions/reference.js';
 import { stackMissing, startTestApi, type TestApi } from './support/api.js';
 import { isDone, postJob, tempDataDir, waitForJob } from './support/jobs.js';
 import { uniqueTaskQueue } from './support/stack.js';
@@ -205,4 +207,19 @@ test('GET /v1/emission-factors lists the default set with its sources', { skip: 
   assert.equal(f.kgCo2, 0.33652);
   assert.match(f.source, /DESNZ/);
   assert.equal(f.year, 2025);
+});
+
+test('a retried batch neither skips nor duplicates: the same range twice gives the same counts and no new rows', { skip: stackMissing }, async () => {
+  const o = `${org}-retry`;
+  const acts = Array.from({ length: 50 }, (_, i) => ({ type: 'electricity', orgId: o, period: '2025-07', kwh: i + 1, country: 'FRA' }));
+  assert.equal((await post('/v1/activities', JSON.stringify(acts), 'application/json')).status, 201);
+  await ensureDefaultFactorSet(sql);
+  const [{ lo, hi }] = await sql`select min(id)::int as lo, max(id)::int + 1 as hi from activities where org_id = ${o}`;
+  const scope = { tenantId: (await sql`select tenant_id from activities where org_id = ${o} limit 1`)[0]!.tenant_id, factorSet: DEFAULT_FACTOR_SET, orgId: o };
+  const first = await calculateBatch(sql, scope, 'run-retry', lo, hi);
+  const again = await calculateBatch(sql, scope, 'run-retry', lo, hi); // the attempt after a crash before the checkpoint
+  assert.deepEqual(again, first);
+  assert.equal(first.units, 50);
+  close(first.totals['kgCo2e']!, (50 * 51 / 2) * 0.04418, 'FRA 44.18 g/kWh × 1,275 kWh');
+  assert.equal((await sql`select count(*)::int as n from emission_results where org_id = ${o}`)[0]!.n, 50);
 });
