@@ -246,7 +246,20 @@ test('a new factor set loads by the CLI (a command) and the endpoint; a job with
 
   assert.equal((await post('/v1/activities', JSON.stringify({ type: 'electricity', orgId: o, period: '2025-08', kwh: 100, country: 'FRA' }), 'application/json')).status, 201);
   await runJob({ orgId: o });
-  await runJob({ orgId: o, factorSet: version });
+  const recalc = await runJob({ orgId: o, factorSet: version, recalculate: true });
+  // The diff: per organisation and type, old (default set), new, change, and the factor that moved it.
+  const d = recalc.result.summary.diff;
+  assert.equal(d.groupCount, 1);
+  const g = d.groups[0];
+  assert.equal(g.orgId, o);
+  assert.equal(g.type, 'electricity');
+  close(g.oldKgCo2e, 100 * 0.04418, 'old');
+  close(g.newKgCo2e, 100 * 0.05, 'new');
+  close(g.changeKgCo2e, 100 * (0.05 - 0.04418), 'change');
+  assert.deepEqual(g.oldFactorSets, [DEFAULT_FACTOR_SET]);
+  assert.equal(g.factors[0].key, 'FRA');
+  const files = (await (await api.request(`/v1/jobs/${recalc.id}/files`)).json()) as any;
+  assert.ok(JSON.stringify(files).includes('diff.json'));
   const rows = await sql`select factor_set, kg_co2e from emission_results where org_id = ${o} order by factor_set`;
   assert.deepEqual(rows.map((r) => r.factor_set).sort(), [DEFAULT_FACTOR_SET, version].sort());
   const kg = Object.fromEntries(rows.map((r) => [r.factor_set, r.kg_co2e]));
