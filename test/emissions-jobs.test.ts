@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../src/cli/cli.js';
+import { createWorkerMetrics } from '../src/worker/metrics.js';
 import { calculateBatch } from '../src/kinds/emissions/calculate.js';
 import { ensureDefaultFactorSet } from '../src/kinds/emissions/factors.js';
 import { airDistance, airKg, DEFAULT_FACTOR_SET, electricityKg, spendKg } from '../src/kinds/emissions/reference.js';
@@ -24,13 +25,14 @@ let api: TestApi;
 let worker: TestWorker;
 let sql: postgres.Sql;
 const org = `org-${process.pid}-${Date.now().toString(36)}`;
+const metrics = createWorkerMetrics();
 
 before(async () => {
   if (stackMissing) return;
   const q = uniqueTaskQueue('emissions');
   const dataDir = await tempDataDir();
   api = await startTestApi({ env: { TEMPORAL_TASK_QUEUE: q, SHARDFLOW_DATA_DIR: dataDir } });
-  worker = await startTestWorker({ taskQueue: q, dataDir, env: { WORKER_THREADS: '2' } });
+  worker = await startTestWorker({ taskQueue: q, dataDir, env: { WORKER_THREADS: '2' }, observer: metrics.observer });
   sql = postgres(process.env.DATABASE_URL!, { max: 2, onnotice: () => {} });
 });
 
@@ -119,6 +121,10 @@ test('the three examples through POST /v1/activities and an emissions job', { sk
   close(by.goods_services.kg_co2e, 485, 'spend row');
   assert.equal(by.goods_services.ghg_category, 'scope3.cat1');
   assert.equal(by.goods_services.run_id, job.id);
+
+  // The worker counts calculated activities by type.
+  const counter = (await metrics.registry.getSingleMetric('shardflow_activities_calculated_total')!.get()).values;
+  for (const t of ['electricity', 'goods_services', 'air_travel']) assert.ok((counter.find((v) => v.labels.type === t)?.value ?? 0) >= 1, `${t} counted`);
 
   // Summary: the sum of the results.
   const sum = (await (await api.request(`/v1/emissions/summary?orgId=${org}&groupBy=scope`)).json()) as any;

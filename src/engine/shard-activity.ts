@@ -113,11 +113,18 @@ export function createRunShard(deps: ShardDeps) {
     if (info.attempt > 1) obs?.shardRetried?.(task.input.kind);
     // Counted as committed: what this attempt adds to the state it resumed from.
     let counted = { units: resumedUnits, bytes: bytesOf(resume) };
+    let countedTotals: Record<string, number> = { ...(resume?.totals ?? {}) };
     const count = (s: ShardState) => {
       const now = { units: s.unitsCommitted, bytes: bytesOf(s) };
       if (now.units > counted.units || now.bytes > counted.bytes) {
         obs?.committed?.(task.input.kind, format, Math.max(0, now.units - counted.units), Math.max(0, now.bytes - counted.bytes));
         counted = now;
+      }
+      if (obs?.totalsCommitted && s.totals) {
+        const delta: Record<string, number> = {};
+        for (const [k, v] of Object.entries(s.totals)) if (v > (countedTotals[k] ?? 0)) delta[k] = v - (countedTotals[k] ?? 0);
+        if (Object.keys(delta).length) obs.totalsCommitted(task.input.kind, delta);
+        countedTotals = { ...s.totals };
       }
     };
 
