@@ -14,6 +14,8 @@ import { resolveFactorSet } from './factors.js';
 import { DEFAULT_BATCH_SIZE, EmissionsSpecSchema, type EmissionsSpec, type EmissionsSpecBody } from './spec.js';
 
 export const EMISSIONS_TABLE = 'activities';
+/** At most this many key ranges (shards) per job. */
+export const MAX_SHARDS_PER_JOB = 1024;
 
 export function scopeOf(tenantId: string, spec: EmissionsSpec): Scope {
   return { tenantId, factorSet: spec.factorSet, orgId: spec.orgId, types: spec.types, from: spec.from, to: spec.to };
@@ -66,7 +68,11 @@ export const emissions: Kind = {
   async plan(input, ctx) {
     const spec = input.spec as unknown as EmissionsSpec;
     const p = await pending(ctx, input.tenantId, spec);
-    return { tables: [], segments: [{ table: EMISSIONS_TABLE, start: p.min, end: p.max + 1, units: p.n }] };
+    const span = Math.max(0, p.max + 1 - p.min);
+    // Ids of other tenants and organisations interleave with the scope's: a sparse range gets wider
+    // shards rather than thousands of empty ones (each shard walks its range by keyset anyway).
+    const shardSize = Math.max(input.partitioning.shardRows, Math.ceil(span / MAX_SHARDS_PER_JOB));
+    return { tables: [], segments: [{ table: EMISSIONS_TABLE, start: p.min, end: p.max + 1, units: p.n, shardSize, partSize: shardSize }] };
   },
   shardModule: siblingModule(import.meta.url, './shard'),
   async finalize(input, plan, ctx) {
