@@ -131,6 +131,15 @@ test('the three examples through POST /v1/activities and an emissions job', { sk
   close(sum.totalTonnesCo2e, (4061.140832 + 3420.6 + 485) / 1000, 'summary total');
   assert.deepEqual(sum.groups.map((g: any) => [g.key, g.activities]), [['scope2', 1], ['scope3', 2]]);
 
+  // CSV export: a header and one line per result, with its provenance.
+  const csvRes = await api.request(`/v1/emissions/results?orgId=${org}`);
+  assert.equal(csvRes.status, 200);
+  assert.match(csvRes.headers.get('content-type') ?? '', /text\/csv/);
+  const csvLines = (await csvRes.text()).trim().split('\n');
+  assert.equal(csvLines.length, 4);
+  assert.match(csvLines[0]!, /^activity_id,org_id,type,period,scope,ghg_category,kg_co2e,/);
+  assert.ok(csvLines.some((l) => l.includes('long_haul:business:with_rf') && l.includes('great_circle') && l.includes('DESNZ')));
+
   // A second run finds nothing pending and writes no duplicate.
   const again = await runJob({ orgId: org });
   assert.equal(again.progress.total, 0);

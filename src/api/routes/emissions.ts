@@ -184,6 +184,22 @@ const summary = createRoute({
   responses: { 200: { description: 'the summary', content: { 'application/json': { schema: SummarySchema } } }, ...problemResponses(400, 401, 404) },
 });
 
+const exportResults = createRoute({
+  method: 'get',
+  path: '/v1/emissions/results',
+  tags: ['emissions'],
+  summary: 'Every calculated result of a factor set (the default unless `factorSet`) as CSV, streamed, in activity order, with its provenance',
+  request: { query: z.object({ orgId: z.string().optional(), type: z.enum(ACTIVITY_TYPES).optional(), factorSet: z.string().optional() }) },
+  responses: { 200: { description: 'the results (text/csv, a header line)', content: { 'text/csv': { schema: z.string() } } }, ...problemResponses(400, 401, 404) },
+});
+
+/** The export's columns, in order (docs/EMISSIONS.md). */
+export const RESULT_CSV_COLUMNS = [
+  'activity_id', 'org_id', 'type', 'period', 'scope', 'ghg_category', 'kg_co2e', 'kg_co2', 'kg_ch4', 'kg_n2o', 'kg_co2e_market',
+  'factor_set', 'factor_id', 'factor_key', 'factor_source', 'match_level', 'distance_km', 'distance_method', 'uplift', 'rf_multiplier',
+  'run_id', 'calculated_at',
+] as const;
+
 type Item = { line: number; record: unknown; fromCsv?: boolean } | { line: number; error: string };
 
 /** The body's lines, as they arrive, fed to a hash too. */
@@ -349,6 +365,37 @@ export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps):
       return { ...rest, status: calculated ? 'calculated' : 'pending', createdAt: (createdAt as Date).toISOString() } as unknown as z.infer<typeof ActivitySchema>;
     });
     return c.json(page, 200);
+  });
+
+  app.openapi(exportResults, async (c) => {
+    const q = c.req.valid('query');
+    const tenantId = c.get('tenant').tenantId;
+    const set = await resolveFactorSet(sql, tenantId, q.factorSet);
+    if (!set) throw ProblemError.notFound(`no factor set ${q.factorSet}`);
+    // COPY … TO STDOUT: Postgres writes the CSV, streamed through; the tenant, set and filters are literals (quoted by Postgres).
+    const lit = async (v: string) => ((await sql<{ q: string }[]>`select quote_literal(${v}::text) as q`)[0]!.q);
+    const where = [`r.tenant_id = ${await lit(tenantId)}`, `r.factor_set = ${await lit(set)}`];
+    if (q.orgId !== undefined) where.push(`r.org_id = ${await lit(q.orgId)}`);
+    if (q.type) where.push(`r.type = ${await lit(q.type)}`);
+    const query = `copy (select r.activity_id, r.org_id, r.type, r.period, r.scope, r.ghg_category, r.kg_co2e, r.kg_co2, r.kg_ch4, r.kg_n2o,
+        r.kg_co2e_market, r.factor_set, r.factor_id, f.key, f.source, r.match_level, r.distance_km, r.distance_method, r.uplift,
+        r.rf_multiplier, r.run_id, r.calculated_at
+      from emission_results r join emission_factors f on f.id = r.factor_id
+      where ${where.join(' and ')} order by r.activity_id) to stdout with (format csv)`;
+    const readable = await sql.unsafe(query).readable();
+    const header = new TextEncoder().encode(RESULT_CSV_COLUMNS.join(',') + '\n');
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(header);
+        readable.on('data', (chunk: Buffer) => controller.enqueue(new Uint8Array(chunk)));
+        readable.on('end', () => controller.close());
+        readable.on('error', (err) => controller.error(err));
+      },
+      cancel() {
+        readable.destroy();
+      },
+    });
+    return new Response(stream, { status: 200, headers: { 'Content-Type': 'text/csv; charset=utf-8' } }) as any;
   });
 
   app.openapi(listFactors, async (c) => {
