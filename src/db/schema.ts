@@ -169,7 +169,8 @@ export const activities = pgTable(
     destinationCountry: text('destination_country'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
-  (t) => [index('activities_tenant_type_id_idx').on(t.tenantId, t.type, t.id), index('activities_tenant_org_idx').on(t.tenantId, t.orgId)],
+  // Keyset reads of a job's scope: by tenant in id order, or by tenant and organisation in id order.
+  (t) => [index('activities_tenant_id_idx').on(t.tenantId, t.id), index('activities_tenant_org_id_idx').on(t.tenantId, t.orgId, t.id)],
 );
 
 /** A POST /v1/activities that carried an Idempotency-Key: its answer, replayed for the same request. */

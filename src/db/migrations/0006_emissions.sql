@@ -86,8 +86,8 @@ CREATE TABLE "emission_results" (
 	"calculated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX "activities_tenant_type_id_idx" ON "activities" USING btree ("tenant_id","type","id");--> statement-breakpoint
-CREATE INDEX "activities_tenant_org_idx" ON "activities" USING btree ("tenant_id","org_id");--> statement-breakpoint
+CREATE INDEX "activities_tenant_id_idx" ON "activities" USING btree ("tenant_id","id");--> statement-breakpoint
+CREATE INDEX "activities_tenant_org_id_idx" ON "activities" USING btree ("tenant_id","org_id","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "activity_ingests_tenant_idempotency_key_uq" ON "activity_ingests" USING btree ("tenant_id","idempotency_key");--> statement-breakpoint
 CREATE UNIQUE INDEX "emission_factors_set_type_key_uq" ON "emission_factors" USING btree ("factor_set","type","key");--> statement-breakpoint
 CREATE UNIQUE INDEX "emission_results_activity_set_uq" ON "emission_results" USING btree ("activity_id","factor_set");--> statement-breakpoint
