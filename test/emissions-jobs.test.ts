@@ -283,3 +283,25 @@ test('a new factor set loads by the CLI (a command) and the endpoint; a job with
   const sum = (await (await api.request(`/v1/emissions/summary?orgId=${o}&factorSet=${version}`)).json()) as any;
   close(sum.totalTonnesCo2e, 0.005, 'summary of the new set');
 });
+
+test('GET /v1/activities: pending, then calculated; keyset pages', { skip: stackMissing }, async () => {
+  const o = `${org}-list`;
+  const acts = Array.from({ length: 5 }, (_, i) => ({ type: 'goods_services', orgId: o, period: '2025-09', amount: 100 + i, currency: 'GBP', category: '541512' }));
+  assert.equal((await post('/v1/activities', JSON.stringify(acts), 'application/json')).status, 201);
+  const list = async (q: string) => (await (await api.request(`/v1/activities?orgId=${o}${q}`)).json()) as any;
+  const pending = await list('&status=pending&limit=2');
+  assert.equal(pending.items.length, 2);
+  assert.ok(pending.nextCursor);
+  assert.equal(pending.items[0].status, 'pending');
+  assert.equal(pending.items[0].amount, 104); // newest first
+  const rest = await list(`&status=pending&limit=10&cursor=${pending.nextCursor}`);
+  assert.deepEqual(rest.items.map((a: any) => a.amount), [102, 101, 100]);
+  assert.equal(rest.nextCursor, null);
+  await runJob({ orgId: o });
+  assert.equal((await list('&status=pending')).items.length, 0);
+  const calc = await list('&status=calculated');
+  assert.equal(calc.items.length, 5);
+  // 100 GBP at 2021 rates: 100 × 1.1827 / 0.8596 USD × 0.077 kg/USD (NAICS 541512).
+  const [r] = await sql`select kg_co2e from emission_results r join activities a on a.id = r.activity_id where a.org_id = ${o} and a.amount = 100`;
+  close(r!.kg_co2e, 100 * (1.1827 / 0.8596) * 0.077, 'GBP spend');
+});

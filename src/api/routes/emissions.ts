@@ -362,7 +362,7 @@ export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps):
       order by a.id desc limit ${q.limit + 1}`;
     const page = toPage(rows, q.limit, (r) => ({ id: r.id as number }), (r) => {
       const { calculated, createdAt, ...rest } = r as Record<string, unknown>;
-      return { ...rest, status: calculated ? 'calculated' : 'pending', createdAt: (createdAt as Date).toISOString() } as unknown as z.infer<typeof ActivitySchema>;
+      return { ...rest, status: calculated ? 'calculated' : 'pending', createdAt: new Date(createdAt as string | Date).toISOString() } as unknown as z.infer<typeof ActivitySchema>;
     });
     return c.json(page, 200);
   });
