@@ -9,13 +9,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import postgres from 'postgres';
 import { stackMissing, startTestApi, type TestApi } from './support/api.js';
-import { isDone, postJob, tempDataDir, waitForJob } from './support/jobs.js';
+import { committedUnits, control, isDone, postJob, tempDataDir, waitForJob } from './support/jobs.js';
 import { uniqueTaskQueue } from './support/stack.js';
 import { startTestWorker, type TestWorker } from './support/worker.js';
 
 let api: TestApi;
 let worker: TestWorker;
 let sql: postgres.Sql;
+let dataDir: string;
 const org = `scale-${process.pid}-${Date.now().toString(36)}`;
 const N = 100_000;
 const failedOnce = new Set<number>();
@@ -23,7 +24,7 @@ const failedOnce = new Set<number>();
 before(async () => {
   if (stackMissing) return;
   const q = uniqueTaskQueue('emissions-scale');
-  const dataDir = await tempDataDir();
+  dataDir = await tempDataDir();
   api = await startTestApi({ env: { TEMPORAL_TASK_QUEUE: q, SHARDFLOW_DATA_DIR: dataDir, SHARDFLOW_MAX_CSV_BYTES: String(64 << 20) } });
   worker = await startTestWorker({
     taskQueue: q,
@@ -111,4 +112,28 @@ test('100K activities: results = activities, no duplicates, totals and summary =
   const [r2] = await sql`select count(*)::int as n from emission_results where org_id = ${org}`;
   assert.equal(r2!.n, N);
   console.log(`# 100K: ingest ${ingestSeconds.toFixed(1)} s, job ${jobSeconds.toFixed(1)} s`);
+});
+
+test('pause mid-job: shards stop at a batch boundary; resume finishes with one result per activity', { skip: stackMissing, timeout: 300_000 }, async () => {
+  const o = `${org}-pause`;
+  const n = 20_000;
+  let body = '';
+  for (let i = 0; i < n; i++) body += JSON.stringify({ type: 'electricity', orgId: o, period: '2025-10', kwh: 1, country: 'USA' }) + '\n';
+  assert.equal((await api.request('/v1/activities', { method: 'POST', headers: { 'Content-Type': 'application/x-ndjson' }, body })).status, 201);
+  const { body: created } = await postJob(api, { kind: 'emissions', spec: { orgId: o, batchSize: 100 }, partitioning: { shardRows: 10_000, maxParallelShards: 2 } });
+  await waitForJob(api, created.id, (j) => committedUnits(dataDir, created.id) >= 200 || isDone(j), 60_000);
+  const paused = await control(api, created.id, 'pause');
+  assert.equal(paused.status, 202);
+  const still = await waitForJob(api, created.id, (j) => (j.status === 'paused' && j.progress.shards.running === 0) || isDone(j), 60_000);
+  assert.equal(still.status, 'paused', 'the job finished before it could be paused');
+  const [mid] = await sql`select count(*)::int as n from emission_results where org_id = ${o}`;
+  assert.ok(mid!.n < n, `paused with ${mid!.n} of ${n} done`);
+  assert.equal((await control(api, created.id, 'resume')).status, 202);
+  const done = await waitForJob(api, created.id, isDone, 120_000);
+  assert.equal(done.status, 'completed');
+  const [r] = await sql`select count(*)::int as n, count(distinct activity_id)::int as d from emission_results where org_id = ${o}`;
+  assert.deepEqual(r, { n, d: n });
+  assert.equal(done.result.summary.totals.activities, n);
+  // USA: 383.55 g/kWh, 20,000 × 1 kWh.
+  assert.ok(Math.abs(done.result.summary.totals.kgCo2e - n * 0.38355) < 1e-6 * n);
 });

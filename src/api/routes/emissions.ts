@@ -211,11 +211,13 @@ async function* lines(c: Context, hash: ReturnType<typeof createHash>): AsyncGen
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     hash.update(chunk);
     rest += decoder.decode(chunk, { stream: true });
+    let from = 0;
     let i: number;
-    while ((i = rest.indexOf('\n')) >= 0) {
-      yield rest.slice(0, i).replace(/\r$/, '');
-      rest = rest.slice(i + 1);
+    while ((i = rest.indexOf('\n', from)) >= 0) {
+      yield rest.slice(from, i).replace(/\r$/, '');
+      from = i + 1;
     }
+    rest = rest.slice(from);
   }
   rest += decoder.decode();
   if (rest) yield rest.replace(/\r$/, '');
