@@ -305,3 +305,23 @@ test('GET /v1/activities: pending, then calculated; keyset pages', { skip: stack
   const [r] = await sql`select kg_co2e from emission_results r join activities a on a.id = r.activity_id where a.org_id = ${o} and a.amount = 100`;
   close(r!.kg_co2e, 100 * (1.1827 / 0.8596) * 0.077, 'GBP spend');
 });
+
+test("the EPA's own CSV loads as a factor set (shardflow emissions load-epa)", { skip: stackMissing }, async () => {
+  // Three rows in the EPA file's layout (v1.2, figures as published; see docs/EMISSIONS.md).
+  const csv = [
+    '"2017 NAICS Code","2017 NAICS Title","GHG","Unit","Supply Chain Emission Factors without Margins","Margins of Supply Chain Emission Factors","Supply Chain Emission Factors with Margins","Reference USEEIO Code"',
+    '111110,"Soybean Farming","All GHGs","kg CO2e/2021 USD, purchaser price",1.223,0.103,1.326,"1111A0"',
+    '541511,"Custom Computer Programming Services","All GHGs","kg CO2e/2021 USD, purchaser price",0.097,0,0.097,"541511"',
+    '237310,"Highway, Street, and Bridge Construction","All GHGs","kg CO2e/2021 USD, purchaser price",0.297,0,0.297,"2332C0"',
+  ].join('\r\n');
+  const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'epa-')), 'epa.csv');
+  await fs.writeFile(file, csv);
+  const version = `epa-${process.pid}-${Date.now().toString(36)}`;
+  const printed: string[] = [];
+  const io = { out: (t: string) => void printed.push(t), err: (t: string) => void printed.push(t) };
+  const code = await runCli(['emissions', 'load-epa', file, '--set-version', version], { ...process.env, SHARDFLOW_URL: api.url, SHARDFLOW_KEY: '', NO_COLOR: '1' }, io);
+  assert.equal(code, 0, printed.join('\n'));
+  const body = (await (await api.request(`/v1/emission-factors?factorSet=${version}`)).json()) as any;
+  assert.deepEqual(body.data.map((f: any) => [f.key, f.kgCo2e, f.currency, f.baseYear]), [['111110', 1.326, 'USD', 2021], ['237310', 0.297, 'USD', 2021], ['541511', 0.097, 'USD', 2021]]);
+  assert.equal(body.data[1].label, 'Highway, Street, and Bridge Construction');
+});

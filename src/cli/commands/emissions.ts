@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { NewFactorSet } from '../../client/index.js';
+import { epaFactors } from '../../kinds/emissions/epa.js';
 import { table } from '../format.js';
 import { UsageError } from '../io.js';
 
@@ -18,6 +19,22 @@ export function registerEmissions(program: Command, ctx: import('./context.js').
         throw new UsageError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
       }
       const out = await ctx.client(cmd).loadFactorSet(set);
+      ctx.io.out(ctx.json(cmd) ? JSON.stringify(out) : `loaded factor set ${out.version}: ${out.factors} factors`);
+    });
+
+  em.command('load-epa <csv>')
+    .description("load a new factor set from the EPA's SupplyChainGHGEmissionFactors_v1.x_NAICS_CO2e_USD20xx.csv (every NAICS-6 code, with margins)")
+    .requiredOption('--set-version <version>', "the new set's version")
+    .option('--publication <text>', 'the source to record', 'US EPA Supply Chain Greenhouse Gas Emission Factors for US Industries and Commodities (NAICS-6, with margins)')
+    .option('--url <url>', 'where the file was downloaded from')
+    .action(async (file: string, o: { setVersion: string; publication: string; url?: string }, cmd: Command) => {
+      let factors;
+      try {
+        factors = epaFactors(await readFile(file, 'utf8'), o.publication, o.url);
+      } catch (err) {
+        throw new UsageError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+      }
+      const out = await ctx.client(cmd).loadFactorSet({ version: o.setVersion, description: `from ${file}`, factors } as NewFactorSet);
       ctx.io.out(ctx.json(cmd) ? JSON.stringify(out) : `loaded factor set ${out.version}: ${out.factors} factors`);
     });
 
