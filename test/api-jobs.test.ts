@@ -177,7 +177,8 @@ const BAD_INPUT: Array<{ name: string; body: unknown; status: number; path: stri
     path: 'output.postgres.schema',
   },
   { name: 'patients (not available yet)', body: { kind: 'patients', spec: { count: 10, seed: 1 } }, status: 422, path: 'kind' },
-  { name: 'emissions (not available yet)', body: { kind: 'emissions', spec: {} }, status: 422, path: 'kind' },
+  { name: 'emissions with an unknown factor set', body: { kind: 'emissions', spec: { factorSet: 'no-such-set' } }, status: 422, path: 'spec.factorSet' },
+  { name: 'emissions with a bad period', body: { kind: 'emissions', spec: { from: '2025-13' } }, status: 400, path: 'spec.from' },
 ];
 
 test('bad input: a 4xx problem naming the field, and no job row or workflow', { skip: stackMissing }, async (t) => {

@@ -79,6 +79,7 @@ const METRICS: Record<'api' | 'worker', Record<string, MetricType>> = {
     shardflow_worker_memory_guard_engaged: 'gauge',
     shardflow_worker_memory_limit_bytes: 'gauge',
     shardflow_jobs_expired_total: 'counter',
+    shardflow_activities_calculated_total: 'counter',
   },
 };
 

@@ -14,6 +14,7 @@ import { runMigrations } from '../db/migrate.js';
 import { createCtx } from './commands/context.js';
 import { registerJobs } from './commands/jobs.js';
 import { KEYS_USAGE, runKeys } from './commands/keys.js';
+import { registerEmissions } from './commands/emissions.js';
 import { registerModels } from './commands/models.js';
 import { registerRun } from './commands/run.js';
 import { CommandFailed, EXIT, stdio, UsageError, type CliIo } from './io.js';
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, handleSigint: bo
   registerRun(program, ctx);
   registerJobs(program, ctx);
   registerModels(program, ctx);
+  registerEmissions(program, ctx);
 
   program
     .command('keys')
@@ -71,7 +73,7 @@ export function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, handleSigint: bo
 
 export const USAGE = `usage: shardflow <command> (shardflow --help for all)
 
-commands: run, jobs, models, keys, dev
+commands: run, jobs, models, emissions, keys, dev
 ${KEYS_USAGE}`;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = stdio): Promise<number> {

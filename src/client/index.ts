@@ -19,6 +19,9 @@ export type CreateJob = Schemas['CreateJob'];
 export type ValidatedJob = Schemas['ValidatedJob'];
 export type JobFile = Schemas['JobFile'];
 export type Model = paths['/v1/models/{id}']['get']['responses'][200]['content']['application/json'];
+export type ActivityIngest = paths['/v1/activities']['post']['responses'][201]['content']['application/json'];
+export type EmissionsSummary = paths['/v1/emissions/summary']['get']['responses'][200]['content']['application/json'];
+export type NewFactorSet = paths['/v1/emission-factors']['post']['requestBody']['content']['application/json'];
 export type JobStatus = Job['status'];
 
 /** An RFC 9457 problem as the API answers it. */
@@ -163,6 +166,10 @@ export function createShardflowClient(opts: ClientOptions) {
     listModels: (q: { limit?: number; cursor?: string } = {}) =>
       ok(api.GET('/v1/models', { params: { query: q as never } })) as Promise<{ items: Model[]; nextCursor: string | null }>,
     getModel: (modelId: string) => ok(api.GET('/v1/models/{id}', id(modelId))) as Promise<Model>,
+    /** Loads a new emission factor set (docs/EMISSIONS.md). */
+    loadFactorSet: (set: NewFactorSet) => ok(api.POST('/v1/emission-factors', { body: set })) as Promise<{ version: string; factors: number }>,
+    emissionsSummary: (q: { orgId?: string; groupBy?: 'type' | 'scope' | 'month' | 'category'; factorSet?: string } = {}) =>
+      ok(api.GET('/v1/emissions/summary', { params: { query: q as never } })) as Promise<EmissionsSummary>,
     /** The OpenAPI document the server serves. */
     openapi: async () => (await raw('/openapi.json')).json() as Promise<Record<string, any>>,
     /**

@@ -277,7 +277,7 @@ export interface paths {
                     limit?: number;
                     /** @description the `nextCursor` of the previous page (opaque) */
                     cursor?: string;
-                    kind?: "trial" | "relational";
+                    kind?: "trial" | "relational" | "emissions";
                     status?: "running" | "paused" | "cancelling" | "completed" | "failed" | "cancelled";
                 };
                 header?: never;
@@ -1225,6 +1225,456 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your activities, newest first; `status` is whether the factor set (default: the built-in one) has a result for it */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size, 1–500, default 50 */
+                    limit?: number;
+                    /** @description the `nextCursor` of the previous page (opaque) */
+                    cursor?: string;
+                    type?: "electricity" | "goods_services" | "air_travel";
+                    orgId?: string;
+                    status?: "pending" | "calculated";
+                    factorSet?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description a page of activities */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Activity"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Record activities: one JSON object, a JSON array, NDJSON or CSV (a `type` field per row); every invalid line is reported
+         * @description A body with any invalid line inserts nothing (422, with every line's errors) unless `?partial=true`, which inserts the valid ones. Lines are numbered from 1: array elements, NDJSON lines, CSV lines (the header is line 1). Idempotency-Key is honoured.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    partial?: "true" | "false";
+                };
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    } | {
+                        [key: string]: unknown;
+                    }[];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            responses: {
+                /** @description the answer this Idempotency-Key already got */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivityIngest"];
+                    };
+                };
+                /** @description inserted (with `partial=true`, the rejected lines are listed too) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivityIngest"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Payload Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description some line is invalid: nothing was inserted */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ActivityIngest"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/emissions/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every calculated result of a factor set (the default unless `factorSet`) as CSV, streamed, in activity order, with its provenance */
+        get: {
+            parameters: {
+                query?: {
+                    orgId?: string;
+                    type?: "electricity" | "goods_services" | "air_travel";
+                    factorSet?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the results (text/csv, a header line) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/emission-factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The factors of a set (the built-in default unless `factorSet`), with their sources */
+        get: {
+            parameters: {
+                query?: {
+                    type?: "electricity" | "goods_services" | "air_travel";
+                    factorSet?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the factors */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            factorSet: string;
+                            data: components["schemas"]["EmissionFactor"][];
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Load a new factor set (a new version; a set is never changed once loaded) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewFactorSet"];
+                };
+            };
+            responses: {
+                /** @description loaded */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            version: string;
+                            factors: number;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Payload Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/emissions/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calculated emissions summed per type, scope, month or GHG Protocol category (location-based for electricity) */
+        get: {
+            parameters: {
+                query?: {
+                    orgId?: string;
+                    groupBy?: "type" | "scope" | "month" | "category";
+                    factorSet?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the summary */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmissionsSummary"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1280,7 +1730,7 @@ export interface components {
         };
         ValidatedJob: {
             /** @enum {string} */
-            kind: "trial" | "relational";
+            kind: "trial" | "relational" | "emissions";
             /** @description the normalised spec: every default filled in, as the job would record it */
             spec: {
                 [key: string]: unknown;
@@ -1339,6 +1789,12 @@ export interface components {
             /** @enum {string} */
             kind: "relational";
             spec: components["schemas"]["RelationalSpec"];
+            output?: components["schemas"]["JobOutput"];
+            partitioning?: components["schemas"]["JobPartitioning"];
+        } | {
+            /** @enum {string} */
+            kind: "emissions";
+            spec: components["schemas"]["EmissionsSpec"];
             output?: components["schemas"]["JobOutput"];
             partitioning?: components["schemas"]["JobPartitioning"];
         };
@@ -1558,11 +2014,20 @@ export interface components {
                 })[];
             }[];
         };
+        EmissionsSpec: {
+            orgId?: string;
+            types?: ("electricity" | "goods_services" | "air_travel")[];
+            from?: string;
+            to?: string;
+            recalculate?: boolean;
+            factorSet?: string;
+            batchSize?: number;
+        };
         Job: {
             /** @example job-m3x0k2ab4q7r */
             id: string;
             /** @enum {string} */
-            kind: "trial" | "relational";
+            kind: "trial" | "relational" | "emissions";
             /**
              * @description `cancelling`: cancel was asked for; running shards are stopping
              * @enum {string}
@@ -1669,6 +2134,89 @@ export interface components {
                 arm: string;
                 n: number;
                 mean: number[];
+            }[];
+        };
+        ActivityIngest: {
+            inserted: number;
+            rejected: components["schemas"]["RejectedActivity"][];
+        };
+        RejectedActivity: {
+            line: number;
+            errors: string[];
+        };
+        Activity: {
+            id: number;
+            /** @enum {string} */
+            type: "electricity" | "goods_services" | "air_travel";
+            orgId: string;
+            period: string;
+            /** @enum {string} */
+            status: "pending" | "calculated";
+            kwh: number | null;
+            country: string | null;
+            region: string | null;
+            contractFactor: number | null;
+            amount: number | null;
+            currency: string | null;
+            category: string | null;
+            date: string | null;
+            origin: string | null;
+            destination: string | null;
+            cabinClass: string | null;
+            passengers: number | null;
+            roundTrip: boolean | null;
+            distanceKm: number | null;
+            createdAt: string;
+        };
+        EmissionFactor: {
+            id: number;
+            factorSet: string;
+            /** @enum {string} */
+            type: "electricity" | "goods_services" | "air_travel";
+            key: string;
+            unit: string;
+            kgCo2e: number;
+            kgCo2: number | null;
+            kgCh4: number | null;
+            kgN2o: number | null;
+            currency: string | null;
+            baseYear: number | null;
+            source: string;
+            sourceTable: string | null;
+            year: number | null;
+            region: string | null;
+            url: string | null;
+            label: string | null;
+        };
+        NewFactorSet: {
+            version: string;
+            description?: string;
+            factors: {
+                /** @enum {string} */
+                type: "electricity" | "goods_services" | "air_travel";
+                key: string;
+                unit: string;
+                kgCo2e: number;
+                kgCo2?: number | null;
+                kgCh4?: number | null;
+                kgN2o?: number | null;
+                currency?: string | null;
+                baseYear?: number | null;
+                source: string;
+                sourceTable?: string | null;
+                year?: number | null;
+                region?: string | null;
+                url?: string | null;
+                label?: string | null;
+            }[];
+        };
+        EmissionsSummary: {
+            factorSet: string;
+            totalTonnesCo2e: number;
+            groups: {
+                key: string;
+                tonnesCo2e: number;
+                activities: number;
             }[];
         };
     };

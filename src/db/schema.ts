@@ -6,7 +6,7 @@
  * and (created_at, id) cursors compare correctly.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
@@ -86,6 +86,147 @@ export const models = pgTable(
     uniqueIndex('models_tenant_idempotency_key_uq').on(t.tenantId, t.idempotencyKey),
     /** A model is referenced by its name as well as its id: names are unique per tenant. */
     uniqueIndex('models_tenant_name_uq').on(t.tenantId, t.name),
+  ],
+);
+
+/**
+ * Emission factor sets (docs/EMISSIONS.md): a named, versioned collection of factors. tenant_id null
+ * = loaded by the operator for everyone (the built-in default); a tenant's own sets are its alone.
+ */
+export const emissionFactorSets = pgTable('emission_factor_sets', {
+  version: text('version').primaryKey(),
+  tenantId: text('tenant_id'),
+  description: text('description'),
+  isDefault: boolean('is_default').notNull().default(false),
+  loadedAt: ts('loaded_at').notNull().defaultNow(),
+});
+
+/**
+ * One published figure: `type` (electricity | goods_services | air_travel) and an exact `key`
+ * (electricity: ISO 3166 alpha-3 country, `country:region`, or `WORLD`; goods_services: a NAICS-6
+ * code; air_travel: `band:cabin:with_rf|without_rf`). kg CO2e per `unit`, and the gases where the
+ * source gives them; provenance in source/table/year/region/url.
+ */
+export const emissionFactors = pgTable(
+  'emission_factors',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    factorSet: text('factor_set').notNull(),
+    type: text('type').notNull(),
+    key: text('key').notNull(),
+    unit: text('unit').notNull(),
+    kgCo2e: doublePrecision('kg_co2e').notNull(),
+    kgCo2: doublePrecision('kg_co2'),
+    kgCh4: doublePrecision('kg_ch4'),
+    kgN2o: doublePrecision('kg_n2o'),
+    /** Spend factors: the currency and price year of `unit`. */
+    currency: text('currency'),
+    baseYear: integer('base_year'),
+    source: text('source').notNull(),
+    sourceTable: text('source_table'),
+    year: integer('year'),
+    region: text('region'),
+    url: text('url'),
+    label: text('label'),
+  },
+  (t) => [uniqueIndex('emission_factors_set_type_key_uq').on(t.factorSet, t.type, t.key)],
+);
+
+/**
+ * Activities, one wide table for the three types (keyset reads by id; COPY loads them). Columns a
+ * type does not use are null. `period` is YYYY-MM for every type (an air trip's is its date's).
+ */
+export const activities = pgTable(
+  'activities',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    orgId: text('org_id').notNull(),
+    type: text('type').notNull(),
+    period: text('period').notNull(),
+    // electricity
+    kwh: doublePrecision('kwh'),
+    country: text('country'),
+    region: text('region'),
+    /** Market-based: the supplier contract's kg CO2e per kWh, when the organisation has one. */
+    contractFactor: doublePrecision('contract_factor'),
+    // goods_services
+    amount: doublePrecision('amount'),
+    currency: text('currency'),
+    category: text('category'),
+    // air_travel
+    activityDate: date('activity_date'),
+    origin: text('origin'),
+    destination: text('destination'),
+    cabinClass: text('cabin_class'),
+    passengers: integer('passengers'),
+    roundTrip: boolean('round_trip'),
+    /** As reported by the user (then used as is), else null. */
+    distanceKm: doublePrecision('distance_km'),
+    /** Great-circle distance between the airports (data/emissions/airports.csv), computed at ingest. */
+    gcDistanceKm: doublePrecision('gc_distance_km'),
+    originCountry: text('origin_country'),
+    destinationCountry: text('destination_country'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  // Keyset reads of a job's scope: by tenant in id order, or by tenant and organisation in id order.
+  (t) => [index('activities_tenant_id_idx').on(t.tenantId, t.id), index('activities_tenant_org_id_idx').on(t.tenantId, t.orgId, t.id)],
+);
+
+/** A POST /v1/activities that carried an Idempotency-Key: its answer, replayed for the same request. */
+export const activityIngests = pgTable(
+  'activity_ingests',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash').notNull(),
+    response: jsonb('response').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('activity_ingests_tenant_idempotency_key_uq').on(t.tenantId, t.idempotencyKey)],
+);
+
+/**
+ * Results: one row per activity and factor-set version. A retried batch inserts with
+ * ON CONFLICT DO NOTHING on that pair, so it neither skips nor duplicates.
+ */
+export const emissionResults = pgTable(
+  'emission_results',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    activityId: bigint('activity_id', { mode: 'number' }).notNull(),
+    factorSet: text('factor_set').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    orgId: text('org_id').notNull(),
+    type: text('type').notNull(),
+    period: text('period').notNull(),
+    /** scope2 | scope3 */
+    scope: text('scope').notNull(),
+    /** GHG Protocol: scope2 (electricity), scope3.cat1 (purchased goods and services), scope3.cat6 (business travel). */
+    ghgCategory: text('ghg_category').notNull(),
+    /** Electricity: location-based; the market-based figure is kg_co2e_market. */
+    kgCo2e: doublePrecision('kg_co2e').notNull(),
+    kgCo2: doublePrecision('kg_co2'),
+    kgCh4: doublePrecision('kg_ch4'),
+    kgN2o: doublePrecision('kg_n2o'),
+    kgCo2eMarket: doublePrecision('kg_co2e_market'),
+    factorId: bigint('factor_id', { mode: 'number' }).notNull(),
+    /** Which key matched: region | country | world (electricity), exact (spend), cabin | band_average (air). */
+    matchLevel: text('match_level').notNull(),
+    distanceKm: doublePrecision('distance_km'),
+    /** great_circle | reported */
+    distanceMethod: text('distance_method'),
+    uplift: doublePrecision('uplift'),
+    rfMultiplier: doublePrecision('rf_multiplier'),
+    /** The job (calculation run) that wrote the row. */
+    runId: text('run_id').notNull(),
+    calculatedAt: ts('calculated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('emission_results_activity_set_uq').on(t.activityId, t.factorSet),
+    index('emission_results_tenant_org_idx').on(t.tenantId, t.orgId, t.factorSet),
+    index('emission_results_run_idx').on(t.runId, t.activityId),
   ],
 );
 

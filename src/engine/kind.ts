@@ -67,6 +67,11 @@ export interface Kind<Payload = unknown> {
   formats: readonly OutputFormat[];
   /** True when the kind can load its tables into Postgres (`output.postgres`). */
   postgresLoad?: boolean;
+  /**
+   * True when the kind's shards read and write the service's own database (DATABASE_URL) rather
+   * than, or besides, files: the engine gives each shard thread a client on it (`io.db`).
+   */
+  usesDatabase?: boolean;
   /** The request field that sets the job's size (named when a quota refuses it), e.g. `spec.nPerArm`. */
   sizePath: string;
   /** An example spec for the API documentation. */
@@ -107,6 +112,8 @@ export interface ShardIO<C = unknown> {
    * the target (one connection) and the schema. `writeTableShard` loads every part it writes.
    */
   load?: { sql: postgres.Sql; schema: string; jobId: string };
+  /** Set for a kind with `usesDatabase`: this thread's client (one connection) on the service's own database. */
+  db?: postgres.Sql;
   /** Live progress: units done in the shard so far, committed or not (cheap; call often). */
   progress(unitsDone: number): void;
   /**

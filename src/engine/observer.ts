@@ -6,6 +6,11 @@
 export interface EngineObserver {
   /** A shard committed `units` more work units (rows, …) and `bytes` more bytes of files. */
   committed?(kind: string, format: string, units: number, bytes: number): void;
+  /**
+   * A shard's committed totals grew by `delta` (the kind's own sums, e.g. `activities.<type>` of
+   * emissions), reported with each commit as `committed` is.
+   */
+  totalsCommitted?(kind: string, delta: Record<string, number>): void;
   /** A shard attempt that ended with the shard complete, and how long that attempt ran. */
   shardCompleted?(kind: string, seconds: number): void;
   /** A shard attempt that is a retry (attempt > 1) started. */

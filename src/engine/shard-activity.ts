@@ -81,8 +81,13 @@ export function createRunShard(deps: ShardDeps) {
   };
 
   /** The thread's load target: the URL resolved here, from this worker's configuration (never from the request). */
-  const loadOf = (task: ShardTask): Pick<ShardThreadJob, 'load'> => {
+  const loadOf = (task: ShardTask): Pick<ShardThreadJob, 'load' | 'db'> => {
     const out = task.input.output.postgres;
+    if (deps.kinds.get(task.input.kind).usesDatabase) {
+      if (!deps.postgres?.has(undefined)) throw ApplicationFailure.nonRetryable('this worker has no database configured', 'DatabaseRequired');
+      if (out) throw ApplicationFailure.nonRetryable(`a ${task.input.kind} job writes to the service database and takes no output.postgres`, 'PostgresLoadRefused');
+      return { db: { url: deps.postgres.url(undefined) } };
+    }
     if (!out) return {};
     if (!deps.postgres) throw ApplicationFailure.nonRetryable('this worker has no Postgres targets configured', 'PostgresLoadRefused');
     try {
@@ -108,11 +113,18 @@ export function createRunShard(deps: ShardDeps) {
     if (info.attempt > 1) obs?.shardRetried?.(task.input.kind);
     // Counted as committed: what this attempt adds to the state it resumed from.
     let counted = { units: resumedUnits, bytes: bytesOf(resume) };
+    let countedTotals: Record<string, number> = { ...(resume?.totals ?? {}) };
     const count = (s: ShardState) => {
       const now = { units: s.unitsCommitted, bytes: bytesOf(s) };
       if (now.units > counted.units || now.bytes > counted.bytes) {
         obs?.committed?.(task.input.kind, format, Math.max(0, now.units - counted.units), Math.max(0, now.bytes - counted.bytes));
         counted = now;
+      }
+      if (obs?.totalsCommitted && s.totals) {
+        const delta: Record<string, number> = {};
+        for (const [k, v] of Object.entries(s.totals)) if (v > (countedTotals[k] ?? 0)) delta[k] = v - (countedTotals[k] ?? 0);
+        if (Object.keys(delta).length) obs.totalsCommitted(task.input.kind, delta);
+        countedTotals = { ...s.totals };
       }
     };
 

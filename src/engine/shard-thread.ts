@@ -19,6 +19,8 @@ export interface ShardThreadJob {
   resume: ShardState | undefined;
   /** The job's Postgres load: the target's URL, resolved by the worker from its configuration. */
   load?: { url: string; schema: string };
+  /** A kind with `usesDatabase`: the service database's URL, resolved by the worker. */
+  db?: { url: string };
 }
 
 export interface ShardOutcome {
@@ -78,6 +80,7 @@ export async function runShardJob(job: ShardThreadJob, shouldStop: () => boolean
     jobDir: jobDir(job.dataDir, job.input.jobId),
     shouldStop,
     ...(job.load ? { load: { sql: loadClient(job.load.url), schema: job.load.schema, jobId: job.input.jobId } } : {}),
+    ...(job.db ? { db: loadClient(job.db.url) } : {}),
     progress(unitsDone) {
       state.unitsDone = unitsDone;
       post({ type: 'progress', id, unitsDone });

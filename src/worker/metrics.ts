@@ -66,6 +66,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     help: 'Finished jobs removed by retention (SHARDFLOW_RETENTION_DAYS) on this worker.',
     registers: [registry],
   });
+  const activities = new Counter({
+    name: 'shardflow_activities_calculated_total',
+    help: 'Activities whose emissions shards calculated and committed (shard totals `activities.<type>`), by activity type.',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
   const watched: ActivitySlots[] = [];
   const read = (f: (s: ReturnType<ActivitySlots['stats']>) => number) => watched.reduce((n, s) => n + f(s.stats()), 0);
   new Gauge({
@@ -104,6 +110,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     committed(kind, format, units, n) {
       if (units > 0) rows.inc({ kind, format }, units);
       if (n > 0) bytes.inc({ kind, format }, n);
+    },
+    totalsCommitted(_kind, delta) {
+      for (const [k, v] of Object.entries(delta)) {
+        const m = /^activities\.(electricity|goods_services|air_travel)$/.exec(k);
+        if (m) activities.inc({ type: m[1]! }, v);
+      }
     },
     shardCompleted: (kind, seconds) => shardSeconds.observe({ kind }, seconds),
     shardRetried: (kind) => retries.inc({ kind }),

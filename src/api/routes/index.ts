@@ -2,6 +2,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { ApiDeps, AppEnv } from '../types.js';
 import { registerDocsRoutes } from './docs.js';
+import { registerEmissionRoutes } from './emissions.js';
 import { registerFileRoutes } from './files.js';
 import { registerHealthRoutes } from './health.js';
 import { registerJobRoutes } from './jobs.js';
@@ -17,6 +18,7 @@ export const routeModules: RouteModule[] = [
   registerJobRoutes,
   registerFileRoutes,
   registerModelRoutes,
+  registerEmissionRoutes,
 ];
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
