@@ -201,6 +201,19 @@ test('every invalid line is reported; nothing is written unless ?partial=true', 
   assert.equal(c1.status, 422);
   assert.deepEqual(c1.body.rejected, [{ line: 3, errors: ['kwh: negative (-1)'] }]);
   assert.equal(await count(), 1);
+
+  // A NUL (which Postgres text cannot hold) is a line error, in JSON and CSV alike, not a failed body.
+  const nul = await post('/v1/activities', JSON.stringify([{ type: 'electricity', orgId: `${o}\u0000x`, period: '2025-05', kwh: 1, country: 'DEU' }]), 'application/json');
+  assert.equal(nul.status, 422);
+  assert.deepEqual(nul.body.rejected, [{ line: 1, errors: ['orgId: must not contain NUL (U+0000)'] }]);
+  const nulCsv = await post('/v1/activities', `type,orgId,period,kwh,country\nelectricity,${o}\u0000x,2025-05,1,DEU\n`, 'text/csv');
+  assert.equal(nulCsv.status, 422);
+  assert.deepEqual(nulCsv.body.rejected, [{ line: 2, errors: ['orgId: must not contain NUL (U+0000)'] }]);
+  assert.equal(await count(), 1);
+  // …and in a query parameter, a 400 naming it.
+  const q = await api.request(`/v1/emissions/summary?orgId=${encodeURIComponent(`${o}\u0000`)}`);
+  assert.equal(q.status, 400);
+  assert.match(JSON.stringify(await q.json()), /orgId/);
 });
 
 test('Idempotency-Key: the same request is answered again, another one is a 409', { skip: stackMissing }, async () => {

@@ -7,6 +7,10 @@ import { z } from '@hono/zod-openapi';
 
 export const hasControlCharacter = (s: string): boolean => /\p{Cc}/u.test(s);
 
+/** For text a body carries into Postgres: anything but NUL. */
+export const noNul = (s: string): boolean => !s.includes('\u0000');
+export const NO_NUL = 'must not contain NUL (U+0000)';
+
 /** 1–`max` characters without control characters. */
 export function plainText(max: number) {
   return z.string().min(1).max(max).refine((s) => !hasControlCharacter(s), 'must not contain control characters');

@@ -953,7 +953,7 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": string;
-                        "application/json": string;
+                        "application/json": unknown;
                         "text/csv": string;
                         "application/x-ndjson": string;
                     };

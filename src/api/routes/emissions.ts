@@ -13,6 +13,7 @@ import { ACTIVITY_TYPES, type FactorRow } from '../../kinds/emissions/reference.
 import { isUniqueViolation, readIdempotencyKey } from '../idempotency.js';
 import { ProblemError, problemResponses } from '../middleware/problem.js';
 import { decodeCursor, PageSchema, PaginationQuery, toPage } from '../pagination.js';
+import { NO_NUL, noNul, plainText } from '../params.js';
 import type { ApiDeps, AppEnv } from '../types.js';
 
 const RejectedSchema = z.object({ line: z.number().int(), errors: z.array(z.string()) }).openapi('RejectedActivity');
@@ -81,9 +82,9 @@ const listActivities = createRoute({
   request: {
     query: PaginationQuery.extend({
       type: z.enum(ACTIVITY_TYPES).optional(),
-      orgId: z.string().optional(),
+      orgId: plainText(200).optional(),
       status: z.enum(['pending', 'calculated']).optional(),
-      factorSet: z.string().optional(),
+      factorSet: plainText(64).optional(),
     }),
   },
   responses: { 200: { description: 'a page of activities', content: { 'application/json': { schema: PageSchema(ActivitySchema) } } }, ...problemResponses(400, 401, 404) },
@@ -118,7 +119,7 @@ const listFactors = createRoute({
   path: '/v1/emission-factors',
   tags: ['emissions'],
   summary: 'The factors of a set (the built-in default unless `factorSet`), with their sources',
-  request: { query: z.object({ type: z.enum(ACTIVITY_TYPES).optional(), factorSet: z.string().optional() }) },
+  request: { query: z.object({ type: z.enum(ACTIVITY_TYPES).optional(), factorSet: plainText(64).optional() }) },
   responses: {
     200: { description: 'the factors', content: { 'application/json': { schema: z.object({ factorSet: z.string(), data: z.array(FactorSchema) }) } } },
     ...problemResponses(400, 401, 404),
@@ -127,20 +128,20 @@ const listFactors = createRoute({
 
 const NewFactorSchema = z.object({
   type: z.enum(ACTIVITY_TYPES),
-  key: z.string().min(1).max(200),
-  unit: z.string().min(1).max(50),
+  key: z.string().min(1).max(200).refine(noNul, NO_NUL),
+  unit: z.string().min(1).max(50).refine(noNul, NO_NUL),
   kgCo2e: z.number(),
   kgCo2: z.number().nullable().optional(),
   kgCh4: z.number().nullable().optional(),
   kgN2o: z.number().nullable().optional(),
-  currency: z.string().nullable().optional(),
+  currency: z.string().max(8).refine(noNul, NO_NUL).nullable().optional(),
   baseYear: z.number().int().nullable().optional(),
-  source: z.string().min(1).max(500),
-  sourceTable: z.string().max(500).nullable().optional(),
+  source: z.string().min(1).max(500).refine(noNul, NO_NUL),
+  sourceTable: z.string().max(500).refine(noNul, NO_NUL).nullable().optional(),
   year: z.number().int().nullable().optional(),
-  region: z.string().max(100).nullable().optional(),
-  url: z.string().max(1000).nullable().optional(),
-  label: z.string().max(500).nullable().optional(),
+  region: z.string().max(100).refine(noNul, NO_NUL).nullable().optional(),
+  url: z.string().max(1000).refine(noNul, NO_NUL).nullable().optional(),
+  label: z.string().max(500).refine(noNul, NO_NUL).nullable().optional(),
 });
 
 const loadFactors = createRoute({
@@ -150,7 +151,7 @@ const loadFactors = createRoute({
   summary: 'Load a new factor set (a new version; a set is never changed once loaded)',
   request: {
     body: {
-      content: { 'application/json': { schema: z.object({ version: z.string(), description: z.string().max(1000).optional(), factors: z.array(NewFactorSchema).min(1) }).openapi('NewFactorSet') } },
+      content: { 'application/json': { schema: z.object({ version: z.string(), description: z.string().max(1000).refine(noNul, NO_NUL).optional(), factors: z.array(NewFactorSchema).min(1) }).openapi('NewFactorSet') } },
       required: true,
     },
   },
@@ -176,9 +177,9 @@ const summary = createRoute({
   summary: 'Calculated emissions summed per type, scope, month or GHG Protocol category (location-based for electricity)',
   request: {
     query: z.object({
-      orgId: z.string().optional(),
+      orgId: plainText(200).optional(),
       groupBy: z.enum(GROUP_BY).default('type'),
-      factorSet: z.string().optional(),
+      factorSet: plainText(64).optional(),
     }),
   },
   responses: { 200: { description: 'the summary', content: { 'application/json': { schema: SummarySchema } } }, ...problemResponses(400, 401, 404) },
@@ -189,7 +190,7 @@ const exportResults = createRoute({
   path: '/v1/emissions/results',
   tags: ['emissions'],
   summary: 'Every calculated result of a factor set (the default unless `factorSet`) as CSV, streamed, in activity order, with its provenance',
-  request: { query: z.object({ orgId: z.string().optional(), type: z.enum(ACTIVITY_TYPES).optional(), factorSet: z.string().optional() }) },
+  request: { query: z.object({ orgId: plainText(200).optional(), type: z.enum(ACTIVITY_TYPES).optional(), factorSet: plainText(64).optional() }) },
   responses: { 200: { description: 'the results (text/csv, a header line)', content: { 'text/csv': { schema: z.string() } } }, ...problemResponses(400, 401, 404) },
 });
 

@@ -69,7 +69,8 @@ const downloadFile = {
         'Last-Modified': header('when the file was written'),
         'Content-Length': header('bytes'),
       },
-      content: Object.fromEntries(FILE_TYPES.map((t) => [t, { schema: binary }])),
+      // A whole .json file is JSON (any value: the manifest, a kind's report); .csv and .ndjson are text.
+      content: Object.fromEntries(FILE_TYPES.map((t) => [t, { schema: t === 'application/json' ? z.any() : t === 'application/octet-stream' ? binary : z.string() }])),
     },
     206: {
       description: 'the requested range',

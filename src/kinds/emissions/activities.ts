@@ -63,6 +63,9 @@ export function validateActivity(rec: unknown, tenantId: string, fromCsv = false
   for (const k of Object.keys(r)) {
     if (!FIELDS[type].includes(k) && !(fromCsv && (r[k] === '' || r[k] === undefined))) errors.push(`${k}: not a field of a ${type} activity`);
   }
+  // Postgres text holds no NUL (and a COPY line with one fails the whole body): a line error instead.
+  const nul = Object.entries(r).filter(([, v]) => typeof v === 'string' && v.includes('\u0000'));
+  if (nul.length) return { errors: [...errors, ...nul.map(([k]) => `${k}: must not contain NUL (U+0000)`)] };
   const orgId = str(r.orgId);
   if (!orgId || orgId.length > 200) errors.push('orgId: required, 1–200 characters');
   const row: Row = { tenant_id: tenantId, org_id: orgId ?? null, type };
