@@ -13,7 +13,7 @@
  *   insert   (not the measured figure; printed) the N activities by ONE set-based statement,
  *            INSERT … SELECT … FROM generate_series into `activities` (tenant `local`, 50 orgs, 2025):
  *            electricity in 8 countries (a quarter with a region no factor has: the country fallback),
- *            spend in 3 currencies over the default set's NAICS codes (1 in 50 an unknown code: unmatched),
+ *            spend in 3 currencies over the default set's NAICS codes (1 in 50 of all rows an unknown code: unmatched),
  *            flights over 12 airport pairs (domestic, short, long haul, international; the great-circle
  *            distance and the countries computed by reference.ts as the ingest does). Then ANALYZE.
  *   floor    the kind's own batch SQL (calculate.ts calculateBatch) over the WHOLE id range as one
@@ -98,15 +98,15 @@ async function insertActivities(sql: postgres.Sql, n: number): Promise<void> {
       case when t.type = 'electricity' and i % 5 = 0 then 0.1 + (i % 7) * 0.05 end,
       case when t.type = 'goods_services' then round(((i * 104729 % 1000000) / 100.0)::numeric, 2)::float8 end,
       case when t.type = 'goods_services' then (array['USD', 'EUR', 'GBP'])[1 + i % 3] end,
-      case when t.type = 'goods_services' then case when i % 50 = 0 then '999999' else (${categories}::text[])[1 + i % ${categories.length}] end end,
-      case when t.type = 'air_travel' then make_date(2025, 1 + i % 12, 1 + i % 28) end,
+      case when t.type = 'goods_services' then case when i % 50 = 5 then '999999' else (${categories}::text[])[1 + i % ${categories.length}] end end,
+      case when t.type = 'air_travel' then make_date(2025, (1 + i % 12)::int, (1 + i % 28)::int) end,
       p.o, p.d,
       case when t.type = 'air_travel' then (${CABINS}::text[])[1 + i % ${CABINS.length}] end,
-      case when t.type = 'air_travel' then 1 + i % 3 end,
+      case when t.type = 'air_travel' then (1 + i % 3)::int end,
       case when t.type = 'air_travel' then i % 2 = 0 end,
-      case when t.type = 'air_travel' and i % 10 = 0 then 500 + i % 5000 end,
+      case when t.type = 'air_travel' and i % 20 = 7 then 500 + i % 5000 end,
       p.km, p.oc, p.dc
-    from generate_series(1, ${n}) i
+    from generate_series(1::bigint, ${n}::bigint) i
     cross join lateral (select case when i % 10 < 4 then 'electricity' when i % 10 < 7 then 'goods_services' else 'air_travel' end as type) t
     left join p on t.type = 'air_travel' and p.k = i % ${pairs.length}`;
   await sql`analyze activities`;
