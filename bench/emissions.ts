@@ -231,7 +231,7 @@ async function main(): Promise<void> {
         const res = await fetch(`${server.url}/v1/activities`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(act) });
         if (res.status !== 201) throw new Error(`POST /v1/activities → ${res.status}: ${await res.text()}`);
         await res.arrayBuffer();
-        const [{ id }] = await sql<{ id: string }[]>`select max(id)::text as id from activities where org_id = 'bench-latency'`;
+        const [{ id }] = await sql<{ id: string }[]>`select max(id)::text as id from activities where tenant_id = ${TENANT} and org_id = 'bench-latency'`;
         for (;;) {
           const [r] = await sql`select 1 from emission_results where activity_id = ${id}`;
           if (r) break;

@@ -3,7 +3,7 @@
  * `emissions-calculator-<tenant>`, signalled-with-start by the API after every ingest that inserted
  * activities (src/api/routes/emissions.ts). It batches a burst: once signalled it waits until no
  * signal came for `debounceMs` (at most `maxWaitMs` in all), then calculates the tenant's pending
- * activities through an activity (the kind's batch SQL, exactly once: src/kinds/emissions/calculator.ts),
+ * activities with ids above the lowest `fromId` the signals carried, through an activity (the kind's batch SQL, exactly once: src/kinds/emissions/calculator.ts),
  * and loops. After `maxIterations` calculations, or when Temporal suggests it (history size), it
  * continues as new, carrying whether a signal is still unserved. Idle for `idleMs`, it completes; the
  * next ingest starts it again.
@@ -21,8 +21,8 @@ export interface EmissionsCalculatorInput {
   maxIterations?: number;
   /** Completes after this long without a signal. */
   idleMs?: number;
-  /** A signal arrived that the previous run did not serve. */
-  pending?: boolean;
+  /** A signal the previous run did not serve: the lowest id to look from. */
+  pendingFrom?: number;
   /** Runs so far (this one included), and totals carried over continue-as-new (for the query). */
   generation?: number;
   calculated?: number;
@@ -35,7 +35,12 @@ export interface EmissionsCalculatorState {
   signals: number;
 }
 
-export const activitiesIngestedSignal = defineSignal('activitiesIngested');
+/** `fromId`: the ingest's ids are all above it (absent: look at every activity of the tenant). */
+export interface IngestedSignal {
+  fromId?: number;
+}
+
+export const activitiesIngestedSignal = defineSignal<[IngestedSignal]>('activitiesIngested');
 export const calculatorStateQuery = defineQuery<EmissionsCalculatorState>('calculatorState');
 
 export const emissionsCalculatorId = (tenantId: string) => `emissions-calculator-${tenantId}`;
@@ -52,10 +57,13 @@ export async function emissionsCalculatorWorkflow(input: EmissionsCalculatorInpu
   const maxIterations = input.maxIterations ?? 500;
   const idleMs = input.idleMs ?? 3_600_000;
   const state: EmissionsCalculatorState = { generation: input.generation ?? 1, iterations: 0, calculated: input.calculated ?? 0, signals: 0 };
-  let unserved = input.pending ? 1 : 0;
-  setHandler(activitiesIngestedSignal, () => {
+  let unserved = input.pendingFrom !== undefined ? 1 : 0;
+  /** The lowest id an unserved signal asked to look from. */
+  let from = input.pendingFrom ?? Infinity;
+  setHandler(activitiesIngestedSignal, (s: IngestedSignal) => {
     unserved++;
     state.signals++;
+    from = Math.min(from, s?.fromId ?? 0);
   });
   setHandler(calculatorStateQuery, () => state);
 
@@ -76,14 +84,16 @@ export async function emissionsCalculatorWorkflow(input: EmissionsCalculatorInpu
   for (;;) {
     if (!(await condition(() => unserved > 0, idleMs))) return state; // idle: done; the next ingest starts it again
     await settle();
+    const fromId = from;
     unserved = 0;
-    const r: CalculatePendingResult = await calculatePendingEmissions({ tenantId: input.tenantId, runId: workflowInfo().workflowId });
+    from = Infinity;
+    const r: CalculatePendingResult = await calculatePendingEmissions({ tenantId: input.tenantId, runId: workflowInfo().workflowId, fromId });
     state.iterations++;
     state.calculated += r.calculated;
     if (state.iterations >= maxIterations || workflowInfo().continueAsNewSuggested) {
       return continueAsNew<typeof emissionsCalculatorWorkflow>({
         ...input,
-        pending: unserved > 0,
+        pendingFrom: unserved > 0 ? from : undefined,
         generation: state.generation + 1,
         calculated: state.calculated,
       });

@@ -12,7 +12,7 @@ import { ensureDefaultFactorSet, FactorSetError, loadFactorSet, resolveFactorSet
 import { ACTIVITY_TYPES, type FactorRow } from '../../kinds/emissions/reference.js';
 import { isUniqueViolation, readIdempotencyKey } from '../idempotency.js';
 import { withTemporalDeadline } from '../temporal.js';
-import { activitiesIngestedSignal, emissionsCalculatorId, type emissionsCalculatorWorkflow } from '../../workflows/emissions-calculator.js';
+import { activitiesIngestedSignal, emissionsCalculatorId, type emissionsCalculatorWorkflow, type IngestedSignal } from '../../workflows/emissions-calculator.js';
 import { ProblemError, problemResponses } from '../middleware/problem.js';
 import { decodeCursor, PageSchema, PaginationQuery, toPage } from '../pagination.js';
 import type { ApiDeps, AppEnv } from '../types.js';
@@ -295,17 +295,17 @@ export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps):
    * is signalled, and started when it is not running. The ingest is committed already: a failure
    * here is logged, not answered (the activities stay pending for the next ingest's signal or a job).
    */
-  async function signalCalculator(tenantId: string, log: { warn: (o: object, m: string) => void }): Promise<void> {
+  async function signalCalculator(tenantId: string, fromId: number, log: { warn: (o: object, m: string) => void }): Promise<void> {
     if (!deps.config.emissionsAuto.enabled) return;
     const client = deps.temporal.client;
     try {
       await withTemporalDeadline(client, () =>
-        client.workflow.signalWithStart<typeof emissionsCalculatorWorkflow, []>('emissionsCalculatorWorkflow', {
+        client.workflow.signalWithStart<typeof emissionsCalculatorWorkflow, [IngestedSignal]>('emissionsCalculatorWorkflow', {
           taskQueue: deps.config.temporal.taskQueue,
           workflowId: emissionsCalculatorId(tenantId),
           args: [{ tenantId, maxIterations: deps.config.emissionsAuto.iterations }],
           signal: activitiesIngestedSignal,
-          signalArgs: [],
+          signalArgs: [{ fromId }],
           staticSummary: `emissions calculator of tenant ${tenantId}`,
         }),
       );
@@ -367,7 +367,7 @@ export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps):
       throw err;
     }
     const body = { inserted: out.inserted, rejected: out.rejected };
-    if (out.committed && out.inserted > 0) await signalCalculator(tenantId, c.get('log') ?? deps.logger);
+    if (out.committed && out.inserted > 0) await signalCalculator(tenantId, out.idsAbove, c.get('log') ?? deps.logger);
     return c.json(body, out.committed ? 201 : 422);
   });
 

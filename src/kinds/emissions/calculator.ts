@@ -1,6 +1,6 @@
 /**
- * The event-driven calculator's activity (docs/EMISSIONS.md, "Event-driven mode"): every pending
- * activity of a tenant (no result for the default factor set) calculated with the kind's own batch
+ * The event-driven calculator's activity (docs/EMISSIONS.md, "Event-driven mode"): the pending
+ * activities of a tenant (no result for the default factor set) with ids above `fromId`, calculated with the kind's own batch
  * SQL (calculate.ts), keyset batch by batch, each batch one transaction with
  * INSERT … ON CONFLICT (activity_id, factor_set) DO NOTHING. The cursor is heartbeated: a retry
  * resumes after it, and a batch committed but not heartbeated is done again with no effect. A job
@@ -17,6 +17,8 @@ export interface CalculatePendingInput {
   tenantId: string;
   /** Written into emission_results.run_id (the calculator's workflow id). */
   runId: string;
+  /** Only activities with ids above this (the ingests' `idsAbove`; 0 = all of the tenant's). */
+  fromId?: number;
   batchSize?: number;
 }
 
@@ -40,7 +42,7 @@ export function createEmissionsActivities(deps: { sql?: postgres.Sql }) {
     if (!factorSet) throw new Error('no default factor set');
     const scope = { tenantId: input.tenantId, factorSet };
     const resumed = ctx.info.heartbeatDetails as (CalculatePendingResult & { cursor: number }) | undefined;
-    let cursor = resumed?.cursor ?? 0;
+    let cursor = resumed?.cursor ?? (input.fromId ?? 0) + 1;
     const out: CalculatePendingResult = { calculated: resumed?.calculated ?? 0, unmatched: resumed?.unmatched ?? 0, kgCo2e: resumed?.kgCo2e ?? 0, batches: resumed?.batches ?? 0 };
     for (;;) {
       // Only pending ones: nextBatchEnd counts every activity of the tenant after the cursor, so the
