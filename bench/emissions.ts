@@ -4,7 +4,7 @@
  * job, against Postgres doing the same arithmetic in one set-based pass; and the event-driven
  * latency (ingest one activity → its result exists). Every ratio is measured in the same run.
  *
- *     npm run bench -- emissions [--activities N] [--only job,latency] [--latency-runs 100] [--json out.json] [--verbose]
+ *     npm run bench -- emissions [--activities N] [--only job,latency] [--batch-size N] [--latency-runs 100] [--json out.json] [--verbose]
  *
  * Setup as bench/relational.ts: a private stack (src/dev/stack.ts via test/support/stack.ts:
  * Temporal dev server + embedded Postgres, fsync off), the API in this process, a real worker child
@@ -55,9 +55,11 @@ const SCENARIOS = ['job', 'latency'] as const;
 const N = Number(opt('activities') ?? 1_000_000);
 const only = (opt('only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...SCENARIOS]) as Array<(typeof SCENARIOS)[number]>;
 const latencyRuns = Number(opt('latency-runs') ?? 100);
+/** The job's spec.batchSize (default: the kind's, 5,000). */
+const batchSize = opt('batch-size') === undefined ? undefined : Number(opt('batch-size'));
 const jsonOut = opt('json');
 if (!Number.isInteger(N) || N < 100 || !Number.isInteger(latencyRuns) || latencyRuns < 1 || only.some((s) => !SCENARIOS.includes(s))) {
-  process.stderr.write('usage: npm run bench -- emissions [--activities N ≥ 100] [--only job,latency] [--latency-runs N] [--json out.json] [--verbose]\n');
+  process.stderr.write('usage: npm run bench -- emissions [--activities N ≥ 100] [--only job,latency] [--batch-size N] [--latency-runs N] [--json out.json] [--verbose]\n');
   process.exit(2);
 }
 
@@ -196,7 +198,7 @@ async function main(): Promise<void> {
       await sql`checkpoint`;
 
       const load0 = os.loadavg()[0]!;
-      const job = await runJob(server.url, { kind: 'emissions', spec: {} }, 3_600_000);
+      const job = await runJob(server.url, { kind: 'emissions', spec: batchSize ? { batchSize } : {} }, 3_600_000);
       const jobS = job.seconds;
       const jobTotals = await resultTotals(sql, 'emission_results', range.lo, range.hi);
       const [dup] = await sql<{ n: number }[]>`
@@ -217,6 +219,7 @@ async function main(): Promise<void> {
       table.push(['floor: kind SQL, one batch, no checkpoints', f2(floorS), `${Math.round(N / floorS).toLocaleString('en-US')}/s`, '', '']);
       table.push(['emissions job: POST → completed', f2(jobS), `${Math.round(N / jobS).toLocaleString('en-US')}/s`, f2(ratio), `≤ ${JOB_TARGET}`]);
       out.job = {
+        batchSize: batchSize ?? 'default (5000)',
         insertSeconds: insertS, floorSeconds: floorS, jobSeconds: jobS, ratio, target: JOB_TARGET, results: jobTotals.results,
         unmatched: N - jobTotals.results, kgCo2e: jobTotals.kg, loadAverageBefore: load0, loadAverageAfter: os.loadavg()[0], check: problems.length ? problems : 'ok',
       };
