@@ -41,6 +41,7 @@ import { delay } from '../src/dev/process.js';
 import { builtInKinds } from '../src/kinds/index.js';
 import { calculateBatch } from '../src/kinds/emissions/calculate.js';
 import { ensureDefaultFactorSet } from '../src/kinds/emissions/factors.js';
+import { DEFAULT_BATCH_SIZE } from '../src/kinds/emissions/spec.js';
 import { airportIndex, DEFAULT_FACTOR_SET, greatCircleKm } from '../src/kinds/emissions/reference.js';
 import { startTestStack, uniqueTaskQueue } from '../test/support/stack.js';
 import { printMarkdownTable, runJob, startWorker, type WorkerProc } from './trial.js';
@@ -55,7 +56,7 @@ const SCENARIOS = ['job', 'latency'] as const;
 const N = Number(opt('activities') ?? 1_000_000);
 const only = (opt('only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...SCENARIOS]) as Array<(typeof SCENARIOS)[number]>;
 const latencyRuns = Number(opt('latency-runs') ?? 100);
-/** The job's spec.batchSize (default: the kind's, 5,000). */
+/** The job's spec.batchSize (default: the kind's, DEFAULT_BATCH_SIZE). */
 const batchSize = opt('batch-size') === undefined ? undefined : Number(opt('batch-size'));
 const jsonOut = opt('json');
 if (!Number.isInteger(N) || N < 100 || !Number.isInteger(latencyRuns) || latencyRuns < 1 || only.some((s) => !SCENARIOS.includes(s))) {
@@ -219,7 +220,7 @@ async function main(): Promise<void> {
       table.push(['floor: kind SQL, one batch, no checkpoints', f2(floorS), `${Math.round(N / floorS).toLocaleString('en-US')}/s`, '', '']);
       table.push(['emissions job: POST → completed', f2(jobS), `${Math.round(N / jobS).toLocaleString('en-US')}/s`, f2(ratio), `≤ ${JOB_TARGET}`]);
       out.job = {
-        batchSize: batchSize ?? 'default (5000)',
+        batchSize: batchSize ?? DEFAULT_BATCH_SIZE,
         insertSeconds: insertS, floorSeconds: floorS, jobSeconds: jobS, ratio, target: JOB_TARGET, results: jobTotals.results,
         unmatched: N - jobTotals.results, kgCo2e: jobTotals.kg, loadAverageBefore: load0, loadAverageAfter: os.loadavg()[0], check: problems.length ? problems : 'ok',
       };
