@@ -8,6 +8,8 @@
  *   worker-rss   worker RSS idle and over a 10M-row job, from sources vs compiled (bench/worker-rss.ts)
  *   relational   10M FK-linked rows: generated + loaded into Postgres with keys vs Postgres' own COPY floor,
  *                  and Parquet only vs DuckDB (bench/relational.ts)
+ *   emissions    N pending activities: an emissions job vs the kind's SQL in one set-based pass; event-driven
+ *                  latency ingest → result (bench/emissions.ts)
  *
  * Each suite runs in its own process (so its peak RSS and its flags are its own); the exit code
  * is the suite's.
@@ -21,6 +23,7 @@ const SUITES: Record<string, string> = {
   sinks: 'sinks.ts',
   'worker-rss': 'worker-rss.ts',
   relational: 'relational.ts',
+  emissions: 'emissions.ts',
 };
 
 const [suite, ...rest] = process.argv.slice(2);
@@ -31,7 +34,8 @@ if (!suite || suite === '--help' || suite === '-h' || !SUITES[suite]) {
       '  generators [rows] [batchRows]                         generator rows/s per core\n' +
       '  sinks [--rows N] [--cases parquet:zstd,…]             part writer rows/s and RSS\n' +
       '  worker-rss [--rounds N] [--no-build]                  worker RSS: tsx sources vs compiled dist/\n' +
-      '  relational [--rows N] [--quick] [--only load,parquet] FK-linked tables: load vs Postgres COPY floor, Parquet vs DuckDB\n',
+      '  relational [--rows N] [--quick] [--only load,parquet] FK-linked tables: load vs Postgres COPY floor, Parquet vs DuckDB\n' +
+      '  emissions [--activities N] [--only job,latency] [--json out.json]  emissions job vs set-based SQL floor; ingest → result latency\n',
   );
   process.exit(suite && !SUITES[suite] && suite !== '--help' && suite !== '-h' ? 2 : 0);
 }

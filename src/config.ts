@@ -48,6 +48,8 @@ const schema = z.object({
   SHARDFLOW_MAX_BODY_BYTES: positiveInt.max(2 ** 30).default(2 ** 20),
   SHARDFLOW_MAX_CSV_BYTES: positiveInt.max(2 ** 32).default(50 * 2 ** 20),
   SHARDFLOW_RATE_LIMIT_PER_MINUTE: positiveInt.max(1_000_000).optional(),
+  SHARDFLOW_EMISSIONS_AUTO: onOff.default('on'),
+  SHARDFLOW_EMISSIONS_AUTO_ITERATIONS: positiveInt.max(100_000).default(500),
   SHARDFLOW_RETENTION_DAYS: z.coerce.number().positive('must be a positive number of days (unset it to keep jobs forever)').max(36500).optional(),
 });
 
@@ -71,6 +73,11 @@ export interface Config {
   /** `off` only ever while the API listens on loopback. */
   auth: 'required' | 'off';
   demo: boolean;
+  /**
+   * Event-driven emissions (docs/EMISSIONS.md): after an ingest the API signals-with-start the tenant's
+   * calculator workflow; `iterations`: calculations per run before it continues as new.
+   */
+  emissionsAuto: { enabled: boolean; iterations: number };
   /**
    * `metricsHost`: the address the worker's metrics and /health listen on (loopback by default,
    * like the API); `maxRssBytes`: the memory guard (WORKER_MAX_RSS_MB), null = none.
@@ -172,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.SHARDFLOW_DATA_DIR),
     auth,
     demo: e.SHARDFLOW_DEMO === 'on',
+    emissionsAuto: { enabled: e.SHARDFLOW_EMISSIONS_AUTO === 'on', iterations: e.SHARDFLOW_EMISSIONS_AUTO_ITERATIONS },
     worker: {
       metricsPort: e.WORKER_METRICS_PORT,
       metricsHost: e.WORKER_METRICS_HOST,

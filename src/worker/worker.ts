@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Config } from '../config.js';
 import { createActivities, type ActivityDeps } from '../engine/activities.js';
+import { createEmissionsActivities } from '../kinds/emissions/calculator.js';
 import type { KindRegistry } from '../engine/kind.js';
 import { ThreadPool } from '../engine/thread-pool.js';
 import { createPostgresTargets } from '../destinations/index.js';
@@ -68,7 +69,7 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
       namespace: config.temporal.namespace,
       taskQueue: opts.taskQueue ?? config.temporal.taskQueue,
       ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
-      activities,
+      activities: { ...activities, ...createEmissionsActivities({ sql: opts.sql }) },
       // Activities: at most WORKER_MAX_CONCURRENT_ACTIVITIES, none taken above WORKER_MAX_RSS_MB (src/worker/slots.ts).
       tuner: {
         activityTaskSlotSupplier: slots,

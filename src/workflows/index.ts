@@ -2,3 +2,4 @@
 export { jobWorkflow, pauseSignal, resumeSignal, progressQuery } from './job.js';
 export { echoWorkflow } from './echo.js';
 export { retentionWorkflow } from './retention.js';
+export { emissionsCalculatorWorkflow, activitiesIngestedSignal, calculatorStateQuery } from './emissions-calculator.js';

@@ -23,7 +23,7 @@ export const stackMissing: string | false =
     : 'needs DATABASE_URL and TEMPORAL_ADDRESS (run through `npm test`)';
 
 export interface TestApiOptions {
-  /** On top of process.env. Defaults: HOST=127.0.0.1, PORT=0, LOG_LEVEL=silent. */
+  /** On top of process.env. Defaults: HOST=127.0.0.1, PORT=0, LOG_LEVEL=silent, SHARDFLOW_EMISSIONS_AUTO=off. */
   env?: Record<string, string | undefined>;
   /** Register extra (test-only) routes before the server answers anything. */
   extend?: (app: OpenAPIHono<AppEnv>, deps: ApiDeps) => void;
@@ -43,7 +43,16 @@ let migrated: Promise<void> | undefined;
 
 export async function startTestApi(overrides: TestApiOptions = {}): Promise<TestApi> {
   if (stackMissing) throw new Error(`startTestApi ${stackMissing}`);
-  const config = loadConfig({ ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...overrides.env });
+  const config = loadConfig({
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    // Event-driven emissions off unless a test turns it on (test/emissions-events.test.ts): other tests
+    // count what their own jobs calculate, and the calculator would take those activities first.
+    SHARDFLOW_EMISSIONS_AUTO: process.env.SHARDFLOW_EMISSIONS_AUTO ?? 'off',
+    ...overrides.env,
+  });
   const url = config.database.url!;
   migrated ??= runMigrations(url);
   await migrated;

@@ -11,6 +11,8 @@ import { ingestActivities, type IngestOutcome } from '../../kinds/emissions/acti
 import { ensureDefaultFactorSet, FactorSetError, loadFactorSet, resolveFactorSet } from '../../kinds/emissions/factors.js';
 import { ACTIVITY_TYPES, type FactorRow } from '../../kinds/emissions/reference.js';
 import { isUniqueViolation, readIdempotencyKey } from '../idempotency.js';
+import { withTemporalDeadline } from '../temporal.js';
+import { activitiesIngestedSignal, emissionsCalculatorId, type emissionsCalculatorWorkflow, type IngestedSignal } from '../../workflows/emissions-calculator.js';
 import { ProblemError, problemResponses } from '../middleware/problem.js';
 import { decodeCursor, PageSchema, PaginationQuery, toPage } from '../pagination.js';
 import { NO_NUL, noNul, plainText } from '../params.js';
@@ -289,6 +291,30 @@ async function* jsonItems(value: unknown, hash: ReturnType<typeof createHash>): 
 export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
   const sql = deps.db.sql;
 
+  /**
+   * Event-driven mode (SHARDFLOW_EMISSIONS_AUTO, docs/EMISSIONS.md): the tenant's calculator workflow
+   * is signalled, and started when it is not running. The ingest is committed already: a failure
+   * here is logged, not answered (the activities stay pending for the next ingest's signal or a job).
+   */
+  async function signalCalculator(tenantId: string, fromId: number, log: { warn: (o: object, m: string) => void }): Promise<void> {
+    if (!deps.config.emissionsAuto.enabled) return;
+    const client = deps.temporal.client;
+    try {
+      await withTemporalDeadline(client, () =>
+        client.workflow.signalWithStart<typeof emissionsCalculatorWorkflow, [IngestedSignal]>('emissionsCalculatorWorkflow', {
+          taskQueue: deps.config.temporal.taskQueue,
+          workflowId: emissionsCalculatorId(tenantId),
+          args: [{ tenantId, maxIterations: deps.config.emissionsAuto.iterations }],
+          signal: activitiesIngestedSignal,
+          signalArgs: [{ fromId }],
+          staticSummary: `emissions calculator of tenant ${tenantId}`,
+        }),
+      );
+    } catch (err) {
+      log.warn({ err: String((err as Error)?.message ?? err), tenantId }, 'could not signal the emissions calculator; the activities stay pending');
+    }
+  }
+
   app.openapi(ingest, async (c) => {
     const tenantId = c.get('tenant').tenantId;
     const partial = c.req.valid('query').partial === 'true';
@@ -342,6 +368,7 @@ export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps):
       throw err;
     }
     const body = { inserted: out.inserted, rejected: out.rejected };
+    if (out.committed && out.inserted > 0) await signalCalculator(tenantId, out.idsAbove, c.get('log') ?? deps.logger);
     return c.json(body, out.committed ? 201 : 422);
   });
 

@@ -146,6 +146,12 @@ export interface IngestOutcome {
   rejected: Rejected[];
 }
 
+export interface IngestResult extends IngestOutcome {
+  committed: boolean;
+  /** Every id this ingest inserted is above this one (a sequence value drawn before the COPY). */
+  idsAbove: number;
+}
+
 
 /**
  * Validates `records` (line number, record) as they come and COPYs the valid ones, in one
@@ -157,13 +163,17 @@ export async function ingestActivities(
   tenantId: string,
   records: AsyncIterable<{ line: number; record: unknown; fromCsv?: boolean } | { line: number; error: string }>,
   opts: { partial: boolean; after?: (tx: postgres.TransactionSql, outcome: IngestOutcome) => Promise<void> },
-): Promise<IngestOutcome & { committed: boolean }> {
+): Promise<IngestResult> {
   const rejected: Rejected[] = [];
   let inserted = 0;
   const ROLLBACK = Symbol('rollback');
   let committed = true;
+  let idsAbove = 0;
   try {
     await sql.begin(async (tx) => {
+      // Drawn before the COPY's ids, so all of them are above it: where the calculator starts looking.
+      const [seq] = await tx<{ v: string }[]>`select nextval(pg_get_serial_sequence('activities', 'id'))::text as v`;
+      idsAbove = Number(seq!.v);
       const writable = await tx`copy activities (${tx.unsafe(COPY_COLUMNS.join(', '))}) from stdin`.writable();
       const done = new Promise<void>((resolve, reject) => {
         writable.on('finish', resolve);
@@ -198,5 +208,5 @@ export async function ingestActivities(
     committed = false;
     inserted = 0;
   }
-  return { inserted, rejected, committed };
+  return { inserted, rejected, committed, idsAbove };
 }

@@ -45,6 +45,9 @@ const fxJson = () => JSON.stringify([...fxTable()].map(([currency, per_eur]) => 
 
 export async function calculateBatch(sql: postgres.Sql, s: Scope, runId: string, lo: number, hi: number): Promise<BatchOutcome> {
   return sql.begin(async (tx) => {
+    // Planned for this batch's id range: after five executions of a prepared statement Postgres may
+    // switch to a generic plan that cannot see how narrow [lo, hi) is (bench/emissions.ts).
+    await tx`set local plan_cache_mode = force_custom_plan`;
     const where = tx`${scopeFilter(tx as unknown as postgres.Sql, s)} and a.id >= ${lo} and a.id < ${hi}
       and not exists (select 1 from emission_results r where r.activity_id = a.id and r.factor_set = ${s.factorSet})`;
     const want = (t: ActivityType) => !s.types || s.types.includes(t);
