@@ -9,6 +9,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ingestActivities, type IngestOutcome } from '../../kinds/emissions/activities.js';
 import { ensureDefaultFactorSet, FactorSetError, loadFactorSet, resolveFactorSet } from '../../kinds/emissions/factors.js';
+import { csvCells } from '../../kinds/emissions/csv.js';
 import { ACTIVITY_TYPES, type FactorRow } from '../../kinds/emissions/reference.js';
 import { isUniqueViolation, readIdempotencyKey } from '../idempotency.js';
 import { withTemporalDeadline } from '../temporal.js';
@@ -226,24 +227,6 @@ async function* lines(c: Context, hash: ReturnType<typeof createHash>): AsyncGen
   if (rest) yield rest.replace(/\r$/, '');
 }
 
-function csvCells(line: string): string[] | null {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"' && cur === '') quoted = true;
-    else if (ch === ',') out.push(cur), (cur = '');
-    else cur += ch;
-  }
-  if (quoted) return null;
-  out.push(cur);
-  return out;
-}
 
 async function* ndjsonItems(src: AsyncIterable<string>): AsyncGenerator<Item> {
   let n = 0;

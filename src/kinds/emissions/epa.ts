@@ -4,25 +4,12 @@
  * margins" factor, the currency and price year read from the file's Unit column. The built-in set
  * carries only a subset (docs/EMISSIONS.md); this loads the whole table as a new version.
  */
+import { csvCells } from './csv.js';
 import type { FactorRow } from './reference.js';
 
-function cells(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') out.push(cur), (cur = '');
-    else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
+/** A line's fields (an open quote keeps the line as one field, which then fails the row's checks). */
+const cells = (line: string): string[] => csvCells(line) ?? [line];
+
 
 export function epaFactors(csv: string, publication: string, url?: string): FactorRow[] {
   const lines = csv.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim());

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { averageIntensity } from '@tgwf/co2/data';
+import { csvCells } from './csv.js';
 
 const dataFile = (name: string) => fileURLToPath(new URL(`../../../data/emissions/${name}`, import.meta.url));
 
@@ -36,27 +37,12 @@ export interface Airport {
   country: string;
 }
 
+/** The rows of a bundled CSV file (ours: no open quotes). */
 function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const out: string[] = [];
-    let cur = '';
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const ch = line[i]!;
-      if (quoted) {
-        if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
-        else if (ch === '"') quoted = false;
-        else cur += ch;
-      } else if (ch === '"') quoted = true;
-      else if (ch === ',') out.push(cur), (cur = '');
-      else cur += ch;
-    }
-    out.push(cur);
-    rows.push(out);
-  }
-  return rows.slice(1);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => csvCells(line) ?? [line]);
 }
 
 let airports: Map<string, Airport> | undefined;
