@@ -7,12 +7,14 @@ import { openApiDocument } from '../scripts/openapi-document.js';
 import { UsageError, type CliIo } from '../src/cli/io.js';
 import { createRenderer, line } from '../src/cli/progress.js';
 import { jobBody, kindSpecs, readSpecFile, specFlags } from '../src/cli/spec.js';
+import { builtInKinds } from '../src/kinds/index.js';
 import { tempDataDir } from './support/jobs.js';
 
 test('spec flags come from the served document for every kind, typed by it', async () => {
   const doc = await openApiDocument();
   const specs = kindSpecs(doc);
-  assert.deepEqual([...specs.keys()].sort(), ['relational', 'trial']);
+  assert.deepEqual([...specs.keys()].sort(), [...builtInKinds.names].sort());
+  assert.deepEqual([...specs.keys()].sort(), ['emissions', 'relational', 'trial']);
   const trial = specs.get('trial')!;
   assert.deepEqual(specFlags(doc, 'trial', trial, ['--n-per-arm', '125000', '--method', 'mvn', '--target-effect', '-20', '--visits', 'Baseline, Week 12', '--seed=7']), {
     nPerArm: 125000,
