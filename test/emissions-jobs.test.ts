@@ -18,6 +18,7 @@ import { ensureDefaultFactorSet } from '../src/kinds/emissions/factors.js';
 import { airDistance, airKg, DEFAULT_FACTOR_SET, electricityKg, spendKg } from '../src/kinds/emissions/reference.js';
 import { stackMissing, startTestApi, type TestApi } from './support/api.js';
 import { isDone, postJob, tempDataDir, waitForJob } from './support/jobs.js';
+import { parseProm, valueOf } from './support/prom.js';
 import { uniqueTaskQueue } from './support/stack.js';
 import { startTestWorker, type TestWorker } from './support/worker.js';
 
@@ -125,6 +126,12 @@ test('the three examples through POST /v1/activities and an emissions job', { sk
   // The worker counts calculated activities by type.
   const counter = (await metrics.registry.getSingleMetric('shardflow_activities_calculated_total')!.get()).values;
   for (const t of ['electricity', 'goods_services', 'air_travel']) assert.ok((counter.find((v) => v.labels.type === t)?.value ?? 0) >= 1, `${t} counted`);
+  // …and has the engine's metrics for this kind as for every other (test/ops-metrics.test.ts).
+  const samples = parseProm(await metrics.registry.metrics());
+  assert.ok(valueOf(samples, 'shardflow_rows_generated_total', { kind: 'emissions' }) >= 3, 'units committed, by kind');
+  assert.ok(valueOf(samples, 'shardflow_shard_duration_seconds_count', { kind: 'emissions' }) >= 1, 'shards, by kind');
+  assert.ok(valueOf(samples, 'shardflow_job_status_changes_total', { kind: 'emissions', from: 'running', to: 'completed' }) >= 1, 'status change, by kind');
+  assert.ok(valueOf(samples, 'shardflow_job_duration_seconds_count', { kind: 'emissions' }) >= 1, 'job duration, by kind');
 
   // Summary: the sum of the results.
   const sum = (await (await api.request(`/v1/emissions/summary?orgId=${org}&groupBy=scope`)).json()) as any;
