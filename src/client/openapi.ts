@@ -139,7 +139,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics of the API process (text exposition format 0.0.4): http_requests_total, http_request_duration_seconds, process metrics */
+        /** Prometheus metrics of the API process (text exposition format 0.0.4): jobs by kind and status, status changes, database connections, data disk, HTTP requests and latency, process metrics (docs/operations.md lists them) */
         get: {
             parameters: {
                 query?: never;

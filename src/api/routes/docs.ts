@@ -88,7 +88,7 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>, _deps: ApiDeps): vo
     method: 'get',
     path: '/metrics',
     tags: ['operations'],
-    summary: 'Prometheus metrics of the API process (text exposition format 0.0.4): http_requests_total, http_request_duration_seconds, process metrics',
+    summary: 'Prometheus metrics of the API process (text exposition format 0.0.4): jobs by kind and status, status changes, database connections, data disk, HTTP requests and latency, process metrics (docs/operations.md lists them)',
     security: [],
     responses: {
       200: { description: 'the metrics', content: { 'text/plain; version=0.0.4': { schema: { type: 'string', example: 'http_requests_total{method="GET",route="/v1/jobs",status="200"} 3' } } } },
