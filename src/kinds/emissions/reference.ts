@@ -37,11 +37,12 @@ export interface Airport {
   country: string;
 }
 
-/** The rows of a bundled CSV file (ours: no open quotes). */
+/** The rows of a bundled CSV file after its header line (ours: no open quotes). */
 function parseCsv(text: string): string[][] {
   return text
     .split('\n')
     .filter(Boolean)
+    .slice(1)
     .map((line) => csvCells(line) ?? [line]);
 }
 
