@@ -246,6 +246,9 @@ test('GET /v1/emission-factors lists the default set with its sources', { skip: 
   assert.equal(f.kgCo2, 0.33652);
   assert.match(f.source, /DESNZ/);
   assert.equal(f.year, 2025);
+  // Every factor of the default set is a number (no header line of a data file taken for a row).
+  const all = (await (await api.request('/v1/emission-factors')).json()) as any;
+  assert.deepEqual(all.data.filter((x: any) => typeof x.kgCo2e !== 'number').map((x: any) => x.key), []);
 });
 
 test('a retried batch neither skips nor duplicates: the same range twice gives the same counts and no new rows', { skip: stackMissing }, async () => {
