@@ -33,6 +33,18 @@ after(async () => {
 
 const UNITS = 52_000;
 
+/** The statuses of every run of a workflow, once visibility lists the completed one and none running (a state, not a time). */
+async function settledRuns(client: TestApi['deps']['temporal']['client'], id: string, timeoutMs = 30_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const runs: string[] = [];
+    for await (const w of client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(w.status.name);
+    if (runs.includes('COMPLETED') && !runs.includes('RUNNING')) return runs;
+    if (Date.now() > deadline) throw new Error(`visibility never settled on a completed run of ${id}: ${JSON.stringify(runs)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 for (const c of engineCases) {
   describe(`kind ${c.kind}`, () => {
     test('5,200 shards: continue-as-new keeps each run small; same digests as one shard per table', async () => {
@@ -46,8 +58,10 @@ for (const c of engineCases) {
       assert.equal(done.progress.shards.completed, 5_200);
 
       const client = api.deps.temporal.client;
-      const runs: string[] = [];
-      for await (const w of client.workflow.list({ query: `WorkflowId = '${body.id}'` })) runs.push(w.status.name);
+      // The job row says completed a moment before the workflow's last task closes the run, and
+      // visibility lags the run itself: wait for the run's result, then for visibility to show no run open.
+      await client.workflow.getHandle(body.id).result();
+      const runs = await settledRuns(client, body.id);
       // At least one continue-as-new per 1,000 shards; one more when Temporal suggests it earlier (a run
       // whose history grew with many small workflow tasks, as on a loaded machine), never unbounded.
       const cans = runs.filter((s) => s === 'CONTINUED_AS_NEW').length;
