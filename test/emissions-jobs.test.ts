@@ -15,7 +15,7 @@ import { runCli } from '../src/cli/cli.js';
 import { createWorkerMetrics } from '../src/worker/metrics.js';
 import { calculateBatch } from '../src/kinds/emissions/calculate.js';
 import { ensureDefaultFactorSet } from '../src/kinds/emissions/factors.js';
-import { airDistance, airKg, DEFAULT_FACTOR_SET, electricityKg, spendKg } from '../src/kinds/emissions/reference.js';
+import { airDistance, airKg, cpiTable, cpiYearAverage, DEFAULT_FACTOR_SET, electricityKg, priceRatio, spendKg } from '../src/kinds/emissions/reference.js';
 import { stackMissing, startTestApi, type TestApi } from './support/api.js';
 import { isDone, postJob, tempDataDir, waitForJob } from './support/jobs.js';
 import { parseProm, valueOf } from './support/prom.js';
@@ -64,10 +64,29 @@ test('10,000 kWh in Germany (Ember grid average via @tgwf/co2 0.19.0)', () => {
   close(electricityKg(10_000, 0.34206), 3420.6, 'kg CO2e');
 });
 
-test('5,000 USD of custom computer programming (EPA USEEIO v1.2, NAICS 541511)', () => {
-  // 0.097 kg CO2e per 2021 USD (with margins); 5,000 × 0.097 = 485 kg. In EUR: 5,000 EUR × 1.1827 USD/EUR (2021) = 5,913.5 USD × 0.097 = 573.6095 kg.
-  close(spendKg(5000, 'USD', 'USD', 0.097), 485, 'kg CO2e');
-  close(spendKg(5000, 'EUR', 'USD', 0.097), 573.6095, 'kg CO2e from EUR');
+test('5,000 USD of custom computer programming in April 2025 (EPA USEEIO v1.2, NAICS 541511; US CPI-U to 2021 USD)', () => {
+  // 0.097 kg CO2e per 2021 USD (with margins). US CPI-U (BLS CUUR0000SA0): 2021 average of the 12 months
+  // 270.96975, April 2025 320.795 → 5,000 × 270.96975 / 320.795 = 4,223.409810 2021 USD × 0.097 = 409.670752 kg.
+  const p = priceRatio('2025-04', 'USD', 2021);
+  assert.equal(p.indexMonth, '2025-04');
+  close(p.ratio, 270.96975 / 320.795, 'price ratio');
+  close(spendKg(5000, 'USD', 'USD', 0.097, p.ratio), 409.670752, 'kg CO2e');
+  // In EUR: 5,000 EUR × 1.1827 USD/EUR (2021 rates) = 5,913.5 USD → × the same ratio × 0.097 = 484.517598 kg.
+  close(spendKg(5000, 'EUR', 'USD', 0.097, p.ratio), 484.517598, 'kg CO2e from EUR');
+  // Without a price ratio (money already of 2021): 5,000 × 0.097 = 485 kg.
+  close(spendKg(5000, 'USD', 'USD', 0.097), 485, 'kg CO2e in 2021 USD');
+});
+
+test('the price ratio: a month past the table uses its last, before it its first; other currencies and years it lacks are not deflated', () => {
+  const t = cpiTable();
+  assert.equal(t.first, '2010-01');
+  assert.equal(priceRatio('2031-06', 'USD', 2021).indexMonth, t.last);
+  assert.equal(priceRatio('1999-01', 'USD', 2021).indexMonth, '2010-01');
+  close(priceRatio('2021-07', 'USD', 2021).ratio, 270.96975 / 273.003, 'July 2021 → the 2021 average');
+  assert.deepEqual(priceRatio('2025-04', 'EUR', 2021), { ratio: 1, indexMonth: null });
+  assert.deepEqual(priceRatio('2025-04', 'USD', null), { ratio: 1, indexMonth: null });
+  assert.deepEqual(priceRatio('2025-04', 'USD', 1990), { ratio: 1, indexMonth: null });
+  assert.equal(cpiYearAverage(2025), undefined, 'a year the table lacks a month of has no average');
 });
 
 // ---- Through the API and a job ----
@@ -99,11 +118,11 @@ test('the three examples through POST /v1/activities and an emissions job', { sk
   assert.equal(job.progress.unit, 'activities');
   assert.equal(job.progress.done, 3);
   const totals = job.result.summary.totals;
-  close(job.result.summary.totalTonnesCo2e, (4061.140832 + 3420.6 + 485) / 1000, 'job tonnes');
-  close(totals.kgCo2e, 4061.140832 + 3420.6 + 485, 'job total');
+  close(job.result.summary.totalTonnesCo2e, (4061.140832 + 3420.6 + 409.670752) / 1000, 'job tonnes');
+  close(totals.kgCo2e, 4061.140832 + 3420.6 + 409.670752, 'job total');
   close(totals['kgCo2e.air_travel'], 4061.140832, 'air');
   close(totals['kgCo2e.scope2'], 3420.6, 'scope 2');
-  close(totals['kgCo2e.scope3'], 4061.140832 + 485, 'scope 3');
+  close(totals['kgCo2e.scope3'], 4061.140832 + 409.670752, 'scope 3');
 
   const rows = await sql`select r.*, a.type as atype from emission_results r join activities a on a.id = r.activity_id where r.org_id = ${org} order by r.type`;
   assert.equal(rows.length, 3);
@@ -119,7 +138,11 @@ test('the three examples through POST /v1/activities and an emissions job', { sk
   close(by.electricity.kg_co2e_market, 3420.6, 'market-based without a contract = location-based');
   assert.equal(by.electricity.match_level, 'country');
   assert.equal(by.electricity.scope, 'scope2');
-  close(by.goods_services.kg_co2e, 485, 'spend row');
+  close(by.goods_services.kg_co2e, 409.670752, 'spend row');
+  close(by.goods_services.fx_rate, 1, 'USD → USD');
+  close(by.goods_services.price_ratio, 270.96975 / 320.795, 'April 2025 USD → 2021 USD');
+  assert.equal(by.goods_services.price_index_month, '2025-04');
+  assert.equal(by.electricity.price_ratio, null, 'only spend is deflated');
   assert.equal(by.goods_services.ghg_category, 'scope3.cat1');
   assert.equal(by.goods_services.run_id, job.id);
 
@@ -135,7 +158,7 @@ test('the three examples through POST /v1/activities and an emissions job', { sk
 
   // Summary: the sum of the results.
   const sum = (await (await api.request(`/v1/emissions/summary?orgId=${org}&groupBy=scope`)).json()) as any;
-  close(sum.totalTonnesCo2e, (4061.140832 + 3420.6 + 485) / 1000, 'summary total');
+  close(sum.totalTonnesCo2e, (4061.140832 + 3420.6 + 409.670752) / 1000, 'summary total');
   assert.deepEqual(sum.groups.map((g: any) => [g.key, g.activities]), [['scope2', 1], ['scope3', 2]]);
 
   // CSV export: a header and one line per result, with its provenance.
@@ -324,9 +347,12 @@ test('GET /v1/activities: pending, then calculated; keyset pages', { skip: stack
   assert.equal((await list('&status=pending')).items.length, 0);
   const calc = await list('&status=calculated');
   assert.equal(calc.items.length, 5);
-  // 100 GBP at 2021 rates: 100 × 1.1827 / 0.8596 USD × 0.077 kg/USD (NAICS 541512).
-  const [r] = await sql`select kg_co2e from emission_results r join activities a on a.id = r.activity_id where a.org_id = ${o} and a.amount = 100`;
-  close(r!.kg_co2e, 100 * (1.1827 / 0.8596) * 0.077, 'GBP spend');
+  // 100 GBP of September 2025 at 2021 rates: 100 × 1.1827 / 0.8596 USD, × CPI-U 270.96975 (2021) / 324.800 (2025-09)
+  // to 2021 USD, × 0.077 kg/USD (NAICS 541512).
+  const [r] = await sql`select kg_co2e, fx_rate, price_index_month from emission_results r join activities a on a.id = r.activity_id where a.org_id = ${o} and a.amount = 100`;
+  close(r!.kg_co2e, 100 * (1.1827 / 0.8596) * (270.96975 / 324.8) * 0.077, 'GBP spend');
+  close(r!.fx_rate, 1.1827 / 0.8596, 'GBP → USD');
+  assert.equal(r!.price_index_month, '2025-09');
 });
 
 test("the EPA's own CSV loads as a factor set (shardflow emissions load-epa)", { skip: stackMissing }, async () => {

@@ -219,6 +219,12 @@ export const emissionResults = pgTable(
     distanceMethod: text('distance_method'),
     uplift: doublePrecision('uplift'),
     rfMultiplier: doublePrecision('rf_multiplier'),
+    /** Spend: units of the factor's currency per unit of the activity's (the bundled 2021 rates). */
+    fxRate: doublePrecision('fx_rate'),
+    /** Spend: × this turns money of the activity's month into money of the factor's base year (US CPI-U; 1 when not deflated). */
+    priceRatio: doublePrecision('price_ratio'),
+    /** Spend: the CPI-U month the ratio used (the period, clamped into the table); null when not deflated. */
+    priceIndexMonth: text('price_index_month'),
     /** The job (calculation run) that wrote the row. */
     runId: text('run_id').notNull(),
     calculatedAt: ts('calculated_at').notNull().defaultNow(),

@@ -201,7 +201,7 @@ const exportResults = createRoute({
 export const RESULT_CSV_COLUMNS = [
   'activity_id', 'org_id', 'type', 'period', 'scope', 'ghg_category', 'kg_co2e', 'kg_co2', 'kg_ch4', 'kg_n2o', 'kg_co2e_market',
   'factor_set', 'factor_id', 'factor_key', 'factor_source', 'match_level', 'distance_km', 'distance_method', 'uplift', 'rf_multiplier',
-  'run_id', 'calculated_at',
+  'fx_rate', 'price_ratio', 'price_index_month', 'run_id', 'calculated_at',
 ] as const;
 
 type Item = { line: number; record: unknown; fromCsv?: boolean } | { line: number; error: string };
@@ -392,7 +392,7 @@ export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps):
     if (q.type) where.push(`r.type = ${await lit(q.type)}`);
     const query = `copy (select r.activity_id, r.org_id, r.type, r.period, r.scope, r.ghg_category, r.kg_co2e, r.kg_co2, r.kg_ch4, r.kg_n2o,
         r.kg_co2e_market, r.factor_set, r.factor_id, f.key, f.source, r.match_level, r.distance_km, r.distance_method, r.uplift,
-        r.rf_multiplier, r.run_id, r.calculated_at
+        r.rf_multiplier, r.fx_rate, r.price_ratio, r.price_index_month, r.run_id, r.calculated_at
       from emission_results r join emission_factors f on f.id = r.factor_id
       where ${where.join(' and ')} order by r.activity_id) to stdout with (format csv)`;
     const readable = await sql.unsafe(query).readable();

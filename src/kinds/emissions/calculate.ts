@@ -8,7 +8,7 @@
  * The arithmetic is reference.ts's (airKg, electricityKg, spendKg): docs/EMISSIONS.md.
  */
 import type postgres from 'postgres';
-import { fxTable, GREAT_CIRCLE_UPLIFT, SHORT_HAUL_MAX_KM, type ActivityType } from './reference.js';
+import { cpiTable, cpiYearAverage, fxTable, GREAT_CIRCLE_UPLIFT, SHORT_HAUL_MAX_KM, type ActivityType } from './reference.js';
 
 export interface Scope {
   tenantId: string;
@@ -41,6 +41,22 @@ export function scopeFilter(sql: postgres.Sql, s: Scope) {
     ${s.to !== undefined ? sql`and a.period <= ${s.to}` : sql``}`;
 }
 
+let cpiCache: { months: string; years: string; first: string; last: string } | undefined;
+/** The CPI-U table as JSON recordsets: every month, and the average of every year it covers in full. */
+function cpiArrays() {
+  if (!cpiCache) {
+    const t = cpiTable();
+    const years: { year: number; avg: number }[] = [];
+    for (let y = Number(t.first.slice(0, 4)); y <= Number(t.last.slice(0, 4)); y++) {
+      const avg = cpiYearAverage(y);
+      if (avg !== undefined) years.push({ year: y, avg });
+    }
+    const months = JSON.stringify([...t.months].map(([month, idx]) => ({ month, idx })));
+    cpiCache = { months, years: JSON.stringify(years), first: t.first, last: t.last };
+  }
+  return cpiCache;
+}
+
 const fxJson = () => JSON.stringify([...fxTable()].map(([currency, per_eur]) => ({ currency, per_eur })));
 
 export async function calculateBatch(sql: postgres.Sql, s: Scope, runId: string, lo: number, hi: number): Promise<BatchOutcome> {
@@ -70,19 +86,28 @@ export async function calculateBatch(sql: postgres.Sql, s: Scope, runId: string,
         on conflict (activity_id, factor_set) do nothing`;
     }
     if (want('goods_services')) {
-      // Exact NAICS key; the amount converted to the factor's currency at the bundled rates (per EUR).
+      // Exact NAICS key; the amount converted to the factor's currency at the bundled rates (per EUR),
+      // then, for a USD factor with a base year, from money of the activity's month to money of that
+      // year by US CPI-U (reference.ts priceRatio: the month clamped into the table).
+      const c = cpiArrays();
       await tx`
         insert into emission_results (activity_id, factor_set, tenant_id, org_id, type, period, scope, ghg_category,
-          kg_co2e, kg_co2, kg_ch4, kg_n2o, factor_id, match_level, run_id)
-        select a.id, ${s.factorSet}, a.tenant_id, a.org_id, a.type, a.period, 'scope3', 'scope3.cat1',
-          a.amount * (tf.per_eur / af.per_eur) * f.kg_co2e, a.amount * (tf.per_eur / af.per_eur) * f.kg_co2,
-          a.amount * (tf.per_eur / af.per_eur) * f.kg_ch4, a.amount * (tf.per_eur / af.per_eur) * f.kg_n2o,
-          f.id, 'exact', ${runId}
-        from activities a
-        join emission_factors f on f.factor_set = ${s.factorSet} and f.type = 'goods_services' and f.key = a.category
-        join jsonb_to_recordset(${fxJson()}::text::jsonb) as af(currency text, per_eur float8) on af.currency = a.currency
-        join jsonb_to_recordset(${fxJson()}::text::jsonb) as tf(currency text, per_eur float8) on tf.currency = f.currency
-        where a.type = 'goods_services' and ${where}
+          kg_co2e, kg_co2, kg_ch4, kg_n2o, factor_id, match_level, fx_rate, price_ratio, price_index_month, run_id)
+        select x.id, ${s.factorSet}, x.tenant_id, x.org_id, x.type, x.period, 'scope3', 'scope3.cat1',
+          x.base * x.kg_co2e, x.base * x.kg_co2, x.base * x.kg_ch4, x.base * x.kg_n2o,
+          x.factor_id, 'exact', x.fx, x.ratio, x.month, ${runId}
+        from (
+          select a.id, a.tenant_id, a.org_id, a.type, a.period, f.id as factor_id, f.kg_co2e, f.kg_co2, f.kg_ch4, f.kg_n2o,
+            tf.per_eur / af.per_eur as fx, coalesce(by.avg / m.idx, 1::float8) as ratio, case when m.idx is not null then m.month end as month,
+            a.amount * (tf.per_eur / af.per_eur) * coalesce(by.avg / m.idx, 1::float8) as base
+          from activities a
+          join emission_factors f on f.factor_set = ${s.factorSet} and f.type = 'goods_services' and f.key = a.category
+          join jsonb_to_recordset(${fxJson()}::text::jsonb) as af(currency text, per_eur float8) on af.currency = a.currency
+          join jsonb_to_recordset(${fxJson()}::text::jsonb) as tf(currency text, per_eur float8) on tf.currency = f.currency
+          left join jsonb_to_recordset(${c.years}::text::jsonb) as by(year int, avg float8) on f.currency = 'USD' and by.year = f.base_year
+          left join jsonb_to_recordset(${c.months}::text::jsonb) as m(month text, idx float8)
+            on by.year is not null and m.month = least(greatest(a.period, ${c.first}), ${c.last})
+          where a.type = 'goods_services' and ${where}) x
         on conflict (activity_id, factor_set) do nothing`;
     }
     if (want('air_travel')) {

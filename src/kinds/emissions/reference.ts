@@ -65,6 +65,41 @@ export function fxTable(): Map<string, number> {
   return fx;
 }
 
+let cpi: { months: Map<string, number>; first: string; last: string } | undefined;
+/** US CPI-U, all items, not seasonally adjusted (BLS CUUR0000SA0), by month YYYY-MM (data/emissions/us-cpi-u-monthly.csv). */
+export function cpiTable(): { months: Map<string, number>; first: string; last: string } {
+  if (!cpi) {
+    const rows = parseCsv(readFileSync(dataFile('us-cpi-u-monthly.csv'), 'utf8')).map(([p, v]) => [p!, Number(v)] as const);
+    cpi = { months: new Map(rows), first: rows[0]![0], last: rows[rows.length - 1]![0] };
+  }
+  return cpi;
+}
+
+/** The mean of a year's twelve monthly CPI-U figures; undefined when the table lacks a month of it. */
+export function cpiYearAverage(year: number): number | undefined {
+  const { months } = cpiTable();
+  let sum = 0;
+  for (let m = 1; m <= 12; m++) {
+    const v = months.get(`${year}-${String(m).padStart(2, '0')}`);
+    if (v === undefined) return undefined;
+    sum += v;
+  }
+  return sum / 12;
+}
+
+/**
+ * Spend of month `period` → money of the factor's base year: CPI-U(base year average) / CPI-U(period),
+ * the period clamped into the table (a month after its last uses the last). 1 when the factor is not
+ * in USD or has no base year the table covers (the ratio then changes nothing; docs/EMISSIONS.md).
+ */
+export function priceRatio(period: string, factorCurrency: string | null, baseYear: number | null): { ratio: number; indexMonth: string | null } {
+  const base = factorCurrency === 'USD' && baseYear !== null ? cpiYearAverage(baseYear) : undefined;
+  if (base === undefined) return { ratio: 1, indexMonth: null };
+  const { months, first, last } = cpiTable();
+  const month = period < first ? first : period > last ? last : period;
+  return { ratio: base / months.get(month)!, indexMonth: month };
+}
+
 /** How many units of `to` one unit of `from` is worth, at the table's (2021) rates. */
 export function fxRate(from: string, to: string): number {
   const t = fxTable();
@@ -207,5 +242,6 @@ export function airKg(distanceKm: number, uplift: number, factor: number, passen
 /** kg CO2e of electricity: kWh × kg CO2e/kWh. */
 export const electricityKg = (kwh: number, factor: number): number => kwh * factor;
 
-/** kg CO2e of spend: amount converted to the factor's currency × kg CO2e per unit of it. */
-export const spendKg = (amount: number, currency: string, factorCurrency: string, factor: number): number => amount * fxRate(currency, factorCurrency) * factor;
+/** kg CO2e of spend: amount converted to the factor's currency (× the price ratio to its base year) × kg CO2e per unit of it. */
+export const spendKg = (amount: number, currency: string, factorCurrency: string, factor: number, priceRatio = 1): number =>
+  amount * fxRate(currency, factorCurrency) * priceRatio * factor;
