@@ -114,20 +114,28 @@ test('100K activities: results = activities, no duplicates, totals and summary =
   console.log(`# 100K: ingest ${ingestSeconds.toFixed(1)} s, job ${jobSeconds.toFixed(1)} s`);
 });
 
-test('pause mid-job: shards stop at a batch boundary; resume finishes with one result per activity', { skip: stackMissing, timeout: 300_000 }, async () => {
+test('pause mid-job: shards stop at a batch boundary; the totals so far show on the job; resume finishes with one result per activity', { skip: stackMissing, timeout: 300_000 }, async () => {
   const o = `${org}-pause`;
-  const n = 20_000;
+  const n = 40_000;
   let body = '';
   for (let i = 0; i < n; i++) body += JSON.stringify({ type: 'electricity', orgId: o, period: '2025-10', kwh: 1, country: 'USA' }) + '\n';
   assert.equal((await api.request('/v1/activities', { method: 'POST', headers: { 'Content-Type': 'application/x-ndjson' }, body })).status, 201);
-  const { body: created } = await postJob(api, { kind: 'emissions', spec: { orgId: o, batchSize: 100 }, partitioning: { shardRows: 10_000, maxParallelShards: 2 } });
-  await waitForJob(api, created.id, (j) => committedUnits(dataDir, created.id) >= 200 || isDone(j), 60_000);
+  const { body: created } = await postJob(api, { kind: 'emissions', spec: { orgId: o, batchSize: 100 }, partitioning: { shardRows: 2_000, maxParallelShards: 2 } });
+  // Once a shard has completed, its totals are the job's so far.
+  const running = await waitForJob(api, created.id, (j) => j.progress?.shards.completed >= 1 || isDone(j), 60_000);
+  assert.equal(running.status, 'running', 'the job finished before a read while it ran');
+  assert.ok(running.progress.totals?.activities > 0, JSON.stringify(running.progress));
   const paused = await control(api, created.id, 'pause');
   assert.equal(paused.status, 202);
   const still = await waitForJob(api, created.id, (j) => (j.status === 'paused' && j.progress.shards.running === 0) || isDone(j), 60_000);
   assert.equal(still.status, 'paused', 'the job finished before it could be paused');
   const [mid] = await sql`select count(*)::int as n from emission_results where org_id = ${o}`;
   assert.ok(mid!.n < n, `paused with ${mid!.n} of ${n} done`);
+  // Paused: the completed shards' totals (USA 383.55 g/kWh × 1 kWh each); a stopped shard's batches join when it completes.
+  const t = still.progress.totals;
+  assert.ok(t.activities >= running.progress.totals.activities && t.activities <= mid!.n, JSON.stringify(t));
+  assert.ok(Math.abs(t.kgCo2e - t.activities * 0.38355) < 1e-6 * t.activities, JSON.stringify(t));
+  assert.equal(t['activities.electricity'], t.activities);
   assert.equal((await control(api, created.id, 'resume')).status, 202);
   const done = await waitForJob(api, created.id, isDone, 120_000);
   assert.equal(done.status, 'completed');

@@ -2101,6 +2101,10 @@ export interface components {
              * @enum {string|null}
              */
             phase: "planning" | "running" | "finalizing" | "cancelling" | "done" | null;
+            /** @description The kind’s totals over the shards completed so far, as the workflow adds them up (emissions: `activities`, `activities.<type>`, `kgCo2e`, `kgCo2e.<type>`, `kgCo2e.scope2|scope3`, `kgCo2e.scope2.market`); absent for kinds that count none */
+            totals?: {
+                [key: string]: number;
+            };
         };
         JobEvent: {
             /** @enum {string} */

@@ -51,5 +51,6 @@ export function liveProgress(r: ProgressReading): ApiProgress {
     etaSeconds: r.status === 'completed' ? 0 : moving && rate ? round1((r.total - done) / rate) : null,
     shards: r.query?.shards ?? r.shards ?? { total: 0, completed: 0, running: 0 },
     phase,
+    ...(r.query?.totals ? { totals: r.query.totals } : {}),
   };
 }

@@ -212,6 +212,12 @@ export interface ApiProgress {
    * indexes: done = total, ETA unknown), `cancelling`, `done`; null when the workflow did not answer.
    */
   phase: JobPhase | null;
+  /**
+   * The kind's totals over the shards completed so far (e.g. emissions: `kgCo2e`, `activities`,
+   * by type and by scope), as the workflow adds them up; absent for kinds that count none. A running
+   * shard's batches join when the shard completes.
+   */
+  totals?: Record<string, number>;
 }
 
 export type JobPhase = 'planning' | 'running' | 'finalizing' | 'cancelling' | 'done';

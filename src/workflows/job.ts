@@ -119,6 +119,7 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
       shards: { total: plan?.shardCount ?? 0, completed: plan ? countRanges(plan.completed) : 0, running: running.size },
       runningShards: [...running.keys()].sort((a, b) => a - b),
       runs,
+      ...(plan && Object.keys(plan.totals).length ? { totals: { ...plan.totals } } : {}),
     };
   });
   setHandler(pauseSignal, async () => {

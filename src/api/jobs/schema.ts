@@ -88,6 +88,10 @@ const ProgressSchema = z
       .enum(['planning', 'running', 'finalizing', 'cancelling', 'done'])
       .nullable()
       .openapi({ description: 'finalizing: the manifest and a load’s keys and indexes (done = total, ETA unknown); null: the workflow did not answer' }),
+    totals: z.record(z.string(), z.number()).optional().openapi({
+      description:
+        'The kind’s totals over the shards completed so far, as the workflow adds them up (emissions: `activities`, `activities.<type>`, `kgCo2e`, `kgCo2e.<type>`, `kgCo2e.scope2|scope3`, `kgCo2e.scope2.market`); absent for kinds that count none',
+    }),
   })
   .openapi('JobProgress');
 
