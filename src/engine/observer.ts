@@ -15,6 +15,8 @@ export interface EngineObserver {
   shardCompleted?(kind: string, seconds: number): void;
   /** A shard attempt that is a retry (attempt > 1) started. */
   shardRetried?(kind: string): void;
+  /** A running shard found Postgres unreachable and waits to go on from its last commit (no attempt spent). */
+  shardWaitedForPostgres?(kind: string): void;
   /** A job's recorded status changed; `jobSeconds` (since it started) when the new one is terminal. */
   statusChanged?(kind: string, from: string, to: string, jobSeconds?: number): void;
   /** Retention removed `n` more finished jobs (src/engine/retention.ts). */

@@ -5,12 +5,14 @@
  */
 import { activityInfo, Context, log } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import postgres from 'postgres';
+import { isPostgresUnavailable, outageCode } from '../db/unavailable.js';
 import { SpecError, type KindContext, type KindRegistry } from './kind.js';
 import { filesIntact, jobDir, readShardRecord, readStoredPlan } from './job-files.js';
 import { UnknownTargetError, type PostgresTargets } from '../destinations/index.js';
 import type { EngineObserver } from './observer.js';
 import type { ShardThreadJob } from './shard-thread.js';
-import type { ThreadPool } from './thread-pool.js';
+import type { ShardThreadError, ThreadPool } from './thread-pool.js';
 import type { ShardResult, ShardState, ShardTask } from './types.js';
 
 export interface ShardDeps {
@@ -32,6 +34,43 @@ export interface ShardDeps {
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
+/** Waits between tries while Postgres is unreachable: 1 s, doubling, at most 30 s. */
+const OUTAGE_FIRST_WAIT_MS = 1000;
+const OUTAGE_MAX_WAIT_MS = 30_000;
+/** The outage budget when a job's input has none (the workflow's default bookkeeping budget). */
+const DEFAULT_OUTAGE_BUDGET_SECONDS = 6 * 3600;
+
+/**
+ * The outage code when the Postgres a shard uses (its load target or the service database) does
+ * not answer a `select 1` now; undefined when it answers, or when the shard uses none.
+ */
+async function outageNow(t: Pick<ShardThreadJob, 'load' | 'db'>): Promise<string | undefined> {
+  const url = t.load?.url ?? t.db?.url;
+  if (!url) return undefined;
+  const probe = postgres(url, { max: 1, connect_timeout: 5, idle_timeout: 1, onnotice: () => {}, connection: { application_name: 'shardflow-probe' } });
+  try {
+    await probe`select 1`;
+    return undefined;
+  } catch (err) {
+    return isPostgresUnavailable(err) ? (outageCode(err) ?? 'CONNECTION_CLOSED') : undefined;
+  } finally {
+    await probe.end({ timeout: 1 }).catch(() => undefined);
+  }
+}
+
+/** Resolves after `ms`, or as soon as either signal aborts. */
+function waitOrStop(ms: number, ...signals: (AbortSignal | undefined)[]): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      for (const s of signals) s?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    for (const s of signals) s?.addEventListener('abort', done, { once: true });
+    if (signals.some((s) => s?.aborted)) done();
+  });
+}
 /** Prepared payloads kept per worker (one per recent job). */
 const PAYLOAD_CACHE = 64;
 
@@ -133,28 +172,66 @@ export function createRunShard(deps: ShardDeps) {
     let last: ShardState = resume ?? { shardIndex: task.shard.index, complete: false, unitsCommitted: 0, unitsDone: 0, files: [], checkpoint: null };
     ctx.heartbeat(last);
     const beat = setInterval(() => ctx.heartbeat(last), HEARTBEAT_EVERY_MS);
-    let stopShard: (() => void) | undefined;
     try {
       await deps.faults?.beforeShard?.(task, info.attempt, ctx.cancellationSignal);
       const payload = await payloadFor(task);
-      const handle = await deps.pool.run(
-        { module: kind.shardModule.href, dataDir: deps.dataDir, input: task.input, shard: task.shard, payload, resume, ...loadOf(task) },
-        {
-          progress: (unitsDone) => (last = { ...last, unitsDone }),
-          commit: (state) => {
-            last = state;
-            ctx.heartbeat(last);
-            count(state);
+      const runOnce = async (from: ShardState | undefined) => {
+        const handle = await deps.pool.run(
+          { module: kind.shardModule.href, dataDir: deps.dataDir, input: task.input, shard: task.shard, payload, resume: from, ...loadOf(task) },
+          {
+            progress: (unitsDone) => (last = { ...last, unitsDone }),
+            commit: (state) => {
+              last = state;
+              ctx.heartbeat(last);
+              count(state);
+            },
           },
-        },
-        ctx.cancellationSignal,
-      );
-      ctx.cancellationSignal.addEventListener('abort', () => handle.stop(), { once: true });
-      // The worker's shutdown signal outlives the shard: its listener goes when the shard ends.
-      stopShard = () => handle.stop();
-      deps.stopping?.addEventListener('abort', stopShard, { once: true });
-      if (ctx.cancellationSignal.aborted || deps.stopping?.aborted) handle.stop();
-      const outcome = await handle.result;
+          ctx.cancellationSignal,
+        );
+        const stop = () => handle.stop();
+        ctx.cancellationSignal.addEventListener('abort', stop, { once: true });
+        // The worker's shutdown signal outlives the shard: its listener goes when the run ends.
+        deps.stopping?.addEventListener('abort', stop, { once: true });
+        if (ctx.cancellationSignal.aborted || deps.stopping?.aborted) handle.stop();
+        try {
+          return await handle.result;
+        } finally {
+          ctx.cancellationSignal.removeEventListener('abort', stop);
+          deps.stopping?.removeEventListener('abort', stop);
+        }
+      };
+      // Postgres unreachable mid-shard (a restart, a failover): the shard waits here, heartbeating its
+      // last committed state, and goes on from that state once Postgres answers again, for as long
+      // as the job's bookkeeping budget; attempts are not spent on an outage.
+      let outcome: Awaited<ReturnType<typeof runOnce>>;
+      let from = resume;
+      let outageSince: number | undefined;
+      for (let wait = OUTAGE_FIRST_WAIT_MS; ; wait = Math.min(wait * 2, OUTAGE_MAX_WAIT_MS)) {
+        try {
+          outcome = await runOnce(from);
+          break;
+        } catch (err) {
+          if (ctx.cancellationSignal.aborted || deps.stopping?.aborted) throw err;
+          // The thread names an outage it saw; any other error of a shard that uses Postgres is one
+          // too when Postgres does not answer now (a client may fail oddly on a socket closed under it).
+          const code = (err as ShardThreadError).outage ?? (await outageNow(loadOf(task)));
+          if (!code) throw err;
+          outageSince ??= Date.now();
+          const budget = (task.input.bookkeepingRetry?.budgetSeconds ?? DEFAULT_OUTAGE_BUDGET_SECONDS) * 1000;
+          if (Date.now() - outageSince >= budget) {
+            throw ApplicationFailure.retryable(`Postgres is unreachable (${code}) for longer than the job's budget; shard ${task.shard.index} resumes after ${last.unitsCommitted} units`, 'PostgresUnavailable');
+          }
+          log.warn('shard waits for Postgres', { ...where, code, unitsCommitted: last.unitsCommitted, retryInMs: wait });
+          obs?.shardWaitedForPostgres?.(task.input.kind);
+          await waitOrStop(wait, ctx.cancellationSignal, deps.stopping);
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure(String(ctx.cancellationSignal.reason ?? 'cancelled'));
+          if (deps.stopping?.aborted) {
+            outcome = { state: last, stopped: true };
+            break;
+          }
+          from = last.unitsCommitted > 0 && (await filesIntact(dir, last.files)) ? last : resume;
+        }
+      }
       last = outcome.state;
       ctx.heartbeat(last);
       count(last);
@@ -177,7 +254,6 @@ export function createRunShard(deps: ShardDeps) {
       throw err;
     } finally {
       clearInterval(beat);
-      if (stopShard) deps.stopping?.removeEventListener('abort', stopShard);
     }
   };
 }

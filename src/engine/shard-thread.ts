@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type postgres from 'postgres';
+import { isPostgresUnavailable, outageCode } from '../db/unavailable.js';
 import { openClient } from '../destinations/index.js';
 import type { ShardIO, ShardRunner } from './kind.js';
 import { jobDir, shardRecordPath, writeJsonAtomic } from './job-files.js';
@@ -35,7 +36,8 @@ export type FromThread =
   | { type: 'progress'; id: number; unitsDone: number }
   | { type: 'commit'; id: number; state: ShardState }
   | { type: 'done'; id: number; outcome: ShardOutcome }
-  | { type: 'error'; id: number; name: string; message: string; stack?: string };
+  /** `outage`: the error says Postgres cannot be reached (its postgres.js/socket code or SQLSTATE), see db/unavailable.ts. */
+  | { type: 'error'; id: number; name: string; message: string; stack?: string; outage?: string };
 
 const runners = new Map<string, Promise<ShardRunner>>();
 
@@ -118,7 +120,8 @@ if (parentPort) {
       const outcome = await runShardJob(msg.job, () => Atomics.load(stop, 0) === 1, post, msg.id);
       post({ type: 'done', id: msg.id, outcome });
     } catch (err: any) {
-      post({ type: 'error', id: msg.id, name: err?.name ?? 'Error', message: String(err?.message ?? err), stack: err?.stack });
+      const outage = isPostgresUnavailable(err) ? (outageCode(err) ?? 'CONNECTION_CLOSED') : undefined;
+      post({ type: 'error', id: msg.id, name: err?.name ?? 'Error', message: String(err?.message ?? err), stack: err?.stack, ...(outage ? { outage } : {}) });
     }
   });
 }

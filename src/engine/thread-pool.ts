@@ -7,6 +7,11 @@ import { Worker } from 'node:worker_threads';
 import type { FromThread, ShardOutcome, ShardThreadJob, ToThread } from './shard-thread.js';
 import type { ShardState } from './types.js';
 
+/** A shard's error as the thread reported it; `outage` when it says Postgres cannot be reached (its code). */
+export interface ShardThreadError extends Error {
+  outage?: string;
+}
+
 export interface ShardListener {
   /** Units done so far inside the shard (live progress). */
   progress(unitsDone: number): void;
@@ -75,6 +80,7 @@ export class ThreadPool {
         const err = new Error(msg.message);
         err.name = msg.name;
         if (msg.stack) err.stack = msg.stack;
+        if (msg.outage) (err as ShardThreadError).outage = msg.outage;
         this.finish(slot, () => task.reject(err));
       }
     });

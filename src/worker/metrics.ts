@@ -48,6 +48,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     labelNames: ['kind'] as const,
     registers: [registry],
   });
+  const pgWaits = new Counter({
+    name: 'shardflow_shard_postgres_waits_total',
+    help: 'Times a running shard found Postgres unreachable and waited to go on from its last commit (no attempt spent), by kind.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   const jobSeconds = new Histogram({
     name: 'shardflow_job_duration_seconds',
     help: 'Time from a job start to its terminal status (completed, failed, cancelled), by kind.',
@@ -119,6 +125,7 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
     shardCompleted: (kind, seconds) => shardSeconds.observe({ kind }, seconds),
     shardRetried: (kind) => retries.inc({ kind }),
+    shardWaitedForPostgres: (kind) => pgWaits.inc({ kind }),
     statusChanged(kind, from, to, seconds) {
       changes.inc({ kind, from, to });
       if (seconds !== undefined) jobSeconds.observe({ kind }, seconds);
