@@ -186,18 +186,25 @@ export async function ingestActivities(
         buf = '';
         if (!writable.write(chunk)) await new Promise((r) => writable.once('drain', r));
       };
-      for await (const item of records) {
-        const v = 'error' in item ? { errors: [item.error] } : validateActivity(item.record, tenantId, item.fromCsv);
-        if ('errors' in v) {
-          
-          rejected.push({ line: item.line, errors: v.errors });
-          continue;
+      try {
+        for await (const item of records) {
+          const v = 'error' in item ? { errors: [item.error] } : validateActivity(item.record, tenantId, item.fromCsv);
+          if ('errors' in v) {
+            rejected.push({ line: item.line, errors: v.errors });
+            continue;
+          }
+          inserted++;
+          buf += copyLine(v.row);
+          if (buf.length > 1 << 16) await flush();
         }
-        inserted++;
-        buf += copyLine(v.row);
-        if (buf.length > 1 << 16) await flush();
+        await flush();
+      } catch (err) {
+        // The body failed mid-way (over the upload limit, the client went away): end the COPY with
+        // CopyFail first, so the connection leaves COPY mode and the transaction can roll back.
+        writable.destroy(err as Error);
+        await done.catch(() => undefined);
+        throw err;
       }
-      await flush();
       writable.end();
       await done;
       if (rejected.length > 0 && !opts.partial) throw ROLLBACK;
