@@ -5,7 +5,7 @@
  * child process) against a real API and Postgres inserts exactly N activities with the predicted types,
  * a second identical run inserts nothing (each chunk's Idempotency-Key), another chunking of the same set
  * is refused (409) rather than duplicated, a body streamed over the upload limit is a 413 that leaves
- * nothing behind and the API working, bad flags exit 2.
+ * nothing behind and the API working, a streamed body reads the same however it is cut, bad flags exit 2.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -201,6 +201,42 @@ test('a streamed body over the upload limit is a 413: nothing inserted, and the 
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).inserted, 500);
   assert.deepEqual(await typesInDb(p, 2), seedCounts(1, 0, 500));
+});
+
+test('a streamed body cut at any byte reads the same: CRLF, blank lines, no final newline, a character split across chunks', { skip: stackMissing }, async () => {
+  const org = `${prefix}-zürich`;
+  const stream = (text: string, piece: number) =>
+    new ReadableStream({
+      start(c) {
+        const bytes = new TextEncoder().encode(text);
+        for (let i = 0; i < bytes.length; i += piece) c.enqueue(bytes.subarray(i, i + piece));
+        c.close();
+      },
+    });
+  const post = async (body: string, type: string, piece: number, q = '') => {
+    const res = await fetch(`${api.url}/v1/activities${q}`, { method: 'POST', headers: { 'Content-Type': type }, body: stream(body, piece), duplex: 'half' } as RequestInit);
+    return { status: res.status, body: (await res.json()) as { inserted: number; rejected: Array<{ line: number; errors: string[] }> } };
+  };
+  const ok = (kwh: number) => JSON.stringify({ type: 'electricity', orgId: org, period: '2025-01', kwh, country: 'DEU' });
+  const ndjson = [ok(1), '', JSON.stringify({ type: 'electricity', orgId: org, period: '2025-13', kwh: 2, country: 'DEU' }), 'not json', ok(5)].join('\r\n');
+  const csv = ['type,orgId,period,kwh,country', `electricity,${org},2025-01,1,DEU`, `electricity,${org},2025-01,-5,DEU`, '"unbalanced,x,y,z,w', `electricity,${org},2025-02,5,DEU`].join('\r\n');
+  for (const piece of [1, 3, 7, 64, 1 << 16]) {
+    const a = await post(ndjson, 'application/x-ndjson', piece);
+    assert.equal(a.status, 422, `${piece}: ${JSON.stringify(a.body)}`);
+    assert.deepEqual(a.body.rejected.map((r) => r.line), [3, 4], `NDJSON in pieces of ${piece}`);
+    assert.match(a.body.rejected[0]!.errors[0]!, /period: bad period "2025-13"/);
+    assert.deepEqual(a.body.rejected[1]!.errors, ['not a JSON object']);
+    const b = await post(csv, 'text/csv', piece);
+    assert.equal(b.status, 422, `${piece}: ${JSON.stringify(b.body)}`);
+    assert.deepEqual(b.body.rejected.map((r) => r.line), [3, 4], `CSV in pieces of ${piece}`);
+  }
+  const [{ none }] = await sql<{ none: number }[]>`select count(*)::int as none from activities where tenant_id = ${TENANT} and org_id = ${org}`;
+  assert.equal(none, 0, 'a refused body inserts nothing');
+  const partial = await post(ndjson, 'application/x-ndjson', 5, '?partial=true');
+  assert.equal(partial.status, 201);
+  assert.equal(partial.body.inserted, 2);
+  const rows = await sql<{ org_id: string; kwh: number }[]>`select org_id, kwh from activities where tenant_id = ${TENANT} and org_id = ${org} order by id`;
+  assert.deepEqual(rows.map((r) => [r.org_id, r.kwh]), [[org, 1], [org, 5]]);
 });
 
 test('bad flags exit 2 with a clear message', { skip: stackMissing }, async () => {
