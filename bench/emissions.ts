@@ -76,6 +76,11 @@ const latencyRuns = Number(opt('latency-runs') ?? 100);
 const batchSize = opt('batch-size') === undefined ? undefined : Number(opt('batch-size'));
 const jsonOut = opt('json');
 const chunkRows = Number(opt('chunk-rows') ?? 100_000);
+const gcCheck = flag('gc-check');
+if (gcCheck && !(globalThis as { gc?: unknown }).gc) {
+  process.stderr.write('--gc-check needs node --expose-gc: node --expose-gc --import tsx bench/emissions.ts --only ingest --gc-check\n');
+  process.exit(2);
+}
 if (!Number.isInteger(N) || N < 100 || !Number.isInteger(latencyRuns) || latencyRuns < 1 || !Number.isInteger(chunkRows) || chunkRows < 1 || only.some((s) => !SCENARIOS.includes(s))) {
   process.stderr.write('usage: npm run bench -- emissions [--activities N ≥ 100] [--only job,latency,ingest] [--batch-size N] [--latency-runs N] [--chunk-rows N] [--json out.json] [--verbose]\n');
   process.exit(2);
@@ -193,6 +198,8 @@ async function seedThroughCli(url: string, n: number, seed: number, orgPrefix = 
       const m = /; ([\d,]+)\/[\d,]+$/.exec(line);
       if (m) {
         sample();
+        // --gc-check (node --expose-gc): a full GC before each point, to tell garbage not yet collected from memory kept.
+        if (gcCheck) (globalThis as { gc?: () => void }).gc?.();
         points.push({ rows: Number(m[1]!.replace(/,/g, '')), api: process.memoryUsage.rss(), heap: process.memoryUsage().heapUsed, cli: rssOf(child.pid!) });
       }
     }
