@@ -414,6 +414,8 @@ async function main(): Promise<void> {
         const ratio = r.seconds / copyS;
         const tenth = r.points.find((p) => p.rows >= N / 10) ?? r.points[0]!;
         const last = r.points[r.points.length - 1]!;
+        // The CLI may have exited before its last line was read: its RSS at N is the last one sampled.
+        last.cli ??= [...r.points].reverse().find((p) => p.cli !== null)?.cli ?? null;
         const mb = (b: number | null) => (b === null ? '?' : (b / MB).toFixed(0));
         log(`reference COPY: ${f2(copyS)} s; ratio ${f2(ratio)}`);
         log(`API process RSS: before ${mb(rssBefore)} MB, at ${tenth.rows} ${mb(tenth.api)} MB, at ${last.rows} ${mb(last.api)} MB, peak ${mb(r.peakApi)} MB, growth ${mb(last.api - tenth.api)} MB; heap ${mb(tenth.heap)} → ${mb(last.heap)} MB`);
