@@ -4,7 +4,7 @@
  * job, against Postgres doing the same arithmetic in one set-based pass; and the event-driven
  * latency (ingest one activity → its result exists). Every ratio is measured in the same run.
  *
- *     npm run bench -- emissions [--activities N] [--only job,latency] [--batch-size N] [--latency-runs 100] [--json out.json] [--verbose]
+ *     npm run bench -- emissions [--activities N] [--only job,latency,ingest] [--batch-size N] [--latency-runs 100] [--chunk-rows 100000] [--json out.json] [--verbose]
  *
  * Setup as bench/relational.ts: a private stack (src/dev/stack.ts via test/support/stack.ts:
  * Temporal dev server + embedded Postgres, fsync off), the API in this process, a real worker child
@@ -26,11 +26,25 @@
  *   latency  with SHARDFLOW_EMISSIONS_AUTO on (the default): POST /v1/activities with one activity,
  *            then the time until its row exists in emission_results (polled every 10 ms); median of
  *            --latency-runs (default 100; target ≤ 3 s).
+ *   ingest   N activities of src/kinds/emissions/seed.ts (seed 1) POSTed through the real endpoint by
+ *            the CLI itself (`bin/shardflow.mjs seed emissions`, a child process: streamed NDJSON
+ *            chunks of --chunk-rows, default 100,000) to a second in-process API with the event-driven
+ *            mode off (nothing calculates meanwhile); timed by the CLI (first request → last answer).
+ *            Reference, the same run: Postgres's own `COPY activities (…) FROM STDIN` (text) of the
+ *            same rows — validateActivity + copyLine of each, written to a file first, not timed — over
+ *            one connection in one transaction into a scratch `activities` (LIKE the real one INCLUDING
+ *            ALL: the same columns, defaults, indexes). ratio = endpoint seconds / COPY seconds.
+ *            Memory: this process's RSS (it holds the API; otherwise idle) and the CLI's, sampled every
+ *            50 ms and at each chunk's answer: at N/10, at N, the peak, and the growth N/10 → N.
  *
  * Exit code 0 even when a target is missed; 1 when a job fails or a check does not hold.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/client.js';
@@ -39,7 +53,9 @@ import { startApiServer } from '../src/api/server.js';
 import { connectTemporal } from '../src/api/temporal.js';
 import { delay } from '../src/dev/process.js';
 import { builtInKinds } from '../src/kinds/index.js';
+import { COPY_COLUMNS, copyLine, validateActivity } from '../src/kinds/emissions/activities.js';
 import { calculateBatch } from '../src/kinds/emissions/calculate.js';
+import { seedCounts, seedGenerator } from '../src/kinds/emissions/seed.js';
 import { ensureDefaultFactorSet } from '../src/kinds/emissions/factors.js';
 import { DEFAULT_BATCH_SIZE } from '../src/kinds/emissions/spec.js';
 import { airportIndex, DEFAULT_FACTOR_SET, greatCircleKm } from '../src/kinds/emissions/reference.js';
@@ -52,20 +68,30 @@ function opt(name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : undefined;
 }
-const SCENARIOS = ['job', 'latency'] as const;
+const SCENARIOS = ['job', 'latency', 'ingest'] as const;
 const N = Number(opt('activities') ?? 1_000_000);
 const only = (opt('only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...SCENARIOS]) as Array<(typeof SCENARIOS)[number]>;
 const latencyRuns = Number(opt('latency-runs') ?? 100);
 /** The job's spec.batchSize (default: the kind's, DEFAULT_BATCH_SIZE). */
 const batchSize = opt('batch-size') === undefined ? undefined : Number(opt('batch-size'));
 const jsonOut = opt('json');
-if (!Number.isInteger(N) || N < 100 || !Number.isInteger(latencyRuns) || latencyRuns < 1 || only.some((s) => !SCENARIOS.includes(s))) {
-  process.stderr.write('usage: npm run bench -- emissions [--activities N ≥ 100] [--only job,latency] [--batch-size N] [--latency-runs N] [--json out.json] [--verbose]\n');
+const chunkRows = Number(opt('chunk-rows') ?? 100_000);
+const gcCheck = flag('gc-check');
+if (gcCheck && !(globalThis as { gc?: unknown }).gc) {
+  process.stderr.write('--gc-check needs node --expose-gc: node --expose-gc --import tsx bench/emissions.ts --only ingest --gc-check\n');
+  process.exit(2);
+}
+if (!Number.isInteger(N) || N < 100 || !Number.isInteger(latencyRuns) || latencyRuns < 1 || !Number.isInteger(chunkRows) || chunkRows < 1 || only.some((s) => !SCENARIOS.includes(s))) {
+  process.stderr.write('usage: npm run bench -- emissions [--activities N ≥ 100] [--only job,latency,ingest] [--batch-size N] [--latency-runs N] [--chunk-rows N] [--json out.json] [--verbose]\n');
   process.exit(2);
 }
 
 const TENANT = 'local'; // the API's tenant with auth off
 const FLOOR_SCHEMA = 'bench_em_floor';
+const INGEST_SCHEMA = 'bench_em_ingest';
+const INGEST_ORGS = { orgs: 50, orgPrefix: 'bench-ingest' };
+const bin = fileURLToPath(new URL('../bin/shardflow.mjs', import.meta.url));
+const MB = 2 ** 20;
 const JOB_TARGET = 1.5;
 const LATENCY_TARGET_S = 3;
 const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
@@ -127,6 +153,89 @@ async function resultTotals(sql: postgres.Sql, table: string, lo: number, hi: nu
   return { results: r!.n, kg: r!.kg };
 }
 
+/** VmRSS of a process in bytes (Linux), or null. */
+function rssOf(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+interface RssPoint {
+  rows: number;
+  api: number;
+  heap: number;
+  cli: number | null;
+}
+
+/** The CLI's `seed emissions` as a child process against `url`; RSS of this process (the API) and of the CLI sampled meanwhile. */
+async function seedThroughCli(url: string, n: number, seed: number, orgPrefix = INGEST_ORGS.orgPrefix): Promise<{ seconds: number; wallSeconds: number; points: RssPoint[]; peakApi: number; peakCli: number; summary: string }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [bin, '--url', url, 'seed', 'emissions', '--activities', String(n), '--seed', String(seed), '--orgs', String(INGEST_ORGS.orgs), '--org-prefix', orgPrefix, '--chunk-rows', String(chunkRows)], {
+    env: { ...process.env, SHARDFLOW_KEY: '', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let peakApi = 0;
+  let peakCli = 0;
+  const sample = () => {
+    peakApi = Math.max(peakApi, process.memoryUsage.rss());
+    peakCli = Math.max(peakCli, rssOf(child.pid!) ?? 0);
+  };
+  const timer = setInterval(sample, 50);
+  const points: RssPoint[] = [];
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d;
+    pending += d;
+    let i: number;
+    while ((i = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, i);
+      pending = pending.slice(i + 1);
+      const m = /; ([\d,]+)\/[\d,]+$/.exec(line);
+      if (m) {
+        sample();
+        // --gc-check (node --expose-gc): a full GC before each point, to tell garbage not yet collected from memory kept.
+        if (gcCheck) (globalThis as { gc?: () => void }).gc?.();
+        points.push({ rows: Number(m[1]!.replace(/,/g, '')), api: process.memoryUsage.rss(), heap: process.memoryUsage().heapUsed, cli: rssOf(child.pid!) });
+      }
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c ?? -1));
+  });
+  clearInterval(timer);
+  const wallSeconds = (performance.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`shardflow seed emissions exited ${code}: ${stderr}${stdout.slice(-2000)}`);
+  const summary = stdout.trim().split('\n').pop()!;
+  const m = / in ([\d.]+) s, /.exec(summary);
+  if (!m) throw new Error(`no summary line: ${summary}`);
+  return { seconds: Number(m[1]), wallSeconds, points, peakApi, peakCli, summary };
+}
+
+/** The same N activities as COPY text (the kind's validateActivity + copyLine), into `file`. */
+async function writeCopyFile(file: string, n: number, seed: number): Promise<void> {
+  const gen = seedGenerator(seed, INGEST_ORGS);
+  const out = fs.createWriteStream(file);
+  let buf = '';
+  for (let i = 0; i < n; i++) {
+    const v = validateActivity(gen.activity(i), TENANT);
+    if (!('row' in v)) throw new Error(`activity ${i} invalid: ${v.errors.join('; ')}`);
+    buf += copyLine(v.row);
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await new Promise<void>((r, j) => (out.on('finish', () => r()), out.on('error', j)));
+}
+
 async function main(): Promise<void> {
   const testStack = await startTestStack({ log });
   const common = { ...testStack.env, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('bench-em') };
@@ -145,7 +254,7 @@ async function main(): Promise<void> {
     if (cleaned) return;
     cleaned = true;
     await worker?.stop().catch(() => undefined);
-    await sql.unsafe(`drop schema if exists ${FLOOR_SCHEMA} cascade`).catch(() => undefined);
+    await sql.unsafe(`drop schema if exists ${FLOOR_SCHEMA} cascade; drop schema if exists ${INGEST_SCHEMA} cascade`).catch(() => undefined);
     await sql.end({ timeout: 5 }).catch(() => undefined);
     await db.close().catch(() => undefined);
     await server.close().catch(() => undefined);
@@ -166,7 +275,8 @@ async function main(): Promise<void> {
 
   try {
     await ensureDefaultFactorSet(sql);
-    worker = await startWorker(workerEnv);
+    // The job and latency need a worker; the ingest does not (and an idle one would only add noise).
+    if (only.some((x) => x !== 'ingest')) worker = await startWorker(workerEnv);
 
     if (only.includes('job')) {
       // Warm-up (not timed): 1,000 activities through a job, so the worker has its shard threads and code loaded.
@@ -251,6 +361,84 @@ async function main(): Promise<void> {
       table.push([`event-driven: ingest 1 → result, median of ${times.length}`, f2(median), `p90 ${f2(q(0.9))} s`, '', `≤ ${LATENCY_TARGET_S} s`]);
       out.latency = { runs: times.length, medianSeconds: median, p90Seconds: q(0.9), maxSeconds: times[times.length - 1], target: LATENCY_TARGET_S };
     }
+    if (only.includes('ingest')) {
+      // A second API in this process with the event-driven mode off: no calculator works during the ingest.
+      const ingestConfig = loadConfig({ ...process.env, ...common, HOST: '127.0.0.1', PORT: '0', SHARDFLOW_AUTH: 'off', LOG_LEVEL: 'silent', SHARDFLOW_EMISSIONS_AUTO: 'off' });
+      const ingestDb = createDb(ingestConfig.database.url!, { max: 4, applicationName: 'shardflow-bench-ingest-api' });
+      const ingestApi = await startApiServer(ingestConfig, { config: ingestConfig, db: ingestDb, kinds: builtInKinds, temporal, logger }, { handleSignals: false, gracePeriodMs: 1000 });
+      try {
+        // Warm-up (not timed): 1,000 activities of another seed through the same path.
+        await seedThroughCli(ingestApi.url, 1000, 999, 'bench-warmup');
+        await sql`checkpoint`;
+        const rssBefore = process.memoryUsage.rss();
+        const r = await seedThroughCli(ingestApi.url, N, 1);
+        const [{ after }] = await sql<{ after: string }[]>`select count(*)::text as after from activities where tenant_id = ${TENANT} and org_id like 'bench-ingest-%'`;
+        const problems: string[] = [];
+        if (Number(after) !== N) problems.push(`${after} activities inserted, not ${N}`);
+        log(`endpoint: ${f2(r.seconds)} s (wall with CLI start ${f2(r.wallSeconds)} s); ${r.summary}`);
+
+        // The reference: the same rows as COPY text, COPYed by Postgres itself into a scratch activities.
+        const file = path.join(testStack.tmpRoot, 'ingest-reference.copy');
+        await writeCopyFile(file, N, 1);
+        await sql.unsafe(`drop schema if exists ${INGEST_SCHEMA} cascade; create schema ${INGEST_SCHEMA};
+          create table ${INGEST_SCHEMA}.activities (like public.activities including all)`);
+        await sql`checkpoint`;
+        const refSql = postgres(config.database.url!, { max: 1, onnotice: () => {} });
+        let t = performance.now();
+        try {
+          await refSql.begin(async (tx) => {
+            const w = await tx.unsafe(`copy ${INGEST_SCHEMA}.activities (${COPY_COLUMNS.join(', ')}) from stdin`).writable();
+            await pipeline(fs.createReadStream(file, { highWaterMark: 1 << 16 }), w);
+          });
+        } finally {
+          await refSql.end({ timeout: 5 });
+        }
+        const copyS = (performance.now() - t) / 1000;
+        const [{ n: refN }] = await sql<{ n: string }[]>`select count(*)::text as n from ${sql(INGEST_SCHEMA)}.activities`;
+        if (Number(refN) !== N) problems.push(`reference COPY has ${refN} rows`);
+        // The same rows on both sides: per type, the endpoint's and the reference's equal the generator's.
+        const typesOf = async (table: string) =>
+          Object.fromEntries((await sql.unsafe<{ type: string; n: number }[]>(`select type, count(*)::int as n from ${table} where tenant_id = '${TENANT}' and org_id like 'bench-ingest-%' group by type`)).map((x) => [x.type, x.n]));
+        const expected = seedCounts(1, 0, N);
+        const [ours, ref] = [await typesOf('public.activities'), await typesOf(`${INGEST_SCHEMA}.activities`)];
+        for (const [ty, k] of Object.entries(expected)) {
+          if (ours[ty] !== k) problems.push(`endpoint ${ty} ${ours[ty]} ≠ generator ${k}`);
+          if (ref[ty] !== k) problems.push(`reference ${ty} ${ref[ty]} ≠ generator ${k}`);
+        }
+        fs.rmSync(file, { force: true });
+        await sql.unsafe(`drop schema if exists ${INGEST_SCHEMA} cascade`);
+        if (problems.length) {
+          failures++;
+          log(`CHECK FAILED: ${problems.join('; ')}`);
+        }
+        const ratio = r.seconds / copyS;
+        const tenth = r.points.find((p) => p.rows >= N / 10) ?? r.points[0]!;
+        const last = r.points[r.points.length - 1]!;
+        // The CLI may have exited before its last line was read: its RSS at N is the last one sampled.
+        last.cli ??= [...r.points].reverse().find((p) => p.cli !== null)?.cli ?? null;
+        const mb = (b: number | null) => (b === null ? '?' : (b / MB).toFixed(0));
+        log(`reference COPY: ${f2(copyS)} s; ratio ${f2(ratio)}`);
+        log(`API process RSS: before ${mb(rssBefore)} MB, at ${tenth.rows} ${mb(tenth.api)} MB, at ${last.rows} ${mb(last.api)} MB, peak ${mb(r.peakApi)} MB, growth ${mb(last.api - tenth.api)} MB; heap ${mb(tenth.heap)} → ${mb(last.heap)} MB`);
+        log(`CLI RSS: at ${tenth.rows} ${mb(tenth.cli)} MB, at ${last.rows} ${mb(last.cli)} MB, peak ${mb(r.peakCli)} MB`);
+        for (const p of r.points) log(`  ${p.rows}: API RSS ${mb(p.api)} MB, heap ${mb(p.heap)} MB, CLI RSS ${mb(p.cli)} MB`);
+        table.push([`reference: COPY activities FROM STDIN (text), one transaction`, f2(copyS), `${Math.round(N / copyS).toLocaleString('en-US')}/s`, '', '']);
+        table.push([
+          `ingest: POST /v1/activities, NDJSON, ${Math.ceil(N / chunkRows)} chunks (shardflow seed emissions)`,
+          f2(r.seconds),
+          `${Math.round(N / r.seconds).toLocaleString('en-US')}/s`,
+          f2(ratio),
+          `API RSS ${mb(tenth.api)} → ${mb(last.api)} MB (peak ${mb(r.peakApi)}), CLI ${mb(tenth.cli)} → ${mb(last.cli)} MB`,
+        ]);
+        out.ingest = {
+          chunkRows, endpointSeconds: r.seconds, endpointWallSeconds: r.wallSeconds, copySeconds: copyS, ratio, rowsPerSecond: N / r.seconds,
+          apiRssBefore: rssBefore, apiRssAtTenth: tenth.api, apiRssAtEnd: last.api, apiRssPeak: r.peakApi, apiRssGrowth: last.api - tenth.api,
+          cliRssAtTenth: tenth.cli, cliRssAtEnd: last.cli, cliRssPeak: r.peakCli, points: r.points, check: problems.length ? problems : 'ok',
+        };
+      } finally {
+        await ingestApi.close().catch(() => undefined);
+        await ingestDb.close().catch(() => undefined);
+      }
+    }
   } catch (err) {
     failures++;
     log(`FAILED: ${(err as Error).stack ?? err}`);
@@ -259,7 +447,7 @@ async function main(): Promise<void> {
     await cleanup();
   }
   console.log(header);
-  printMarkdownTable(['scenario', 'seconds', 'rate', 'ratio', 'target'], table);
+  printMarkdownTable(['scenario', 'seconds', 'rate', 'ratio', 'target / memory'], table);
   if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(out, null, 2) + '\n');
   process.exit(failures ? 1 : 0);
 }

@@ -70,6 +70,26 @@ test('a chunked body is cut off at the limit with a 413; one under it is read', 
   assert.equal(ok.status, 200);
 });
 
+test('a chunked CSV upload is counted as it is read, not buffered: over the limit it is a 413 problem', { skip: stackMissing }, async () => {
+  const chunked = (text: string) =>
+    new ReadableStream({
+      start(c) {
+        const bytes = new TextEncoder().encode(text);
+        for (let i = 0; i < bytes.length; i += 16_384) c.enqueue(bytes.subarray(i, i + 16_384));
+        c.close();
+      },
+    });
+  const rows = Array.from({ length: 10_000 }, (_, i) => `S${i},A,Baseline,120,80,70,36.6`);
+  const csv = `SubjectID,TreatmentArm,VisitName,SystolicBP,DiastolicBP,HeartRate,Temperature\n${rows.join('\n')}\n`; // ~330 kB
+  const res = await fetch(`${small.url}/v1/models`, { method: 'POST', headers: { 'Content-Type': 'text/csv' }, body: chunked(csv), duplex: 'half' } as RequestInit);
+  assert.equal(res.status, 413, await res.clone().text());
+  assert.equal(res.headers.get('content-type'), 'application/problem+json');
+  assert.match(((await res.json()) as { detail: string }).detail, /larger than 200000 bytes.*SHARDFLOW_MAX_CSV_BYTES/);
+  const nd = await fetch(`${small.url}/v1/activities`, { method: 'POST', headers: { 'Content-Type': 'application/x-ndjson' }, body: chunked('{"type":"nothing"}\n'.repeat(12_000)), duplex: 'half' } as RequestInit);
+  assert.equal(nd.status, 413);
+  assert.equal(nd.headers.get('content-type'), 'application/problem+json');
+});
+
 test('a large CSV is fitted off the event loop: /health/live answers while the fit runs; the list stays small', { skip: stackMissing }, async () => {
   const pilot = (await fs.readFile(path.join(root, 'data', 'pilot-vitals.csv'), 'utf8')).trim().split('\n');
   const lines = [pilot[0]!];

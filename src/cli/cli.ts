@@ -17,6 +17,7 @@ import { KEYS_USAGE, runKeys } from './commands/keys.js';
 import { registerEmissions } from './commands/emissions.js';
 import { registerModels } from './commands/models.js';
 import { registerRun } from './commands/run.js';
+import { registerSeed } from './commands/seed.js';
 import { CommandFailed, EXIT, stdio, UsageError, type CliIo } from './io.js';
 
 /** Opens (and migrates) the database named by DATABASE_URL. */
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, handleSigint: bo
   registerJobs(program, ctx);
   registerModels(program, ctx);
   registerEmissions(program, ctx);
+  registerSeed(program, ctx);
 
   program
     .command('keys')
@@ -73,7 +75,7 @@ export function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, handleSigint: bo
 
 export const USAGE = `usage: shardflow <command> (shardflow --help for all)
 
-commands: run, jobs, models, emissions, keys, dev
+commands: run, jobs, models, emissions, seed, keys, dev
 ${KEYS_USAGE}`;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = stdio): Promise<number> {

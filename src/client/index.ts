@@ -168,6 +168,29 @@ export function createShardflowClient(opts: ClientOptions) {
     getModel: (modelId: string) => ok(api.GET('/v1/models/{id}', id(modelId))) as Promise<Model>,
     /** Loads a new emission factor set (docs/EMISSIONS.md). */
     loadFactorSet: (set: NewFactorSet) => ok(api.POST('/v1/emission-factors', { body: set })) as Promise<{ version: string; factors: number }>,
+    /**
+     * `POST /v1/activities` with an NDJSON or CSV body; a ReadableStream body is sent as it is
+     * produced (chunked), so a large upload is never whole in memory. A 422 (some line invalid,
+     * nothing inserted) is answered like a 201 or a replayed 200, with `status`; other errors throw.
+     */
+    async ingestActivities(
+      body: string | Uint8Array | ReadableStream<Uint8Array>,
+      o: { contentType?: 'application/x-ndjson' | 'text/csv'; idempotencyKey?: string; partial?: boolean; signal?: AbortSignal } = {},
+    ): Promise<ActivityIngest & { status: 200 | 201 | 422 }> {
+      const res = await raw(
+        `/v1/activities${o.partial ? '?partial=true' : ''}`,
+        {
+          method: 'POST',
+          headers: { 'Content-Type': o.contentType ?? 'application/x-ndjson', ...(o.idempotencyKey ? { 'Idempotency-Key': o.idempotencyKey } : {}) },
+          body: body as RequestInit['body'],
+          signal: o.signal,
+          // a stream body needs half duplex (Node's fetch)
+          ...(typeof body === 'object' && 'getReader' in body ? { duplex: 'half' } : {}),
+        } as RequestInit,
+        [422],
+      );
+      return { ...((await res.json()) as ActivityIngest), status: res.status as 200 | 201 | 422 };
+    },
     emissionsSummary: (q: { orgId?: string; groupBy?: 'type' | 'scope' | 'month' | 'category'; factorSet?: string } = {}) =>
       ok(api.GET('/v1/emissions/summary', { params: { query: q as never } })) as Promise<EmissionsSummary>,
     /** The OpenAPI document the server serves. */

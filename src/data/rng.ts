@@ -359,4 +359,6 @@ export const STREAMS = {
   /** Redraws: a trial row whose DBP came out ≥ SBP, or a bootstrap row outside the ranges. */
   trialRetry: 5,
   pilot: 100,
+  /** `shardflow seed emissions`: one counter per activity index (src/kinds/emissions/seed.ts). */
+  emissionsSeed: 200,
 } as const;

@@ -206,8 +206,12 @@ export const RESULT_CSV_COLUMNS = [
 
 type Item = { line: number; record: unknown; fromCsv?: boolean } | { line: number; error: string };
 
-/** The body's lines, as they arrive, fed to a hash too. */
-async function* lines(c: Context, hash: ReturnType<typeof createHash>): AsyncGenerator<string> {
+/**
+ * The body as it arrives, fed to a hash too, in blocks of whole lines (one per body chunk, the last
+ * one possibly without its newline): the pipeline (body → records → COPY) takes a few async steps
+ * per chunk, not per line, and holds one string per chunk, not an object per line.
+ */
+async function* bodyBlocks(c: Context, hash: ReturnType<typeof createHash>): AsyncGenerator<string> {
   const body = c.req.raw.body;
   if (!body) return;
   const decoder = new TextDecoder();
@@ -215,23 +219,33 @@ async function* lines(c: Context, hash: ReturnType<typeof createHash>): AsyncGen
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     hash.update(chunk);
     rest += decoder.decode(chunk, { stream: true });
-    let from = 0;
-    let i: number;
-    while ((i = rest.indexOf('\n', from)) >= 0) {
-      yield rest.slice(from, i).replace(/\r$/, '');
-      from = i + 1;
-    }
-    rest = rest.slice(from);
+    const cut = rest.lastIndexOf('\n');
+    if (cut < 0) continue;
+    yield rest.slice(0, cut + 1);
+    rest = rest.slice(cut + 1);
   }
   rest += decoder.decode();
-  if (rest) yield rest.replace(/\r$/, '');
+  if (rest) yield rest;
 }
 
+/** The lines of a block (a trailing CR dropped) with their numbers, counted from 1 over the whole body in `at`. */
+function* blockLines(block: string, at: { n: number }): Generator<[number, string]> {
+  let from = 0;
+  while (from < block.length) {
+    let i = block.indexOf('\n', from);
+    if (i < 0) i = block.length;
+    const end = i > from && block.charCodeAt(i - 1) === 13 ? i - 1 : i;
+    yield [++at.n, block.slice(from, end)];
+    from = i + 1;
+  }
+}
 
-async function* ndjsonItems(src: AsyncIterable<string>): AsyncGenerator<Item> {
-  let n = 0;
-  for await (const line of src) {
-    n++;
+/**
+ * Records of a block, parsed one at a time as the ingest takes them (a lazy iterable, not an array
+ * of parsed records: those would live across the COPY's awaits, get promoted, and grow the heap).
+ */
+function* ndjsonBatch(block: string, at: { n: number }): Generator<Item> {
+  for (const [n, line] of blockLines(block, at)) {
     if (!line.trim()) continue;
     try {
       yield { line: n, record: JSON.parse(line) };
@@ -241,34 +255,37 @@ async function* ndjsonItems(src: AsyncIterable<string>): AsyncGenerator<Item> {
   }
 }
 
-async function* csvItems(src: AsyncIterable<string>): AsyncGenerator<Item> {
-  let n = 0;
-  let header: string[] | null = null;
-  for await (const line of src) {
-    n++;
+async function* ndjsonItems(src: AsyncIterable<string>): AsyncGenerator<Iterable<Item>> {
+  const at = { n: 0 };
+  for await (const block of src) yield ndjsonBatch(block, at);
+}
+
+function* csvBatch(block: string, at: { n: number }, state: { header: string[] | null }): Generator<Item> {
+  for (const [n, line] of blockLines(block, at)) {
     if (!line.trim()) continue;
     const cells = csvCells(line);
-    if (!header) {
-      header = cells ?? [];
+    if (!state.header) {
+      state.header = cells ?? [];
       continue;
     }
-    if (!cells) {
-      yield { line: n, error: 'unbalanced quotes' };
-      continue;
-    }
-    if (cells.length !== header.length) {
-      yield { line: n, error: `${cells.length} cells, the header has ${header.length}` };
-      continue;
-    }
-    yield { line: n, record: Object.fromEntries(header.map((h, i) => [h, cells[i]])), fromCsv: true };
+    const header = state.header;
+    if (!cells) yield { line: n, error: 'unbalanced quotes' };
+    else if (cells.length !== header.length) yield { line: n, error: `${cells.length} cells, the header has ${header.length}` };
+    else yield { line: n, record: Object.fromEntries(header.map((h, i) => [h, cells[i]])), fromCsv: true };
   }
 }
 
+async function* csvItems(src: AsyncIterable<string>): AsyncGenerator<Iterable<Item>> {
+  const at = { n: 0 };
+  const state = { header: null as string[] | null };
+  for await (const block of src) yield csvBatch(block, at, state);
+}
+
 /** A JSON body (already parsed by the route's validator): one object, or an array of them. */
-async function* jsonItems(value: unknown, hash: ReturnType<typeof createHash>): AsyncGenerator<Item> {
+async function* jsonItems(value: unknown, hash: ReturnType<typeof createHash>): AsyncGenerator<Iterable<Item>> {
   hash.update(JSON.stringify(value));
   const list = Array.isArray(value) ? value : [value];
-  for (let i = 0; i < list.length; i++) yield { line: i + 1, record: list[i] };
+  yield list.map((record, i) => ({ line: i + 1, record }));
 }
 
 export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
@@ -318,7 +335,7 @@ export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps):
       if (!row) return null;
       // The body's hash, to tell a replay from another request.
       if (kind === 'json') hash.update(JSON.stringify(c.req.valid('json')));
-      else for await (const _ of lines(c, hash));
+      else for await (const _ of bodyBlocks(c, hash));
       if (row.request_hash !== hash.digest('hex')) {
         const detail = `Idempotency-Key ${JSON.stringify(key)} was already used with a different request`;
         throw new ProblemError({ status: 409, detail, errors: [{ path: 'Idempotency-Key', message: detail }] });
@@ -329,7 +346,7 @@ export function registerEmissionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps):
       const replayed = await replay();
       if (replayed) return replayed as any;
     }
-    const items = kind === 'json' ? jsonItems(c.req.valid('json'), hash) : kind === 'ndjson' ? ndjsonItems(lines(c, hash)) : csvItems(lines(c, hash));
+    const items = kind === 'json' ? jsonItems(c.req.valid('json'), hash) : kind === 'ndjson' ? ndjsonItems(bodyBlocks(c, hash)) : csvItems(bodyBlocks(c, hash));
     let out;
     try {
       out = await ingestActivities(sql, tenantId, items, {
