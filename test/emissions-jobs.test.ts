@@ -207,11 +207,14 @@ test('every invalid line is reported; nothing is written unless ?partial=true', 
     { type: 'goods_services', orgId: o, period: '2025-03', amount: 10, currency: 'XXX', category: '541511' },
     { type: 'electricity', orgId: o, period: '2025-13', kwh: 5, country: 'DEU' },
     { type: 'electricity', orgId: o, period: '2025-02', kwh: 5, country: 'DEU' },
+    // More than the integer column holds: a line error, not a failed COPY.
+    { type: 'air_travel', orgId: o, date: '2025-03-14', origin: 'LHR', destination: 'CDG', cabinClass: 'economy', passengers: 3_000_000_000, roundTrip: false },
   ];
   const res = await post('/v1/activities', JSON.stringify(acts), 'application/json');
   assert.equal(res.status, 422);
   assert.equal(res.body.inserted, 0);
-  assert.deepEqual(res.body.rejected.map((r: any) => r.line), [1, 2, 3, 4]);
+  assert.deepEqual(res.body.rejected.map((r: any) => r.line), [1, 2, 3, 4, 6]);
+  assert.deepEqual(res.body.rejected[4].errors, ['passengers: required, an integer from 1 to 10,000']);
   assert.match(res.body.rejected[0].errors.join(), /unknown IATA code "XQZ"/);
   assert.match(res.body.rejected[1].errors.join(), /kwh: negative/);
   assert.match(res.body.rejected[2].errors.join(), /unknown currency "XXX"/);
@@ -222,7 +225,7 @@ test('every invalid line is reported; nothing is written unless ?partial=true', 
   const partial = await post('/v1/activities?partial=true', JSON.stringify(acts), 'application/json');
   assert.equal(partial.status, 201);
   assert.equal(partial.body.inserted, 1);
-  assert.equal(partial.body.rejected.length, 4);
+  assert.equal(partial.body.rejected.length, 5);
   assert.equal(await count(), 1);
 
   // CSV: line numbers count the header as line 1.

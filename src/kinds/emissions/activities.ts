@@ -13,6 +13,9 @@ export interface Rejected {
   errors: string[];
 }
 
+/** The most passengers one air-travel activity may have (a whole charter is a few hundred). */
+export const MAX_PASSENGERS = 10_000;
+
 /** The columns COPY writes, in order. */
 export const COPY_COLUMNS = [
   'tenant_id', 'org_id', 'type', 'period', 'kwh', 'country', 'region', 'contract_factor', 'amount', 'currency', 'category',
@@ -123,7 +126,8 @@ export function validateActivity(rec: unknown, tenantId: string, fromCsv = false
     const cabin = str(r.cabinClass);
     if (!cabin || !(CABIN_CLASSES as readonly string[]).includes(cabin)) errors.push(`cabinClass: one of ${CABIN_CLASSES.join(', ')}`);
     const pax = num(r.passengers);
-    if (pax === undefined || !Number.isInteger(pax) || pax < 1) errors.push('passengers: required, an integer ≥ 1');
+    // The column is an integer: a count past this is a typo, reported on its line (not a failed COPY).
+    if (pax === undefined || !Number.isInteger(pax) || pax < 1 || pax > MAX_PASSENGERS) errors.push(`passengers: required, an integer from 1 to ${MAX_PASSENGERS.toLocaleString('en-US')}`);
     const rt = bool(r.roundTrip);
     if (rt === undefined || rt === null) errors.push('roundTrip: required, true or false');
     const dist = num(r.distanceKm);
