@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createDb, type Db } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { createCtx } from './commands/context.js';
+import { registerDecrypt } from './commands/decrypt.js';
 import { registerJobs } from './commands/jobs.js';
 import { KEYS_USAGE, runKeys } from './commands/keys.js';
 import { registerEmissions } from './commands/emissions.js';
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, handleSigint: bo
   registerJobs(program, ctx);
   registerModels(program, ctx);
   registerEmissions(program, ctx);
+  registerDecrypt(program, ctx);
 
   program
     .command('keys')
@@ -73,7 +75,7 @@ export function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, handleSigint: bo
 
 export const USAGE = `usage: shardflow <command> (shardflow --help for all)
 
-commands: run, jobs, models, emissions, keys, dev
+commands: run, jobs, models, emissions, decrypt, keys, dev
 ${KEYS_USAGE}`;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = stdio): Promise<number> {
