@@ -103,7 +103,7 @@ test('a missing last chunk, a cut inside a chunk, bytes appended, a changed byte
   // A wrong key is told before any plaintext is produced.
   const got: Buffer[] = [];
   await assert.rejects(async () => {
-    for await (const x of decryptStream([sealed], rawKey(Buffer.alloc(32, 9)))) got.push(x);
+    for await (const x of decryptStream((async function* () { yield sealed; })(), rawKey(Buffer.alloc(32, 9)))) got.push(x);
   });
   assert.equal(got.length, 0);
 });
