@@ -50,6 +50,7 @@ const schema = z.object({
   SHARDFLOW_RATE_LIMIT_PER_MINUTE: positiveInt.max(1_000_000).optional(),
   SHARDFLOW_EMISSIONS_AUTO: onOff.default('on'),
   SHARDFLOW_EMISSIONS_AUTO_ITERATIONS: positiveInt.max(100_000).default(500),
+  SHARDFLOW_SECRET_KEY: z.string().optional(),
   SHARDFLOW_RETENTION_DAYS: z.coerce.number().positive('must be a positive number of days (unset it to keep jobs forever)').max(36500).optional(),
 });
 
@@ -102,6 +103,11 @@ export interface Config {
    * the schedule.
    */
   retention: { days?: number };
+  /**
+   * SHARDFLOW_SECRET_KEY (32 bytes): seals the keys of encrypted jobs in Postgres (docs/ENCRYPTION.md).
+   * The same on the API and every worker; absent: jobs with `output.encryption` are refused. Secret.
+   */
+  secretKey?: Buffer;
 }
 
 export class ConfigError extends Error {
@@ -141,8 +147,19 @@ function parseTargets(raw: string | undefined): Record<string, string> {
   return out;
 }
 
+/** SHARDFLOW_SECRET_KEY: the base64 of 32 bytes. Errors never quote it. */
+function parseSecretKey(raw: string | undefined): Buffer | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64') : undefined;
+  if (!key || key.length !== 32) {
+    throw new ConfigError('SHARDFLOW_SECRET_KEY', 'must be the base64 of 32 random bytes, e.g. `openssl rand -base64 32` (the value is not shown: it is secret)');
+  }
+  return key;
+}
+
 /** Variables whose value is never repeated in an error message. */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SHARDFLOW_POSTGRES_TARGETS']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SHARDFLOW_POSTGRES_TARGETS', 'SHARDFLOW_SECRET_KEY']);
 
 /** Parses and validates; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -194,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     relational: { maxTables: e.SHARDFLOW_RELATIONAL_MAX_TABLES, maxColumns: e.SHARDFLOW_RELATIONAL_MAX_COLUMNS },
     limits: { bodyBytes: e.SHARDFLOW_MAX_BODY_BYTES, csvBytes: e.SHARDFLOW_MAX_CSV_BYTES, ratePerMinute: e.SHARDFLOW_RATE_LIMIT_PER_MINUTE ?? null },
     retention: { ...(e.SHARDFLOW_RETENTION_DAYS !== undefined ? { days: e.SHARDFLOW_RETENTION_DAYS } : {}) },
+    ...(e.SHARDFLOW_SECRET_KEY !== undefined ? { secretKey: parseSecretKey(e.SHARDFLOW_SECRET_KEY) } : {}),
   };
 }
 

@@ -69,6 +69,7 @@ function fakes(shards: number, shardsPerRun: number, shard: (task: ShardTask) =>
       return 0;
     },
     async releaseLoad() {},
+    async forgetJobKey() {},
     async recordStatus(_id, status, error) {
       statuses.push({ status, error });
     },

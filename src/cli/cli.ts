@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createDb, type Db } from '../db/client.js';
 import { runMigrations } from '../db/migrate.js';
 import { createCtx } from './commands/context.js';
+import { registerDecrypt } from './commands/decrypt.js';
 import { registerJobs } from './commands/jobs.js';
 import { KEYS_USAGE, runKeys } from './commands/keys.js';
 import { registerEmissions } from './commands/emissions.js';
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, handleSigint: bo
   registerModels(program, ctx);
   registerEmissions(program, ctx);
   registerSeed(program, ctx);
+  registerDecrypt(program, ctx);
 
   program
     .command('keys')
@@ -75,7 +77,11 @@ export function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, handleSigint: bo
 
 export const USAGE = `usage: shardflow <command> (shardflow --help for all)
 
+<<<<<<< HEAD
 commands: run, jobs, models, emissions, seed, keys, dev
+=======
+commands: run, jobs, models, emissions, decrypt, keys, dev
+>>>>>>> encrypted-destination
 ${KEYS_USAGE}`;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = stdio): Promise<number> {

@@ -1842,6 +1842,13 @@ export interface components {
                  */
                 ifExists?: "error" | "replace";
             };
+            /** @description AES-256-GCM encryption of every file of the job (docs/ENCRYPTION.md): exactly one of `passphrase` and `key`. The job then shows `{ algorithm, kdf, keyId }` here, never the secret; files are named `….enc`; decrypt with `shardflow decrypt` */
+            encryption?: {
+                /** @description the key is derived with scrypt (N=2^17, r=8, p=1) and a random salt per job; never stored, logged or returned */
+                passphrase?: string;
+                /** @description a raw AES-256 key: the base64 of exactly 32 bytes (instead of a passphrase) */
+                key?: string;
+            };
         };
         JobPartitioning: {
             shardRows?: number;

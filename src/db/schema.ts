@@ -64,6 +64,23 @@ export const jobs = pgTable(
   ],
 );
 
+/**
+ * The key of an encrypted job (output.encryption, docs/ENCRYPTION.md): its 32-byte master key,
+ * sealed with SHARDFLOW_SECRET_KEY (AES-256-GCM, the job id as additional data), so neither this
+ * table nor a backup of it gives the key. Deleted when the job completes, and when the job is removed.
+ */
+export const jobKeys = pgTable('job_keys', {
+  // No foreign key (the migrations name no schema, and a key would have to): removing a job deletes its key (src/engine/remove-job.ts).
+  jobId: text('job_id').primaryKey(),
+  /** base64 of IV (12) ‖ ciphertext (32) ‖ tag (16). */
+  sealed: text('sealed').notNull(),
+  /** The job salt (base64 of 16 bytes): not secret, also in every file's header. */
+  salt: text('salt').notNull(),
+  /** { id: 'scrypt', logN, r, p } | { id: 'none' }: not secret. */
+  kdf: jsonb('kdf').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
 /** Fitted generative models. tenant_id null = built in (e.g. pilot-vitals), visible to all. A model is found by id, else by its tenant's name. */
 export const models = pgTable(
   'models',

@@ -6,12 +6,28 @@ import type { Batch, ColumnSchema } from '../data/batch.js';
 import { checkOutput, type Encoder } from '../encoders/index.js';
 import type { Compression, EncoderOptions, OutputFormat, PartOptions, PartResult, PartSink } from '../encoders/types.js';
 import './file.js';
+import './encrypted.js';
+import type { JobKey } from './encrypted.js';
 import { openDestination } from './registry.js';
 import type { Destination } from './types.js';
 
 export type { Compression, OutputFormat, PartOptions, PartResult, PartSink } from '../encoders/types.js';
 export type { Committed, Destination, DestinationFactory, DestinationTarget, FileTarget } from './types.js';
 export { cleanTempFiles, isTempFileName, tempPathFor } from './file.js';
+export {
+  decryptStream,
+  deriveKey,
+  ENCRYPTED_EXTENSION,
+  EncryptionError,
+  keyIdOf,
+  newJobKey,
+  passphraseKeys,
+  rawKey,
+  type EncryptedFileTarget,
+  type JobKey,
+  type KdfParams,
+  type KeyForHeader,
+} from './encrypted.js';
 export { destinationKinds, openDestination, registerDestination } from './registry.js';
 export { DEFAULT_ROW_GROUP_ROWS, DEFAULT_TEXT_GZIP_LEVEL } from '../encoders/index.js';
 
@@ -21,15 +37,36 @@ export interface EncodeOptions extends EncoderOptions {
   schema: ColumnSchema[];
 }
 
+/** An encrypted part: the job's key, and the part's name in the job folder (it goes into the file key). */
+export interface PartEncryption {
+  jobKey: JobKey;
+  name: string;
+}
+
 /**
  * Opens one part file. Bytes go to `.<name>.tmp-<pid>-<hex>` beside opts.path (parent dirs are
- * created); finish() flushes, fsyncs and renames it to opts.path; abort() deletes it.
+ * created); finish() flushes, fsyncs and renames it to opts.path; abort() deletes it. With
+ * `encryption`, the encoded bytes are encrypted on the way ('encrypted-file', its file nonce
+ * fixed by the name: a part is a pure function of its name, so a rewrite is byte-identical).
  */
-export async function openPart(opts: PartOptions): Promise<PartSink> {
+export async function openPart(opts: PartOptions & { encryption?: PartEncryption }): Promise<PartSink> {
   checkOutput(opts.format, opts.compression);
   if (opts.schema.length === 0) throw new Error('schema has no columns');
-  const { path, ...rest } = opts;
-  return encodeTo(await openDestination({ kind: 'file', path }), rest, path);
+  const { path, encryption, ...rest } = opts;
+  const dest = encryption
+    ? await openDestination({ kind: 'encrypted-file', path, name: encryption.name, jobKey: encryption.jobKey, fileNonce: 'name' })
+    : await openDestination({ kind: 'file', path });
+  return encodeTo(dest, rest, path);
+}
+
+/**
+ * Opens a file of the job's own (schema.sql, a kind's report): plain, or encrypted with a random
+ * file nonce (its content is not fixed by its name: a retried finalize may write other bytes).
+ */
+export function openJobFile(path: string, encryption?: PartEncryption): Promise<Destination> {
+  return encryption
+    ? openDestination({ kind: 'encrypted-file', path, name: encryption.name, jobKey: encryption.jobKey, fileNonce: 'random' })
+    : openDestination({ kind: 'file', path });
 }
 
 /**

@@ -12,14 +12,15 @@ export interface Committed {
  * or abort(). Nothing is visible to readers before commit() resolves; after abort() nothing is
  * left behind. abort() is idempotent and safe after a failed write() or commit().
  *
- * Registered kinds (./registry.ts): 'file' (./file.ts: temp name, fsync, atomic rename).
+ * Registered kinds (./registry.ts): 'file' (./file.ts: temp name, fsync, atomic rename);
+ * 'encrypted-file' (./encrypted.ts: AES-256-GCM in chunks, per-file key, then the same steps as
+ * 'file'; its bytes/sha256 are the stored ciphertext's, which resume checks, the manifest and
+ * downloads use — docs/ENCRYPTION.md).
  * Not registered, because opening it may find the part already loaded (and return null instead):
  * a part's Postgres COPY (./postgres.ts `openPartLoad`: a transaction with the part's marker, write()
  * feeds `COPY … FROM STDIN` with backpressure, commit() ends it and COMMITs, abort() ROLLBACKs),
  * paired with the COPY binary encoder (src/encoders/pgcopy.ts).
- * Seam for a later kind, a new module calling registerDestination(): an encrypted file — encrypt
- * in write() (streaming AEAD, per-file key from the target), write the ciphertext through the same
- * temp-then-rename steps as FileOut; bytes/sha256 report the plaintext unless the target asks otherwise.
+ * A later kind is a new module calling registerDestination().
  */
 export interface Destination extends ByteOut {
   write(chunk: Uint8Array): Promise<void>;

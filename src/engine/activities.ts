@@ -8,7 +8,7 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TableDigest } from '../data/digest.js';
 import { isPostgresUnavailable, outageCode } from '../db/unavailable.js';
-import { openDestination, openPart, UnknownTargetError } from '../destinations/index.js';
+import { ENCRYPTED_EXTENSION, openJobFile, openPart, UnknownTargetError, type JobKey } from '../destinations/index.js';
 import { partExtension } from '../encoders/index.js';
 import { SpecError } from './kind.js';
 import { abandonLoad, finishLoad, setupLoad } from './load.js';
@@ -17,7 +17,8 @@ import { filesIntact, jobDir, partName, planPath, readShardRecord, readStoredPla
 import { fileEntry, MANIFEST_VERSION, writeManifest, type Manifest, type ManifestTable } from './manifest.js';
 import { shardCount } from './plan.js';
 import { addToRanges, type Ranges } from './ranges.js';
-import { createRunShard, type ShardDeps } from './shard-activity.js';
+import { forgetJobKey as deleteJobKey } from './job-keys.js';
+import { createJobKeys, createRunShard, type ShardDeps } from './shard-activity.js';
 import { createRetentionActivities, type RetentionHooks } from './retention.js';
 import type { FileRecord, JobInput, JobPlan, JobResultSummary, JobStatus, PlanSegment } from './types.js';
 
@@ -28,19 +29,27 @@ export interface ActivityDeps extends ShardDeps, RetentionHooks {
 }
 
 
-/** The job folder's `schema.sql` (src/engine/load-ddl.ts), written atomically; its file record. */
-async function writeSchemaSql(dir: string, input: JobInput, tables: JobPlan['tables']): Promise<FileRecord> {
-  const name = 'schema.sql';
-  const text = schemaSql(input.output.postgres?.schema, tables, `shardflow job ${input.jobId} (${input.kind}): the tables${input.output.postgres ? ' as loaded' : ''}, then their keys and indexes`);
-  const dest = await openDestination({ kind: 'file', path: path.join(dir, name) });
+/**
+ * Writes a file of the job's own (`schema.sql`, a kind's report) into its folder, atomically; its
+ * file record. With the job's key, encrypted as `<name>.enc`.
+ */
+async function writeJobFile(dir: string, name: string, data: Uint8Array, key?: JobKey): Promise<FileRecord> {
+  const stored = key ? `${name}${ENCRYPTED_EXTENSION}` : name;
+  const dest = await openJobFile(path.join(dir, stored), key ? { jobKey: key, name: stored } : undefined);
   try {
-    await dest.write(Buffer.from(text, 'utf8'));
+    await dest.write(data);
     const { bytes, sha256 } = await dest.commit();
-    return { name, table: '', rows: 0, bytes, sha256 };
+    return { name: stored, table: '', rows: 0, bytes, sha256 };
   } catch (err) {
     await dest.abort();
     throw err;
   }
+}
+
+/** The job folder's `schema.sql` (src/engine/load-ddl.ts), written atomically; its file record. */
+async function writeSchemaSql(dir: string, input: JobInput, tables: JobPlan['tables'], key?: JobKey): Promise<FileRecord> {
+  const text = schemaSql(input.output.postgres?.schema, tables, `shardflow job ${input.jobId} (${input.kind}): the tables${input.output.postgres ? ' as loaded' : ''}, then their keys and indexes`);
+  return writeJobFile(dir, 'schema.sql', Buffer.from(text, 'utf8'), key);
 }
 
 /** Heartbeats the running activity, if any (finalize steps may run for long; tests call activities directly). */
@@ -101,7 +110,8 @@ function addTotals(into: Record<string, number>, add: Record<string, number> | u
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const runShard = createRunShard(deps);
+  const keys = createJobKeys(deps);
+  const runShard = createRunShard(deps, keys);
   const kindContext = (input: JobInput) => ({ tenantId: input.tenantId, sql: deps.sql });
 
   /** The main-thread client of the job's load target (output.postgres.target, or the service's database). */
@@ -184,6 +194,7 @@ export function createActivities(deps: ActivityDeps) {
 
   async function finalize(input: JobInput, plan: JobPlan): Promise<JobResultSummary> {
     const dir = jobDir(deps.dataDir, input.jobId);
+    const key = await keys.of(input);
     const byTable = new Map<string, { files: FileRecord[]; digest: TableDigest; digested: boolean }>(
       plan.tables.map((t) => [t.name, { files: [], digest: new TableDigest(), digested: false }]),
     );
@@ -205,8 +216,14 @@ export function createActivities(deps: ActivityDeps) {
     for (const t of plan.tables) {
       const e = byTable.get(t.name)!;
       if (t.rows !== 0 || e.files.length > 0) continue;
-      const name = partName(t.name, 0, partExtension(input.output.format, input.output.compression));
-      const sink = await openPart({ path: path.join(dir, name), format: input.output.format, compression: input.output.compression, schema: t.columns });
+      const name = partName(t.name, 0, partExtension(input.output.format, input.output.compression) + (key ? ENCRYPTED_EXTENSION : ''));
+      const sink = await openPart({
+        path: path.join(dir, name),
+        format: input.output.format,
+        compression: input.output.compression,
+        schema: t.columns,
+        ...(key ? { encryption: { jobKey: key, name } } : {}),
+      });
       e.files.push({ name, table: t.name, ...(await sink.finish()), digest: e.digest.toString() });
       e.digested = true;
     }
@@ -217,9 +234,14 @@ export function createActivities(deps: ActivityDeps) {
       return { name: t.name, columns: t.columns, rows, digest: e.digested ? e.digest.toString() : null, files: e.files.map(fileEntry) };
     });
     const load = input.output.postgres ? await finishLoad(loadSql(input), input, plan.tables, heartbeat) : undefined;
-    const own: FileRecord[] = input.output.postgres || hasKeys(plan.tables) ? [await writeSchemaSql(dir, input, plan.tables)] : [];
+    const own: FileRecord[] = input.output.postgres || hasKeys(plan.tables) ? [await writeSchemaSql(dir, input, plan.tables, key)] : [];
     const kind = deps.kinds.get(input.kind);
-    const finalized = await kind.finalize?.(input, plan, { ...kindContext(input), jobDir: dir, totals: { ...totals } });
+    const finalized = await kind.finalize?.(input, plan, {
+      ...kindContext(input),
+      jobDir: dir,
+      totals: { ...totals },
+      writeFile: (name, data) => writeJobFile(dir, name, data, key),
+    });
     const hidden = kind.privateTotalsPrefix;
     if (hidden) for (const k of Object.keys(totals)) if (k.startsWith(hidden)) delete totals[k];
     // A kind that writes a file of the same name (its own schema.sql) replaces the engine's.
@@ -264,6 +286,16 @@ export function createActivities(deps: ActivityDeps) {
     return result;
   }
 
+  /**
+   * After a job completed: its sealed key is deleted (docs/ENCRYPTION.md). Only jobs with
+   * `output.encryption` schedule this; a failed or cancelled job keeps its key for `resume`.
+   */
+  async function forgetJobKey(jobId: string): Promise<void> {
+    keys.forget(jobId);
+    if (!deps.sql) return;
+    await bookkeeping(() => deleteJobKey(deps.sql!, jobId));
+  }
+
   /** After a cancel: no temp files stay behind (closed parts stay, for a later resume). */
   async function cleanupJob(jobId: string): Promise<number> {
     return bookkeeping(() => removeTempFiles(jobDir(deps.dataDir, jobId)));
@@ -306,7 +338,7 @@ export function createActivities(deps: ActivityDeps) {
     return { message, worker: `${os.hostname()}:${process.pid}` };
   }
 
-  return { planJob, runShard, finalizeJob, cleanupJob, releaseLoad, recordStatus, echo, ...createRetentionActivities(deps) };
+  return { planJob, runShard, finalizeJob, forgetJobKey, cleanupJob, releaseLoad, recordStatus, echo, ...createRetentionActivities(deps) };
 }
 
 export type JobActivities = ReturnType<typeof createActivities>;

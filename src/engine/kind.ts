@@ -13,6 +13,7 @@
  */
 import type postgres from 'postgres';
 import type { ZodType } from 'zod';
+import type { JobKey } from '../destinations/index.js';
 import type { OutputFormat } from '../encoders/types.js';
 import type { FileRecord, JobInput, JobOutput, JobPlan, PlanSegment, ProgressUnit, ShardRef, ShardState, TablePlan } from './types.js';
 
@@ -85,12 +86,22 @@ export interface Kind<Payload = unknown> {
   /** URL of the module that exports `runShard: ShardRunner<Payload>`, loaded inside shard threads. */
   shardModule: URL;
   /** After every shard completed: what the manifest adds for this kind (loads, totals, extra files). */
-  finalize?(input: JobInput, plan: JobPlan, ctx: KindContext & { jobDir: string; totals: Record<string, number> }): Promise<KindFinalized | void>;
+  finalize?(input: JobInput, plan: JobPlan, ctx: KindFinalizeContext): Promise<KindFinalized | void>;
   /**
    * Shard totals whose keys start with this are the kind's own working sums (e.g. statistics its
    * finalize turns into a file): given to finalize, left out of the manifest's and the result's totals.
    */
   privateTotalsPrefix?: string;
+}
+
+export interface KindFinalizeContext extends KindContext {
+  jobDir: string;
+  totals: Record<string, number>;
+  /**
+   * Writes a file of the job's own into its folder, atomically, and gives its record (list it in
+   * `files`). Encrypted when the job asks for it: the name then ends in `.enc` (use the record's name).
+   */
+  writeFile(name: string, data: Uint8Array): Promise<FileRecord>;
 }
 
 export interface KindFinalized {
@@ -114,6 +125,8 @@ export interface ShardIO<C = unknown> {
   load?: { sql: postgres.Sql; schema: string; jobId: string };
   /** Set for a kind with `usesDatabase`: this thread's client (one connection) on the service's own database. */
   db?: postgres.Sql;
+  /** Set when the job's files are encrypted (`output.encryption`): its key, for `openPart`'s `encryption`. */
+  encryption?: JobKey;
   /** Live progress: units done in the shard so far, committed or not (cheap; call often). */
   progress(unitsDone: number): void;
   /**

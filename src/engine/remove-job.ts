@@ -6,8 +6,9 @@
  *      load completely are dropped, its claims and part markers deleted; tables it loaded
  *      completely stay (the user's data, now unclaimed);
  *   2. its folder under the data dir;
- *   3. its row in `jobs`, last: a removal that fails half-way leaves the row, so it can simply be
- *      run again (every step is a no-op on what is already gone).
+ *   3. its row in `jobs` (and the sealed key of an encrypted job, `job_keys`), last: a removal that
+ *      fails half-way leaves the row, so it can simply be run again (every step is a no-op on what
+ *      is already gone).
  *
  * Temporal is not touched here: the caller makes sure the workflow is closed (DELETE cancels it,
  * retention only takes jobs whose row says they finished). A leaf of the engine: no API imports.
@@ -99,6 +100,10 @@ export async function removeJobData(deps: RemoveJobDeps, job: RemovableJob, opts
     }
   }
   await rm(dir, { recursive: true, force: true });
-  const deleted = await sql`delete from jobs where ${match()} returning id`;
+  // The row and the sealed key of an encrypted job (docs/ENCRYPTION.md) in one statement.
+  const deleted = await sql`
+    with d as (delete from jobs where ${match()} returning id),
+    k as (delete from job_keys where job_id in (select id from d))
+    select id from d`;
   return { removed: deleted.length > 0, ...(load ? { load } : {}) };
 }

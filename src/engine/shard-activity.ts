@@ -9,7 +9,8 @@ import postgres from 'postgres';
 import { isPostgresUnavailable, outageCode } from '../db/unavailable.js';
 import { SpecError, type KindContext, type KindRegistry } from './kind.js';
 import { filesIntact, jobDir, readShardRecord, readStoredPlan } from './job-files.js';
-import { UnknownTargetError, type PostgresTargets } from '../destinations/index.js';
+import { UnknownTargetError, type JobKey, type PostgresTargets } from '../destinations/index.js';
+import { jobKeyCache, JobKeyUnavailable, loadJobKey } from './job-keys.js';
 import type { EngineObserver } from './observer.js';
 import type { ShardThreadJob } from './shard-thread.js';
 import type { ShardThreadError, ThreadPool } from './thread-pool.js';
@@ -29,6 +30,8 @@ export interface ShardDeps {
   stopping?: AbortSignal;
   /** Told of committed rows and bytes, completed shards and retries (metrics). */
   observer?: EngineObserver;
+  /** SHARDFLOW_SECRET_KEY: unseals the keys of encrypted jobs (src/engine/job-keys.ts). */
+  secretKey?: Uint8Array;
   /** Test and chaos hook: called before a shard starts work; may throw to fail it. */
   faults?: { beforeShard?(task: ShardTask, attempt: number, cancelled: AbortSignal): void | Promise<void> };
 }
@@ -96,7 +99,31 @@ const summary = (s: ShardState, resumedUnits: number, hidden?: string): ShardRes
   };
 };
 
-export function createRunShard(deps: ShardDeps) {
+/**
+ * The key of an encrypted job, unsealed once per job and process (src/engine/job-keys.ts). A key
+ * that cannot be had (no server key, no row, another server key) fails the job (non-retryable); a
+ * database that does not answer is an outage like any other, which the caller waits out.
+ */
+export function createJobKeys(deps: Pick<ShardDeps, 'sql' | 'secretKey'>) {
+  const cache = jobKeyCache((jobId) => {
+    if (!deps.sql) return Promise.reject(new JobKeyUnavailable(`this worker has no database: it cannot read the key of job ${jobId}`));
+    return loadJobKey(deps.sql, deps.secretKey, jobId);
+  });
+  return {
+    async of(input: ShardTask['input']): Promise<JobKey | undefined> {
+      if (!input.output.encryption) return undefined;
+      try {
+        return await cache.get(input.jobId);
+      } catch (err) {
+        if (err instanceof JobKeyUnavailable) throw ApplicationFailure.nonRetryable(err.message, err.name);
+        throw err;
+      }
+    },
+    forget: (jobId: string) => cache.forget(jobId),
+  };
+}
+
+export function createRunShard(deps: ShardDeps, keys = createJobKeys(deps)) {
   const payloads = new Map<string, Promise<unknown>>();
   const payloadFor = (task: ShardTask): Promise<unknown> => {
     const kind = deps.kinds.get(task.input.kind);
@@ -176,8 +203,9 @@ export function createRunShard(deps: ShardDeps) {
       await deps.faults?.beforeShard?.(task, info.attempt, ctx.cancellationSignal);
       const payload = await payloadFor(task);
       const runOnce = async (from: ShardState | undefined) => {
+        const encryption = await keys.of(task.input);
         const handle = await deps.pool.run(
-          { module: kind.shardModule.href, dataDir: deps.dataDir, input: task.input, shard: task.shard, payload, resume: from, ...loadOf(task) },
+          { module: kind.shardModule.href, dataDir: deps.dataDir, input: task.input, shard: task.shard, payload, resume: from, ...loadOf(task), ...(encryption ? { encryption } : {}) },
           {
             progress: (unitsDone) => (last = { ...last, unitsDone }),
             commit: (state) => {
@@ -214,7 +242,9 @@ export function createRunShard(deps: ShardDeps) {
           if (ctx.cancellationSignal.aborted || deps.stopping?.aborted) throw err;
           // The thread names an outage it saw; any other error of a shard that uses Postgres is one
           // too when Postgres does not answer now (a client may fail oddly on a socket closed under it).
-          const code = (err as ShardThreadError).outage ?? (await outageNow(loadOf(task)));
+          // Reading an encrypted job's key on this thread may meet the outage itself.
+          const here = isPostgresUnavailable(err) ? (outageCode(err) ?? 'CONNECTION_CLOSED') : undefined;
+          const code = (err as ShardThreadError).outage ?? here ?? (await outageNow(loadOf(task)));
           if (!code) throw err;
           outageSince ??= Date.now();
           const budget = (task.input.bookkeepingRetry?.budgetSeconds ?? DEFAULT_OUTAGE_BUDGET_SECONDS) * 1000;

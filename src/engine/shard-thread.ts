@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import type postgres from 'postgres';
 import { isPostgresUnavailable, outageCode } from '../db/unavailable.js';
 import { openClient } from '../destinations/index.js';
+import type { JobKey } from '../destinations/index.js';
 import type { ShardIO, ShardRunner } from './kind.js';
 import { jobDir, shardRecordPath, writeJsonAtomic } from './job-files.js';
 import type { JobInput, ShardRef, ShardState } from './types.js';
@@ -22,6 +23,8 @@ export interface ShardThreadJob {
   load?: { url: string; schema: string };
   /** A kind with `usesDatabase`: the service database's URL, resolved by the worker. */
   db?: { url: string };
+  /** The job's key (output.encryption), unsealed by the worker: a thread message, never logged. */
+  encryption?: JobKey;
 }
 
 export interface ShardOutcome {
@@ -83,6 +86,7 @@ export async function runShardJob(job: ShardThreadJob, shouldStop: () => boolean
     shouldStop,
     ...(job.load ? { load: { sql: loadClient(job.load.url), schema: job.load.schema, jobId: job.input.jobId } } : {}),
     ...(job.db ? { db: loadClient(job.db.url) } : {}),
+    ...(job.encryption ? { encryption: job.encryption } : {}),
     progress(unitsDone) {
       state.unitsDone = unitsDone;
       post({ type: 'progress', id, unitsDone });

@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { TableDigest } from '../data/digest.js';
 import type { Batch, TableGenerator } from '../data/batch.js';
-import { openPart, openPartLoad } from '../destinations/index.js';
+import { ENCRYPTED_EXTENSION, openPart, openPartLoad } from '../destinations/index.js';
 import type { Destination } from '../destinations/index.js';
 import type { ShardIO, ShardRun } from './kind.js';
 import { openPgCopy, partExtension, type Encoder } from '../encoders/index.js';
@@ -42,7 +42,8 @@ export async function writeTableShard(
   const { shard, io } = run;
   const observe = observer?.(run.resume?.totals);
   const { format, compression } = run.input.output;
-  const ext = partExtension(format, compression);
+  if (run.input.output.encryption && !io.encryption) throw new Error(`job ${run.input.jobId} is encrypted, and the shard has no key`);
+  const ext = partExtension(format, compression) + (io.encryption ? ENCRYPTED_EXTENSION : '');
   const done: FileRecord[] = run.resume?.files ?? [];
   let rows = done.reduce((n, f) => n + f.rows, 0);
   let lastReport = 0;
@@ -51,7 +52,13 @@ export async function writeTableShard(
     const partStart = shard.start + k * shard.partSize;
     const partEnd = Math.min(shard.end, partStart + shard.partSize);
     const name = partName(table.table, shard.firstPart + k, ext);
-    const sink = await openPart({ path: path.join(io.jobDir, name), format, compression, schema: table.schema });
+    const sink = await openPart({
+      path: path.join(io.jobDir, name),
+      format,
+      compression,
+      schema: table.schema,
+      ...(io.encryption ? { encryption: { jobKey: io.encryption, name } } : {}),
+    });
     let load: PartLoad | null = null;
     try {
       load = io.load ? await openLoad(io.load, table, shard.firstPart + k, partEnd - partStart) : null;

@@ -25,10 +25,23 @@ export interface PostgresOutput {
   ifExists?: 'error' | 'replace';
 }
 
+/**
+ * `output.encryption` as stored (job row, workflow input, manifest): a marker, never a secret. The
+ * passphrase or key of the request is gone once the API derived the job's key (docs/ENCRYPTION.md).
+ */
+export interface EncryptionMarker {
+  algorithm: 'AES-256-GCM';
+  /** How the master key was made: scrypt of a passphrase, or none (a raw key). */
+  kdf: 'scrypt' | 'none';
+  /** The files' key id (hex of their key check's first 8 bytes); absent in POST /v1/jobs/validate's answer. */
+  keyId?: string;
+}
+
 export interface JobOutput {
   format: OutputFormat;
   compression: Compression;
   postgres?: PostgresOutput;
+  encryption?: EncryptionMarker;
 }
 
 export interface JobPartitioning {

@@ -55,6 +55,7 @@ export async function createShardflowWorker(opts: ShardflowWorkerOptions): Promi
     dataDir: config.dataDir,
     pool,
     sql: opts.sql,
+    secretKey: config.secretKey,
     shardsPerRun: config.worker.shardsPerRun,
     partRows: config.worker.partRows,
     faults: opts.faults,

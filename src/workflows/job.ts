@@ -213,6 +213,9 @@ export async function jobWorkflow(input: JobInput, carried?: CarriedState): Prom
     phase = 'finalizing';
     setCurrentDetails(currentDetails(p, phase, paused, 0));
     const result = await finish.finalizeJob(input, p);
+    // Only encrypted jobs schedule this (older histories, which have none, replay as before). The job
+    // is complete either way: a key that could not be deleted within the budget only stays sealed.
+    if (input.output.encryption) await steps.forgetJobKey(input.jobId).catch(() => undefined);
     phase = 'done';
     setCurrentDetails(`**completed** · ${grouped(result.rows)} rows · ${result.files} files · ${grouped(result.bytes)} bytes`);
     return result;

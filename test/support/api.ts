@@ -10,7 +10,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { loadConfig } from '../../src/config.js';
 import { createDb } from '../../src/db/client.js';
 import { runMigrations } from '../../src/db/migrate.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { createApp, type ApiDeps, type AppEnv } from '../../src/api/app.js';
 import { startApiServer } from '../../src/api/server.js';
 import { connectTemporal } from '../../src/api/temporal.js';
@@ -25,6 +25,8 @@ export const stackMissing: string | false =
 export interface TestApiOptions {
   /** On top of process.env. Defaults: HOST=127.0.0.1, PORT=0, LOG_LEVEL=silent, SHARDFLOW_EMISSIONS_AUTO=off. */
   env?: Record<string, string | undefined>;
+  /** The API's logger (default: createLogger at LOG_LEVEL, silent unless env sets it): a test that reads log lines gives its own. */
+  logger?: Logger;
   /** Register extra (test-only) routes before the server answers anything. */
   extend?: (app: OpenAPIHono<AppEnv>, deps: ApiDeps) => void;
 }
@@ -56,7 +58,7 @@ export async function startTestApi(overrides: TestApiOptions = {}): Promise<Test
   const url = config.database.url!;
   migrated ??= runMigrations(url);
   await migrated;
-  const logger = createLogger(config, 'api-test');
+  const logger = overrides.logger ?? createLogger(config, 'api-test');
   const db = createDb(url, { max: 4, applicationName: 'shardflow-api-test' });
   let temporal: Awaited<ReturnType<typeof connectTemporal>>;
   try {

@@ -34,6 +34,22 @@ export const OutputSchema = z
       .strict()
       .optional()
       .openapi({ description: 'bulk-load the job’s tables into Postgres (kinds that produce tables)' }),
+    encryption: z
+      .object({
+        passphrase: z
+          .string()
+          .min(8)
+          .max(1024)
+          .optional()
+          .openapi({ description: 'the key is derived with scrypt (N=2^17, r=8, p=1) and a random salt per job; never stored, logged or returned' }),
+        key: z.string().optional().openapi({ description: 'a raw AES-256 key: the base64 of exactly 32 bytes (instead of a passphrase)' }),
+      })
+      .strict()
+      .optional()
+      .openapi({
+        description:
+          'AES-256-GCM encryption of every file of the job (docs/ENCRYPTION.md): exactly one of `passphrase` and `key`. The job then shows `{ algorithm, kdf, keyId }` here, never the secret; files are named `….enc`; decrypt with `shardflow decrypt`',
+      }),
   })
   .strict()
   .openapi('JobOutput');
@@ -66,6 +82,14 @@ export function createJobExamples(kinds: KindRegistry): Record<string, { summary
   return Object.fromEntries(
     kinds.list.map((k) => [k.name, { summary: `a ${k.name} job`, value: { kind: k.name, spec: k.example, output: { format: k.formats[0] } } }]),
   );
+}
+
+/** The body with `output.encryption`'s passphrase and key replaced (what the idempotency hash sees: docs/ENCRYPTION.md). */
+export function redactSecrets(body: CreateJobBody): CreateJobBody {
+  const enc = body.output?.encryption;
+  if (!enc) return body;
+  const redacted = Object.fromEntries(Object.keys(enc).map((k) => [k, '[redacted]']));
+  return { ...body, output: { ...body.output, encryption: redacted } };
 }
 
 export interface CreateJobBody {

@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type WorkflowExecutionDescription } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { and, desc, eq, inArray, sql as dsql } from 'drizzle-orm';
-import { jobs, type JobRow } from '../../db/schema.js';
+import { jobKeys, jobs, type JobRow } from '../../db/schema.js';
+import { keyIdOf, newJobKey } from '../../destinations/index.js';
+import { jobKeyRow } from '../../engine/job-keys.js';
 import { manifestFiles, readManifest, type Manifest } from '../../engine/manifest.js';
 import type { PostgresTargets } from '../../destinations/index.js';
 import { liveProgress } from '../../engine/progress.js';
@@ -48,7 +50,7 @@ export function estimateOf(units: number): { rows: number; seconds: number } {
 }
 
 const outputLabel = (o: JobInput['output']): string =>
-  `${o.format}${o.compression && o.compression !== 'none' ? `+${o.compression}` : ''}${o.postgres ? ` → postgres ${o.postgres.target ? `${o.postgres.target}.` : ''}${o.postgres.schema}` : ''}`;
+  `${o.format}${o.compression && o.compression !== 'none' ? `+${o.compression}` : ''}${o.encryption ? ' (encrypted)' : ''}${o.postgres ? ` → postgres ${o.postgres.target ? `${o.postgres.target}.` : ''}${o.postgres.schema}` : ''}`;
 
 /** One line for the Temporal Web UI: kind, size, output, tenant. */
 export function jobSummary(input: JobInput, units: number, unit = 'units'): string {
@@ -191,6 +193,15 @@ export function createJobService(deps: ApiDeps) {
   async function create(tenant: Tenant, job: NormalizedJob, idem: { key: string | null; hash: string }): Promise<JobView> {
     const id = newJobId();
     const input: JobInput = { jobId: id, ...job.input };
+    // An encrypted job: its key, derived here once (scrypt: ~0.5 s, off the event loop), sealed into
+    // job_keys with the row; the job's output keeps only the marker with the key id (docs/ENCRYPTION.md).
+    let keyRow: ReturnType<typeof jobKeyRow> | undefined;
+    if (job.secret) {
+      if (!config.secretKey) throw ProblemError.unprocessable('this server cannot encrypt job files: SHARDFLOW_SECRET_KEY is not configured');
+      const key = await newJobKey(job.secret);
+      keyRow = jobKeyRow(config.secretKey, id, key);
+      input.output = { ...input.output, encryption: { ...input.output.encryption!, keyId: keyIdOf(key) } };
+    }
     // The quota check and the insert are one step per tenant: two concurrent POSTs cannot both pass.
     const row = await db.db.transaction(async (tx) => {
       if (tenant.maxConcurrentJobs !== null) {
@@ -230,12 +241,14 @@ export function createJobService(deps: ApiDeps) {
           startedAt: new Date(),
         })
         .returning();
+      if (keyRow) await tx.insert(jobKeys).values(keyRow);
       return inserted!;
     });
     try {
       await startWorkflow(input, job.units);
     } catch (err) {
-      // Nothing half-made stays behind: no workflow, no row.
+      // Nothing half-made stays behind: no workflow, no row, no key.
+      await db.db.delete(jobKeys).where(eq(jobKeys.jobId, id));
       await db.db.delete(jobs).where(eq(jobs.id, id));
       if (isTemporalUnavailable(err)) throw ProblemError.unavailable('temporal');
       throw new ProblemError({ status: 503, detail: `Temporal did not accept the job: ${(err as Error).message}` });

@@ -7,7 +7,7 @@ import { openClient, type PostgresTargets } from '../../destinations/index.js';
 import { encoderFor } from '../../encoders/index.js';
 import { SpecError, type Kind, type KindContext, type KindRegistry } from '../../engine/kind.js';
 import { existingTables, loadClaims, reservedSchemaReason } from '../../engine/load.js';
-import type { JobInput, JobOutput } from '../../engine/types.js';
+import type { EncryptionMarker, JobInput, JobOutput } from '../../engine/types.js';
 import { ProblemError } from '../middleware/problem.js';
 import type { Tenant } from '../types.js';
 import { MAX_SHARDS, SHARD_ROWS_MAX, SHARD_ROWS_MIN, type CreateJobBody } from './schema.js';
@@ -17,6 +17,38 @@ export interface NormalizedJob {
   input: Omit<JobInput, 'jobId'>;
   /** The job's size in its kind's unit. */
   units: number;
+  /**
+   * `output.encryption`'s secret, for create() to derive the job's key from: kept out of `input`
+   * (which is stored, answered and given to Temporal), whose `output.encryption` is only a marker.
+   */
+  secret?: { passphrase: string } | { key: Buffer };
+}
+
+export interface NormalizeOptions {
+  /** SHARDFLOW_SECRET_KEY: without it, a job asking for encryption is refused. */
+  secretKey?: Uint8Array;
+}
+
+/** The base64 (standard or URL-safe, padding optional) of exactly 32 bytes, or undefined. */
+function rawKeyOf(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) return undefined;
+  const key = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return key.length === 32 ? key : undefined;
+}
+
+/** `output.encryption`: exactly one of passphrase and key, a server that can seal keys. The marker and the secret. */
+function encryptionFor(o: NonNullable<CreateJobBody['output']>['encryption'], opts: NormalizeOptions): { marker?: EncryptionMarker; secret?: NormalizedJob['secret'] } {
+  if (!o) return {};
+  const given = (['passphrase', 'key'] as const).filter((k) => o[k] !== undefined);
+  if (given.length !== 1) throw bad('output.encryption', given.length ? 'give a passphrase or a key, not both' : 'give a passphrase or a key');
+  let secret: NonNullable<NormalizedJob['secret']>;
+  if (o.key !== undefined) {
+    const key = rawKeyOf(o.key);
+    if (!key) throw bad('output.encryption.key', 'must be the base64 of exactly 32 bytes (an AES-256 key), e.g. from `openssl rand -base64 32`');
+    secret = { key };
+  } else secret = { passphrase: o.passphrase! };
+  if (!opts.secretKey) throw unprocessable('output.encryption', 'this server cannot encrypt job files: SHARDFLOW_SECRET_KEY is not configured');
+  return { marker: { algorithm: 'AES-256-GCM', kdf: 'key' in secret ? 'none' : 'scrypt' }, secret };
 }
 
 
@@ -28,14 +60,14 @@ export function defaultShardRows(units: number): number {
   return Math.min(4_000_000, Math.max(500_000, Math.ceil(units / 16)));
 }
 
-function outputFor(kind: Kind, o: CreateJobBody['output']): JobOutput {
+function outputFor(kind: Kind, o: CreateJobBody['output'], encryption?: EncryptionMarker): JobOutput {
   const format = o?.format ?? kind.formats[0]!;
   if (!(kind.formats as readonly string[]).includes(format)) throw bad('output.format', `${kind.name} jobs write ${kind.formats.join(', ')}`);
   const allowed = encoderFor(format).compressions;
   const compression = o?.compression ?? allowed[0]!;
   if (!allowed.includes(compression)) throw bad('output.compression', `${format} files can be ${allowed.join(' or ')}`);
   if (o?.postgres && !kind.postgresLoad) throw unprocessable('output.postgres', `a Postgres load is not available for ${kind.name} jobs`);
-  return { format: format as JobOutput['format'], compression, ...(o?.postgres ? { postgres: o.postgres } : {}) };
+  return { format: format as JobOutput['format'], compression, ...(o?.postgres ? { postgres: o.postgres } : {}), ...(encryption ? { encryption } : {}) };
 }
 
 /** The schemas the service's own tables live in (never a load's schema), read once per process. */
@@ -92,9 +124,11 @@ export async function normalizeJob(
   kinds: KindRegistry,
   sql: postgres.Sql,
   targets?: PostgresTargets,
+  opts: NormalizeOptions = {},
 ): Promise<NormalizedJob> {
   const kind = kinds.get(body.kind);
-  const output = outputFor(kind, body.output);
+  const { marker, secret } = encryptionFor(body.output?.encryption, opts);
+  const output = outputFor(kind, body.output, marker);
   let normalized;
   try {
     normalized = await kind.normalize(body.spec, { tenantId: tenant.tenantId, sql }, output);
@@ -123,7 +157,7 @@ export async function normalizeJob(
     if (!targets) throw unprocessable('output.postgres.target', 'this server has no Postgres load targets');
     await checkLoad(kind, input, { tenantId: tenant.tenantId, sql }, targets);
   }
-  return { units, input };
+  return { units, input, ...(secret ? { secret } : {}) };
 }
 
 function bad(path: string, message: string): ProblemError {

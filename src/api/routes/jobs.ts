@@ -7,7 +7,7 @@ import { idempotentCreate } from '../idempotency.js';
 import { ProblemError, problemResponses, validationHook } from '../middleware/problem.js';
 import { IdParam } from '../params.js';
 import { olderThan, PageSchema, PaginationQuery, decodeCursor, toPage } from '../pagination.js';
-import { CONTRACT_KINDS, createJobExamples, createJobSchema, jobSchema, validatedJobSchema, type CreateJobBody } from '../jobs/schema.js';
+import { CONTRACT_KINDS, createJobExamples, createJobSchema, jobSchema, redactSecrets, validatedJobSchema, type CreateJobBody } from '../jobs/schema.js';
 import { createJobService, estimateOf, TERMINAL } from '../jobs/service.js';
 import { normalizeJob } from '../jobs/validate.js';
 import { createPostgresTargets } from '../../destinations/index.js';
@@ -141,6 +141,7 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
   // URLs only (the API opens a connection to a named target just for the existing-table check).
   const targets = createPostgresTargets({ defaultUrl: deps.config.database.url, defaultSql: deps.db.sql, named: deps.config.postgresTargets });
   const { createJob, validateJob, deleteJob, listJobs, getJob, transition, events } = jobRoutes(deps);
+  const keyOptions = { secretKey: deps.config.secretKey };
 
   // A contract kind this server does not run is a 422 (zod receives the raw body or query as `data`), otherwise the default hook.
   const kindHook = ((result: Parameters<typeof validationHook>[0] & { data?: unknown }) => {
@@ -154,7 +155,7 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
     validateJob,
     async (c) => {
       const body = c.req.valid('json') as unknown as CreateJobBody;
-      const job = await normalizeJob(body, c.get('tenant'), deps.kinds, deps.db.sql, targets);
+      const job = await normalizeJob(body, c.get('tenant'), deps.kinds, deps.db.sql, targets, keyOptions);
       const { input, units } = job;
       return c.json(
         {
@@ -177,8 +178,9 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void
     async (c) => {
       const tenant = c.get('tenant');
       const body = c.req.valid('json') as unknown as CreateJobBody;
-      const out = await idempotentCreate(c, { db: deps.db.db, table: jobs, tenantId: tenant.tenantId, request: body }, async (stamp) =>
-        service.create(tenant, await normalizeJob(body, tenant, deps.kinds, deps.db.sql, targets), stamp),
+      // The stored request hash never covers a passphrase or key (docs/ENCRYPTION.md).
+      const out = await idempotentCreate(c, { db: deps.db.db, table: jobs, tenantId: tenant.tenantId, request: redactSecrets(body) }, async (stamp) =>
+        service.create(tenant, await normalizeJob(body, tenant, deps.kinds, deps.db.sql, targets, keyOptions), stamp),
       );
       if (out.replayed) return c.json(await service.view(tenant, out.row.id), 200);
       return c.json(out.created, 202, { Location: out.created.links.self ?? `/v1/jobs/${out.created.id}` });

@@ -5,9 +5,7 @@
  * set-based SQL (calculate.ts), each batch one transaction; the shard's totals (kg CO2e by type and
  * scope) add up in the workflow. finalize writes `emissions.json` (the totals) into the job folder.
  */
-import path from 'node:path';
 import type postgres from 'postgres';
-import { openDestination } from '../../destinations/index.js';
 import { siblingModule, SpecError, type Kind, type KindContext } from '../../engine/kind.js';
 import { scopeFilter, type Scope } from './calculate.js';
 import { resolveFactorSet } from './factors.js';
@@ -80,8 +78,12 @@ export const emissions: Kind = {
     const diff = spec.recalculate ? await recalculationDiff(needSql(ctx), input.jobId, spec.factorSet) : undefined;
     const files = [];
     const report = { factorSet: spec.factorSet, activities: plan.total, totals: ctx.totals, results: 'emission_results (run_id = job id)' };
-    files.push(await writeJson(ctx.jobDir, 'emissions.json', report));
-    if (diff) files.push(await writeJson(ctx.jobDir, 'diff.json', diff));
+    // emissions.json and diff.json (with .enc appended for an encrypted job).
+    const json = (value: unknown) => Buffer.from(JSON.stringify(value, null, 2) + '\n', 'utf8');
+    const reportFile = await ctx.writeFile('emissions.json', json(report));
+    files.push(reportFile);
+    const diffFile = diff ? await ctx.writeFile('diff.json', json(diff)) : undefined;
+    if (diffFile) files.push(diffFile);
     const tonnes = Math.round(((ctx.totals.kgCo2e ?? 0) / 1000) * 1e6) / 1e6;
     return {
       files,
@@ -90,8 +92,8 @@ export const emissions: Kind = {
           factorSet: spec.factorSet,
           totalTonnesCo2e: tonnes,
           totals: ctx.totals,
-          file: 'emissions.json',
-          ...(diff ? { diff: { file: 'diff.json', groups: diff.groups.slice(0, DIFF_GROUPS_IN_SUMMARY), groupCount: diff.groups.length } } : {}),
+          file: reportFile.name,
+          ...(diff ? { diff: { file: diffFile!.name, groups: diff.groups.slice(0, DIFF_GROUPS_IN_SUMMARY), groupCount: diff.groups.length } } : {}),
         },
       },
     };
@@ -101,17 +103,6 @@ export const emissions: Kind = {
 /** How many diff groups the job's result shows (all of them are in diff.json). */
 const DIFF_GROUPS_IN_SUMMARY = 100;
 
-async function writeJson(dir: string, name: string, value: unknown) {
-  const dest = await openDestination({ kind: 'file', path: path.join(dir, name) });
-  try {
-    await dest.write(Buffer.from(JSON.stringify(value, null, 2) + '\n', 'utf8'));
-    const { bytes, sha256 } = await dest.commit();
-    return { name, table: '', rows: 0, bytes, sha256 };
-  } catch (err) {
-    await dest.abort();
-    throw err;
-  }
-}
 
 export interface DiffGroup {
   orgId: string;

@@ -3,8 +3,6 @@
  * sampled from a model fitted to pilot data (mvn, bootstrap) or from population norms (rules).
  */
 import { siblingModule, SpecError, type Kind, type KindContext } from '../../engine/kind.js';
-import path from 'node:path';
-import { openDestination } from '../../destinations/index.js';
 import { TRIAL_SCHEMA, trialQuality } from './generate.js';
 import { TOTALS_PREFIX, TrialStats } from './quality.js';
 import { createModelStore, UnknownModelError } from './models.js';
@@ -52,15 +50,8 @@ export const trial: Kind<TrialPayload> = {
     const { spec, model } = await payloadOf(input, ctx);
     const stats = TrialStats.fromTotals(spec.visits.length, ctx.totals);
     const report = trialQuality(spec, model, stats);
-    const name = 'quality.json';
-    const dest = await openDestination({ kind: 'file', path: path.join(ctx.jobDir, name) });
-    try {
-      await dest.write(Buffer.from(JSON.stringify(report, null, 2) + '\n', 'utf8'));
-      const { bytes, sha256 } = await dest.commit();
-      return { files: [{ name, table: '', rows: 0, bytes, sha256 }], result: { summary: { quality: name, ...report.summary } } };
-    } catch (err) {
-      await dest.abort();
-      throw err;
-    }
+    // quality.json, or quality.json.enc for an encrypted job.
+    const file = await ctx.writeFile('quality.json', Buffer.from(JSON.stringify(report, null, 2) + '\n', 'utf8'));
+    return { files: [file], result: { summary: { quality: file.name, ...report.summary } } };
   },
 };
