@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit, type Config } from '../config.js';
 import { runDemo } from './demo.js';
+import { devSecretKey } from './secret-key.js';
 import { devLine, formatChildLine, painter } from './output.js';
 import { collectOutput, delay, describeExit, exitOf, isPortFree, isRunning, stopChild, trackChild, type ExitInfo } from './process.js';
 import { portConflictMessage, wantedPorts, type WantedPort } from './ports.js';
@@ -256,6 +257,8 @@ async function main(): Promise<void> {
     LOG_LEVEL: config.logLevel,
     // the dev server's 10 s long polls keep the worker's last access fresh; 20 s is plenty
     READY_WORKER_MAX_AGE_SECONDS: process.env.READY_WORKER_MAX_AGE_SECONDS || '20',
+    // Encrypted jobs work out of the box: the environment's key, else one kept in the data folder.
+    SHARDFLOW_SECRET_KEY: process.env.SHARDFLOW_SECRET_KEY || devSecretKey(config.dataDir),
     ...(tty && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {}),
   };
   const worker = new ManagedChild('worker', 'src/worker/main.ts', childEnv, 36, 120_000);
