@@ -79,9 +79,13 @@ export async function calculateBatch(sql: postgres.Sql, s: Scope, runId: string,
           a.kwh * coalesce(a.contract_factor, f.kg_co2e), f.id, f.level, ${runId}
         from activities a
         cross join lateral (
-          select f.*, m.level from (values (1, a.country || ':' || a.region, 'region'), (2, a.country, 'country'), (3, 'WORLD', 'world')) m(ord, key, level)
-          join emission_factors f on f.factor_set = ${s.factorSet} and f.type = 'electricity' and f.key = m.key
-          order by m.ord limit 1) f
+          -- Probes of the unique (factor_set, type, key) index, whatever the statistics say (a table
+          -- not analyzed yet after a big load once made this a scan of every factor per activity).
+          select f.*, case f.key when 'WORLD' then 'world' when a.country then 'country' else 'region' end as level
+          from emission_factors f
+          where f.factor_set = ${s.factorSet} and f.type = 'electricity'
+            and f.key = any(array[a.country || ':' || a.region, a.country, 'WORLD'])
+          order by case f.key when 'WORLD' then 3 when a.country then 2 else 1 end limit 1) f
         where a.type = 'electricity' and ${where}
         on conflict (activity_id, factor_set) do nothing`;
     }
@@ -132,9 +136,11 @@ export async function calculateBatch(sql: postgres.Sql, s: Scope, runId: string,
           from activities a
           where a.type = 'air_travel' and ${where}) x
         cross join lateral (
-          select f.*, m.level from (values (1, x.band || ':' || x.cabin_class || ':with_rf', 'cabin'), (2, x.band || ':average:with_rf', 'band_average')) m(ord, key, level)
-          join emission_factors f on f.factor_set = ${s.factorSet} and f.type = 'air_travel' and f.key = m.key
-          order by m.ord limit 1) f
+          select f.*, case when f.key = x.band || ':' || x.cabin_class || ':with_rf' then 'cabin' else 'band_average' end as level
+          from emission_factors f
+          where f.factor_set = ${s.factorSet} and f.type = 'air_travel'
+            and f.key = any(array[x.band || ':' || x.cabin_class || ':with_rf', x.band || ':average:with_rf'])
+          order by case when f.key = x.band || ':' || x.cabin_class || ':with_rf' then 1 else 2 end limit 1) f
         left join emission_factors nr on nr.factor_set = ${s.factorSet} and nr.type = 'air_travel' and nr.key = replace(f.key, ':with_rf', ':without_rf')
         on conflict (activity_id, factor_set) do nothing`;
     }
