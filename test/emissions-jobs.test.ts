@@ -160,6 +160,13 @@ test('the three examples through POST /v1/activities and an emissions job', { sk
   const sum = (await (await api.request(`/v1/emissions/summary?orgId=${org}&groupBy=scope`)).json()) as any;
   close(sum.totalTonnesCo2e, (4061.140832 + 3420.6 + 409.670752) / 1000, 'summary total');
   assert.deepEqual(sum.groups.map((g: any) => [g.key, g.activities]), [['scope2', 1], ['scope3', 2]]);
+  // The CLI's table: tonnes to the kilogram, activities counted, a total line.
+  const printed: string[] = [];
+  const cliIo = { out: (t: string) => void printed.push(t), err: (t: string) => void printed.push(t) };
+  const cliCode = await runCli(['emissions', 'summary', '--org', org, '--group-by', 'scope'], { ...process.env, SHARDFLOW_URL: api.url, SHARDFLOW_KEY: '', NO_COLOR: '1' }, cliIo);
+  assert.equal(cliCode, 0, printed.join('\n'));
+  const cells = printed.join('\n').trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+  assert.deepEqual(cells, [['SCOPE', 'TONNES CO2E', 'ACTIVITIES'], ['scope2', '3.421', '1'], ['scope3', '4.471', '2'], ['total', '7.891', '3']]);
 
   // CSV export: a header and one line per result, with its provenance.
   const csvRes = await api.request(`/v1/emissions/results?orgId=${org}`);

@@ -47,6 +47,10 @@ export function registerEmissions(program: Command, ctx: import('./context.js').
       if (!['type', 'scope', 'month', 'category'].includes(o.groupBy)) throw new UsageError('--group-by: type, scope, month or category');
       const s = await ctx.client(cmd).emissionsSummary({ groupBy: o.groupBy as 'type', ...(o.org ? { orgId: o.org } : {}), ...(o.factorSet ? { factorSet: o.factorSet } : {}) });
       if (ctx.json(cmd)) return ctx.io.out(JSON.stringify(s));
-      ctx.io.out(table([[o.groupBy.toUpperCase(), 'TONNES CO2E', 'ACTIVITIES'], ...s.groups.map((g) => [g.key, String(g.tonnesCo2e), String(g.activities)]), ['total', String(s.totalTonnesCo2e), '']]));
+      // The table rounds to kilograms (--json has the API's full figures).
+      const t = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+      const n = (x: number) => x.toLocaleString('en-US');
+      const total = s.groups.reduce((k, g) => k + g.activities, 0);
+      ctx.io.out(table([[o.groupBy.toUpperCase(), 'TONNES CO2E', 'ACTIVITIES'], ...s.groups.map((g) => [g.key, t(g.tonnesCo2e), n(g.activities)]), ['total', t(s.totalTonnesCo2e), n(total)]]));
     });
 }
