@@ -74,7 +74,9 @@ export async function ensureDefaultFactorSet(sql: postgres.Sql): Promise<void> {
     await tx`select pg_advisory_xact_lock(${LOCK_KEY.toString()}::bigint)`;
     const [found] = await tx`select 1 from emission_factor_sets where version = ${DEFAULT_FACTOR_SET}`;
     if (found) return;
-    await insertSet(tx, { version: DEFAULT_FACTOR_SET, description: 'Built in: DESNZ 2025 flights, EPA USEEIO v1.2 spend (subset), Ember grid averages (docs/EMISSIONS.md)', factors: defaultFactors() }, null, true);
+    // An earlier built-in version stays (its results keep it) but is no longer the default.
+    await tx`update emission_factor_sets set is_default = false where is_default`;
+    await insertSet(tx, { version: DEFAULT_FACTOR_SET, description: 'Built in: DESNZ 2025 flights, EPA USEEIO v1.2 spend (subset) deflated to 2021 USD by US CPI-U, Ember grid averages (docs/EMISSIONS.md)', factors: defaultFactors() }, null, true);
   });
   ensured.add(sql);
 }

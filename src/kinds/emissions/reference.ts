@@ -16,8 +16,12 @@ export const CABIN_CLASSES = ['economy', 'premium_economy', 'business', 'first',
 export type CabinClass = (typeof CABIN_CLASSES)[number];
 export type HaulBand = 'domestic' | 'short_haul' | 'long_haul' | 'international';
 
-/** The built-in factor set's version. Loading another set is `POST /v1/emission-factors` or `shardflow emissions load-factors`. */
-export const DEFAULT_FACTOR_SET = 'default-2025.1';
+/**
+ * The built-in factor set's version. Loading another set is `POST /v1/emission-factors` or `shardflow emissions load-factors`.
+ * A change to the built-in figures or to how they are applied is a new version (results are kept per
+ * activity and version): 2025.2 deflates spend to the factor's base year, which 2025.1 did not.
+ */
+export const DEFAULT_FACTOR_SET = 'default-2025.2';
 
 /**
  * DESNZ (UK government GHG conversion factors): great-circle distances are increased by 8 % for
