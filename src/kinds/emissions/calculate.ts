@@ -41,18 +41,28 @@ export function scopeFilter(sql: postgres.Sql, s: Scope) {
     ${s.to !== undefined ? sql`and a.period <= ${s.to}` : sql``}`;
 }
 
-let cpiCache: { months: string; years: string; first: string; last: string } | undefined;
-/** The CPI-U table as JSON recordsets: every month, and the average of every year it covers in full. */
+let cpiCache: { values: string; months: number; averages: string; first: string; last: string; firstYear: number; firstMonth: number } | undefined;
+/**
+ * The CPI-U table as Postgres array literals: every month from the first (the table has no gap:
+ * checked), and the average of each year from the first year on (null for a year not covered in full).
+ */
 function cpiArrays() {
   if (!cpiCache) {
     const t = cpiTable();
-    const years: { year: number; avg: number }[] = [];
-    for (let y = Number(t.first.slice(0, 4)); y <= Number(t.last.slice(0, 4)); y++) {
-      const avg = cpiYearAverage(y);
-      if (avg !== undefined) years.push({ year: y, avg });
+    const firstYear = Number(t.first.slice(0, 4));
+    const firstMonth = Number(t.first.slice(5, 7));
+    const values: number[] = [];
+    for (let k = 0; ; k++) {
+      const m = firstMonth - 1 + k;
+      const key = `${firstYear + Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}`;
+      const v = t.months.get(key);
+      if (v === undefined) throw new Error(`the CPI-U table has no ${key}`);
+      values.push(v);
+      if (key === t.last) break;
     }
-    const months = JSON.stringify([...t.months].map(([month, idx]) => ({ month, idx })));
-    cpiCache = { months, years: JSON.stringify(years), first: t.first, last: t.last };
+    const averages: string[] = [];
+    for (let y = firstYear; y <= Number(t.last.slice(0, 4)); y++) averages.push(String(cpiYearAverage(y) ?? 'NULL'));
+    cpiCache = { values: `{${values.join(',')}}`, months: values.length, averages: `{${averages.join(',')}}`, first: t.first, last: t.last, firstYear, firstMonth };
   }
   return cpiCache;
 }
@@ -94,24 +104,29 @@ export async function calculateBatch(sql: postgres.Sql, s: Scope, runId: string,
       // then, for a USD factor with a base year, from money of the activity's month to money of that
       // year by US CPI-U (reference.ts priceRatio: the month clamped into the table).
       const c = cpiArrays();
+      // The price index by array subscript (O(1) per row): month k of the table is element k, from
+      // its first month; a base year's average is element (year − first year + 1) of the averages.
+      const monthNo = tx`greatest(1, least(${c.months}, (substr(a.period, 1, 4)::int - ${c.firstYear}) * 12 + substr(a.period, 6, 2)::int - ${c.firstMonth} + 1))`;
       await tx`
         insert into emission_results (activity_id, factor_set, tenant_id, org_id, type, period, scope, ghg_category,
           kg_co2e, kg_co2, kg_ch4, kg_n2o, factor_id, match_level, fx_rate, price_ratio, price_index_month, run_id)
         select x.id, ${s.factorSet}, x.tenant_id, x.org_id, x.type, x.period, 'scope3', 'scope3.cat1',
-          x.base * x.kg_co2e, x.base * x.kg_co2, x.base * x.kg_ch4, x.base * x.kg_n2o,
+          x.amount * x.fx * x.ratio * x.kg_co2e, x.amount * x.fx * x.ratio * x.kg_co2,
+          x.amount * x.fx * x.ratio * x.kg_ch4, x.amount * x.fx * x.ratio * x.kg_n2o,
           x.factor_id, 'exact', x.fx, x.ratio, x.month, ${runId}
         from (
-          select a.id, a.tenant_id, a.org_id, a.type, a.period, f.id as factor_id, f.kg_co2e, f.kg_co2, f.kg_ch4, f.kg_n2o,
-            tf.per_eur / af.per_eur as fx, coalesce(by.avg / m.idx, 1::float8) as ratio, case when m.idx is not null then m.month end as month,
-            a.amount * (tf.per_eur / af.per_eur) * coalesce(by.avg / m.idx, 1::float8) as base
-          from activities a
-          join emission_factors f on f.factor_set = ${s.factorSet} and f.type = 'goods_services' and f.key = a.category
-          join jsonb_to_recordset(${fxJson()}::text::jsonb) as af(currency text, per_eur float8) on af.currency = a.currency
-          join jsonb_to_recordset(${fxJson()}::text::jsonb) as tf(currency text, per_eur float8) on tf.currency = f.currency
-          left join jsonb_to_recordset(${c.years}::text::jsonb) as by(year int, avg float8) on f.currency = 'USD' and by.year = f.base_year
-          left join jsonb_to_recordset(${c.months}::text::jsonb) as m(month text, idx float8)
-            on by.year is not null and m.month = least(greatest(a.period, ${c.first}), ${c.last})
-          where a.type = 'goods_services' and ${where}) x
+          select y.*, coalesce(y.avg / y.idx, 1::float8) as ratio, case when y.avg is not null then y.clamped end as month
+          from (
+            select a.id, a.tenant_id, a.org_id, a.type, a.period, a.amount, f.id as factor_id, f.kg_co2e, f.kg_co2, f.kg_ch4, f.kg_n2o,
+              tf.per_eur / af.per_eur as fx,
+              case when f.currency = 'USD' then (${c.averages}::float8[])[f.base_year - ${c.firstYear} + 1] end as avg,
+              (${c.values}::float8[])[${monthNo}] as idx,
+              least(greatest(a.period, ${c.first}), ${c.last}) as clamped
+            from activities a
+            join emission_factors f on f.factor_set = ${s.factorSet} and f.type = 'goods_services' and f.key = a.category
+            join jsonb_to_recordset(${fxJson()}::text::jsonb) as af(currency text, per_eur float8) on af.currency = a.currency
+            join jsonb_to_recordset(${fxJson()}::text::jsonb) as tf(currency text, per_eur float8) on tf.currency = f.currency
+            where a.type = 'goods_services' and ${where}) y) x
         on conflict (activity_id, factor_set) do nothing`;
     }
     if (want('air_travel')) {
