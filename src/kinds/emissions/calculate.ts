@@ -194,3 +194,17 @@ export async function nextBatchEnd(sql: postgres.Sql, s: Scope, from: number, hi
       order by a.id limit ${size}) b`;
   return row?.last == null ? null : Number(row.last) + 1;
 }
+
+/**
+ * ANALYZE the tables a job's batches plan against when a tenth of their rows changed since the last
+ * analysis (a big ingest just before a job, before autovacuum came by): the batches' plans (an
+ * anti-join per activity, factor lookups) go wrong on estimates of one row. A sampled ANALYZE takes
+ * well under a second even on millions of rows.
+ */
+export async function refreshStaleStatistics(sql: postgres.Sql): Promise<void> {
+  const stale = await sql<{ relname: string }[]>`
+    select relname from pg_stat_user_tables
+    where relname in ('activities', 'emission_results', 'emission_factors') and schemaname = any(current_schemas(false))
+      and n_mod_since_analyze > greatest(1000, n_live_tup / 10)`;
+  for (const { relname } of stale) await sql`analyze ${sql(relname)}`;
+}

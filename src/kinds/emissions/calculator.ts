@@ -9,7 +9,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type postgres from 'postgres';
-import { calculateBatch, nextBatchEnd } from './calculate.js';
+import { calculateBatch, nextBatchEnd, refreshStaleStatistics } from './calculate.js';
 import { resolveFactorSet } from './factors.js';
 import { DEFAULT_BATCH_SIZE } from './spec.js';
 
@@ -41,6 +41,7 @@ export function createEmissionsActivities(deps: { sql?: postgres.Sql }) {
     const factorSet = await resolveFactorSet(sql, input.tenantId, undefined);
     if (!factorSet) throw new Error('no default factor set');
     const scope = { tenantId: input.tenantId, factorSet };
+    await refreshStaleStatistics(sql);
     const resumed = ctx.info.heartbeatDetails as (CalculatePendingResult & { cursor: number }) | undefined;
     let cursor = resumed?.cursor ?? (input.fromId ?? 0) + 1;
     const out: CalculatePendingResult = { calculated: resumed?.calculated ?? 0, unmatched: resumed?.unmatched ?? 0, kgCo2e: resumed?.kgCo2e ?? 0, batches: resumed?.batches ?? 0 };

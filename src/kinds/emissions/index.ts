@@ -7,7 +7,7 @@
  */
 import type postgres from 'postgres';
 import { siblingModule, SpecError, type Kind, type KindContext } from '../../engine/kind.js';
-import { scopeFilter, type Scope } from './calculate.js';
+import { refreshStaleStatistics, scopeFilter, type Scope } from './calculate.js';
 import { resolveFactorSet } from './factors.js';
 import { DEFAULT_BATCH_SIZE, EmissionsSpecSchema, type EmissionsSpec, type EmissionsSpecBody } from './spec.js';
 
@@ -65,6 +65,7 @@ export const emissions: Kind = {
   // No tables: the activities' ids are the index space, cut into key ranges by the engine (shardRows ids each).
   async plan(input, ctx) {
     const spec = input.spec as unknown as EmissionsSpec;
+    await refreshStaleStatistics(needSql(ctx));
     const p = await pending(ctx, input.tenantId, spec);
     const span = Math.max(0, p.max + 1 - p.min);
     // Ids of other tenants and organisations interleave with the scope's: a sparse range gets wider
