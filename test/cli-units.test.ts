@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { openApiDocument } from '../scripts/openapi-document.js';
 import { UsageError, type CliIo } from '../src/cli/io.js';
+import { describeJob } from '../src/cli/describe.js';
 import { createRenderer, line } from '../src/cli/progress.js';
 import { jobBody, kindSpecs, readSpecFile, specFlags } from '../src/cli/spec.js';
 import { builtInKinds } from '../src/kinds/index.js';
@@ -106,4 +107,13 @@ test('a terminal gets one bar redrawn in place; a pipe gets a line per tenth or 
 test('a progress line names the phase only when it says more than the status', () => {
   assert.equal(line({ status: 'running', unit: 'rows', done: 0, total: 10, fraction: 0, phase: 'planning', shards: { total: 0, completed: 0, running: 0 } }), 'running (planning) 0.0% 0/10 rows · shards 0/0 done, 0 running');
   assert.equal(line({ status: 'completed', unit: 'patients', done: 10, total: 10, fraction: 1, phase: 'done' }), 'completed 100.0% 10/10 patients');
+});
+
+test('a finished job in a few lines: rows and files, or the units of a kind that writes no rows', () => {
+  const base = { createdAt: '2026-12-01T10:00:00.000Z', finishedAt: '2026-12-01T10:00:05.000Z', status: 'completed', error: null } as const;
+  const progress = (unit: string, done: number) => ({ unit, done, total: done, fraction: 1, ratePerSecond: 1, etaSeconds: 0, shards: { total: 1, completed: 1, running: 0 }, phase: 'done' });
+  const trialJob = { ...base, id: 'job-a', kind: 'trial', progress: progress('rows', 4000), result: { rows: 4000, digest: 'sha256:ab', files: [{ name: 'x', rows: 4000, bytes: 2048, sha256: '' }] } };
+  assert.match(describeJob(trialJob as any), /result: 4,000 rows in 1 file \(2\.0 KiB\), digest sha256:ab/);
+  const emissionsJob = { ...base, id: 'job-b', kind: 'emissions', progress: progress('activities', 300000), result: { rows: 0, files: [{ name: 'emissions.json', rows: 0, bytes: 571, sha256: '' }, { name: 'diff.json', rows: 0, bytes: 100, sha256: '' }] } };
+  assert.match(describeJob(emissionsJob as any), /result: 300,000 activities; 2 files \(671 B\)/);
 });
