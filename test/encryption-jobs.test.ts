@@ -277,6 +277,29 @@ describe('encrypted jobs', { skip: stackMissing }, () => {
     assert.equal((await sf(['decrypt', part, '--passphrase-file', pf, '--force'])).code, 0);
   });
 
+  test('shardflow run --encrypt-passphrase-env: the job is encrypted; its files decrypt with the same passphrase; two sources are a usage error', async () => {
+    const env = { SHARDFLOW_URL: api.url, SHARDFLOW_KEY: '', JOB_PASS: PASSPHRASE };
+    const r = await sf(['run', 'trial', '--method', 'rules', '--n-per-arm', '40', '--seed', '77', '--format', 'ndjson', '--encrypt-passphrase-env', 'JOB_PASS', '--watch', '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const end = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    assert.equal(end.event, 'end');
+    const job = end.job;
+    assert.equal(job.status, 'completed');
+    assert.equal(job.output.encryption.kdf, 'scrypt');
+    assert.ok(!r.stdout.includes(PASSPHRASE) && !r.stderr.includes(PASSPHRASE), 'the CLI prints no passphrase');
+    const dir = path.join(work, `run-${job.id}`);
+    const files = await download(job.id, dir);
+    const part = files.find((f) => f.name.endsWith('.ndjson.enc'))!;
+    const d = await sf(['decrypt', path.join(dir, part.name), '--passphrase-env', 'JOB_PASS'], env);
+    assert.equal(d.code, 0, d.stderr);
+    const lines = (await fs.readFile(path.join(dir, part.name.slice(0, -'.enc'.length)), 'utf8')).trim().split('\n');
+    assert.equal(lines.length, part.rows);
+    assert.equal(JSON.parse(lines[0]!).TreatmentArm !== undefined, true);
+    const two = await sf(['run', 'trial', '--n-per-arm', '40', '--encrypt-passphrase-env', 'JOB_PASS', '--encrypt-key-file', 'k'], env);
+    assert.equal(two.code, 2);
+    assert.match(two.stderr, /exactly one of --encrypt-passphrase-file, --encrypt-passphrase-env, --encrypt-key-file/);
+  });
+
   test('DELETE forgets the key of a job at once', async () => {
     const enc = await postJob(api, trial({ format: 'csv', encryption: { passphrase: PASSPHRASE } }));
     assert.equal(enc.status, 202);

@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { decryptStream, ENCRYPTED_EXTENSION, EncryptionError, passphraseKeys, rawKey, tempPathFor, type KeyForHeader } from '../../destinations/index.js';
 import { CommandFailed, UsageError } from '../io.js';
 import type { Ctx } from './context.js';
+import { readSecret } from '../secrets.js';
 
 interface DecryptOptions {
   out?: string;
@@ -21,38 +22,9 @@ interface DecryptOptions {
   force?: boolean;
 }
 
-/** A key file: the 32 raw bytes, or their base64 (standard or URL-safe) on one line. */
-function keyFromFile(bytes: Buffer): Buffer {
-  if (bytes.length === 32) return bytes;
-  const text = bytes.toString('utf8').trim();
-  const key = /^[A-Za-z0-9+/_-]{43}=?$/.test(text) ? Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64') : undefined;
-  if (!key || key.length !== 32) throw new UsageError('--key-file must hold a 32-byte key: the raw bytes or their base64');
-  return key;
-}
-
 async function keySource(o: DecryptOptions, env: NodeJS.ProcessEnv): Promise<KeyForHeader> {
-  const given = [o.passphraseFile, o.passphraseEnv, o.keyFile].filter((x) => x !== undefined).length;
-  if (given !== 1) throw new UsageError('give exactly one of --passphrase-file, --passphrase-env and --key-file');
-  if (o.keyFile !== undefined) return rawKey(keyFromFile(await readOrUsage(o.keyFile, '--key-file')));
-  let passphrase: string;
-  if (o.passphraseFile !== undefined) {
-    // One trailing newline (as `echo` and editors leave it) is not part of the passphrase.
-    passphrase = (await readOrUsage(o.passphraseFile, '--passphrase-file')).toString('utf8').replace(/\r?\n$/, '');
-  } else {
-    const v = env[o.passphraseEnv!];
-    if (v === undefined || v === '') throw new UsageError(`--passphrase-env: the variable ${o.passphraseEnv} is not set`);
-    passphrase = v;
-  }
-  if (passphrase === '') throw new UsageError('the passphrase is empty');
-  return passphraseKeys(passphrase);
-}
-
-async function readOrUsage(file: string, flag: string): Promise<Buffer> {
-  try {
-    return await fs.readFile(file);
-  } catch (err) {
-    throw new UsageError(`${flag}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const secret = (await readSecret(o, env, { passphraseFile: '--passphrase-file', passphraseEnv: '--passphrase-env', keyFile: '--key-file' }))!;
+  return 'key' in secret ? rawKey(secret.key) : passphraseKeys(secret.passphrase);
 }
 
 /** Decrypts one file to `out` (temp name, fsync, rename); nothing is left at `out` or beside it on failure. */

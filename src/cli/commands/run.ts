@@ -9,6 +9,7 @@ import { duration, int } from '../format.js';
 import { jobBody, kindSpecs, readSpecFile, specFlags } from '../spec.js';
 import { watchJob } from '../watch.js';
 import type { Ctx } from './context.js';
+import { readSecret } from '../secrets.js';
 
 interface RunOptions {
   spec?: string;
@@ -17,6 +18,9 @@ interface RunOptions {
   postgresSchema?: string;
   postgresTarget?: string;
   ifExists?: string;
+  encryptPassphraseFile?: string;
+  encryptPassphraseEnv?: string;
+  encryptKeyFile?: string;
   shardRows?: string;
   maxParallelShards?: string;
   watch?: boolean;
@@ -41,6 +45,9 @@ export function registerRun(program: Command, ctx: Ctx): void {
     .option('--postgres-schema <schema>', 'output.postgres.schema: also load the tables into this Postgres schema')
     .option('--postgres-target <name>', 'output.postgres.target: an operator-configured target')
     .option('--if-exists <what>', 'output.postgres.ifExists: error or replace')
+    .option('--encrypt-passphrase-file <file>', 'output.encryption.passphrase from this file: every output file AES-256-GCM encrypted (docs/ENCRYPTION.md)')
+    .option('--encrypt-passphrase-env <var>', 'output.encryption.passphrase from this environment variable')
+    .option('--encrypt-key-file <file>', 'output.encryption.key: a 32-byte key (raw or base64) from this file')
     .option('--shard-rows <n>', 'partitioning.shardRows')
     .option('--max-parallel-shards <n>', 'partitioning.maxParallelShards')
     .option('--idempotency-key <key>', 'send Idempotency-Key: the same key and body answer the job already started')
@@ -71,8 +78,15 @@ export function registerRun(program: Command, ctx: Ctx): void {
       const postgres = o.postgresSchema || o.postgresTarget || o.ifExists
         ? { ...(o.postgresSchema ? { schema: o.postgresSchema } : {}), ...(o.postgresTarget ? { target: o.postgresTarget } : {}), ...(o.ifExists ? { ifExists: o.ifExists } : {}) }
         : undefined;
+      const secret = await readSecret(
+        { passphraseFile: o.encryptPassphraseFile, passphraseEnv: o.encryptPassphraseEnv, keyFile: o.encryptKeyFile },
+        ctx.env,
+        { passphraseFile: '--encrypt-passphrase-file', passphraseEnv: '--encrypt-passphrase-env', keyFile: '--encrypt-key-file' },
+        true,
+      );
+      const encryption = secret ? ('key' in secret ? { key: secret.key.toString('base64') } : { passphrase: secret.passphrase }) : undefined;
       const body = jobBody(kind, file, flags, {
-        output: { ...(o.format ? { format: o.format } : {}), ...(o.compression ? { compression: o.compression } : {}), ...(postgres ? { postgres } : {}) },
+        output: { ...(o.format ? { format: o.format } : {}), ...(o.compression ? { compression: o.compression } : {}), ...(postgres ? { postgres } : {}), ...(encryption ? { encryption } : {}) },
         partitioning: {
           ...(o.shardRows ? { shardRows: positive('shard-rows', o.shardRows) } : {}),
           ...(o.maxParallelShards ? { maxParallelShards: positive('max-parallel-shards', o.maxParallelShards) } : {}),
