@@ -63,8 +63,8 @@ describe('destinations', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("'file' is registered; an unknown kind is an error", async () => {
-    assert.deepEqual(destinationKinds(), ['file']);
+  it("'file' and 'encrypted-file' are registered; an unknown kind is an error", async () => {
+    assert.deepEqual(destinationKinds().sort(), ['encrypted-file', 'file']);
     await assert.rejects(openDestination({ kind: 'postgres-copy' }), /unknown destination kind "postgres-copy"/);
   });
 
