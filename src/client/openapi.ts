@@ -277,7 +277,7 @@ export interface paths {
                     limit?: number;
                     /** @description the `nextCursor` of the previous page (opaque) */
                     cursor?: string;
-                    kind?: "trial" | "relational" | "emissions";
+                    kind?: "trial" | "relational" | "emissions" | "patients";
                     status?: "running" | "paused" | "cancelling" | "completed" | "failed" | "cancelled";
                 };
                 header?: never;
@@ -1730,7 +1730,7 @@ export interface components {
         };
         ValidatedJob: {
             /** @enum {string} */
-            kind: "trial" | "relational" | "emissions";
+            kind: "trial" | "relational" | "emissions" | "patients";
             /** @description the normalised spec: every default filled in, as the job would record it */
             spec: {
                 [key: string]: unknown;
@@ -1795,6 +1795,12 @@ export interface components {
             /** @enum {string} */
             kind: "emissions";
             spec: components["schemas"]["EmissionsSpec"];
+            output?: components["schemas"]["JobOutput"];
+            partitioning?: components["schemas"]["JobPartitioning"];
+        } | {
+            /** @enum {string} */
+            kind: "patients";
+            spec: components["schemas"]["PatientsSpec"];
             output?: components["schemas"]["JobOutput"];
             partitioning?: components["schemas"]["JobPartitioning"];
         };
@@ -2023,11 +2029,20 @@ export interface components {
             factorSet?: string;
             batchSize?: number;
         };
+        PatientsSpec: {
+            /** @description patients to generate (default: the scenario's casualties, background plus events) */
+            count?: number;
+            seed?: number;
+            /** @description a built-in preset name (default "default"; GET /v1/scenarios/presets) or the id of a stored scenario (POST /v1/scenarios) */
+            scenario?: string;
+            /** @description a stored scenario’s version (default: its latest); not for a preset */
+            scenarioVersion?: number;
+        };
         Job: {
             /** @example job-m3x0k2ab4q7r */
             id: string;
             /** @enum {string} */
-            kind: "trial" | "relational" | "emissions";
+            kind: "trial" | "relational" | "emissions" | "patients";
             /**
              * @description `cancelling`: cancel was asked for; running shards are stopping
              * @enum {string}

@@ -321,6 +321,9 @@ function at(prefix: string, path: string): string {
   return prefix ? (path ? `${prefix}.${path}` : prefix) : path;
 }
 
+/** True when `name` is a built-in preset's (own keys only: not `constructor`, `toString`, …). */
+export const isPreset = (name: string): boolean => Object.hasOwn(PRESETS, name);
+
 /** The shape (400). */
 export function parseScenario(body: unknown, prefix = 'spec'): ScenarioBody {
   const r = ScenarioSchema.safeParse(body ?? {});
@@ -338,7 +341,7 @@ const sums1 = (xs: number[]) => Math.abs(xs.reduce((a, b) => a + b, 0) - 1) <= S
 
 /** Resolves the preset and fills every default; no checks. */
 export function resolveScenario(body: ScenarioBody): ResolvedScenario {
-  const preset = body.preset ? PRESETS[body.preset] : {};
+  const preset = body.preset && isPreset(body.preset) ? PRESETS[body.preset] : {};
   const b: ScenarioBody = { ...preset, ...body, environment: { ...preset?.environment, ...body.environment } };
   const durationDays = b.durationDays ?? BASE.durationDays;
   const intensity = b.intensity ?? BASE.intensity;
@@ -390,7 +393,7 @@ export function resolveScenario(body: ScenarioBody): ResolvedScenario {
 export function checkScenario(body: ScenarioBody, s: ResolvedScenario, prefix = 'spec'): FieldError[] {
   const errors: FieldError[] = [];
   const err = (path: string, message: string) => errors.push({ path: at(prefix, path), message });
-  if (body.preset !== undefined && !(body.preset in PRESETS)) err('preset', `unknown preset "${body.preset}"; built in: ${Object.keys(PRESETS).join(', ')}`);
+  if (body.preset !== undefined && !isPreset(body.preset)) err('preset', `unknown preset "${body.preset}"; built in: ${Object.keys(PRESETS).join(', ')}`);
   if (body.totalCasualties !== undefined && body.ratePerDay !== undefined) err('ratePerDay', 'give totalCasualties or ratePerDay, not both');
   const mixSum = (m: Mix, path: string) => {
     if (!sums1([m.disease, m.nonBattle, m.battle])) err(path, `disease + nonBattle + battle must sum to 1, got ${(m.disease + m.nonBattle + m.battle).toFixed(6)}`);
