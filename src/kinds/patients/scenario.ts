@@ -8,7 +8,7 @@
  * - `normalizeScenario` resolves a preset, fills every default and returns a `ResolvedScenario`:
  *   the pure input of the generator (no DB here; storage and the API come later).
  */
-import { z } from 'zod';
+import { z } from '@hono/zod-openapi';
 import { SpecError, type FieldError } from '../../engine/kind.js';
 import { NATO_NATIONS } from './names.js';
 
