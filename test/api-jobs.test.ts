@@ -176,7 +176,9 @@ const BAD_INPUT: Array<{ name: string; body: unknown; status: number; path: stri
     status: 422,
     path: 'output.postgres.schema',
   },
-  { name: 'patients (not available yet)', body: { kind: 'patients', spec: { count: 10, seed: 1 } }, status: 422, path: 'kind' },
+  { name: 'patients with an unknown scenario', body: { kind: 'patients', spec: { count: 10, seed: 1, scenario: 'no-such-scenario' } }, status: 422, path: 'spec.scenario' },
+  { name: 'patients with a version of a preset', body: { kind: 'patients', spec: { count: 10, scenario: 'article5', scenarioVersion: 2 } }, status: 422, path: 'spec.scenarioVersion' },
+  { name: 'patients with a count of 0', body: { kind: 'patients', spec: { count: 0 } }, status: 400, path: 'spec.count' },
   { name: 'emissions with an unknown factor set', body: { kind: 'emissions', spec: { factorSet: 'no-such-set' } }, status: 422, path: 'spec.factorSet' },
   { name: 'emissions with a bad period', body: { kind: 'emissions', spec: { from: '2025-13' } }, status: 400, path: 'spec.from' },
 ];
@@ -445,8 +447,8 @@ test('GET /v1/jobs: newest first, limit + cursor pages, kind/status filters, bad
   await assertProblem(await tenant.api.request('/v1/jobs?cursor=%00'), 400, ['cursor']);
   await assertProblem(await tenant.api.request('/v1/jobs?status=done'), 400, ['status']);
   await assertProblem(await tenant.api.request('/v1/jobs?kind=weather'), 400, ['kind']);
-  // A kind of the contract this server does not run: a 422 as for a job of it (the document lists only the kinds it runs).
-  await assertProblem(await tenant.api.request('/v1/jobs?kind=patients'), 422, ['kind']);
+  // Every kind of the contract runs here now (patients too): its filter is a list like the others.
+  assert.equal((await tenant.api.request('/v1/jobs?kind=patients')).status, 200);
   // A NUL in a job id is a 400 naming it, not a 500.
   await assertProblem(await tenant.api.request('/v1/jobs/%00'), 400, ['id']);
   await assertProblem(await tenant.api.request('/v1/jobs/job-%00/pause', { method: 'POST' }), 400, ['id']);
@@ -647,7 +649,7 @@ test('POST /v1/jobs/validate answers what POST /v1/jobs would start, and stores 
   const bad = await t.api.request('/v1/jobs/validate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'trial', spec: { method: 'mvn', nPerArm: -1 } }) });
   const problem = await assertProblem(bad, 400);
   assert.equal(problem.errors![0]!.path, 'spec.nPerArm');
-  const unavailable = await t.api.request('/v1/jobs/validate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'patients', spec: {} }) });
-  assert.equal((await assertProblem(unavailable, 422)).errors![0]!.path, 'kind');
+  const unknown = await t.api.request('/v1/jobs/validate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'patients', spec: { scenario: 'nowhere' } }) });
+  assert.equal((await assertProblem(unknown, 422)).errors![0]!.path, 'spec.scenario');
   assert.equal(await count(), before);
 });

@@ -15,7 +15,7 @@ test('spec flags come from the served document for every kind, typed by it', asy
   const doc = await openApiDocument();
   const specs = kindSpecs(doc);
   assert.deepEqual([...specs.keys()].sort(), [...builtInKinds.names].sort());
-  assert.deepEqual([...specs.keys()].sort(), ['emissions', 'relational', 'trial']);
+  assert.deepEqual([...specs.keys()].sort(), ['emissions', 'patients', 'relational', 'trial']);
   const trial = specs.get('trial')!;
   assert.deepEqual(specFlags(doc, 'trial', trial, ['--n-per-arm', '125000', '--method', 'mvn', '--target-effect', '-20', '--visits', 'Baseline, Week 12', '--seed=7']), {
     nPerArm: 125000,
@@ -27,6 +27,14 @@ test('spec flags come from the served document for every kind, typed by it', asy
   assert.throws(() => specFlags(doc, 'trial', trial, ['--n-per-arm', 'lots']), (e: unknown) => e instanceof UsageError && /--n-per-arm must be a number/.test(e.message));
   assert.throws(() => specFlags(doc, 'trial', trial, ['--bogus', '1']), /unknown option --bogus for trial jobs/);
   assert.throws(() => specFlags(doc, 'trial', trial, ['--seed']), /--seed needs a value/);
+  const patients = specs.get('patients')!;
+  assert.deepEqual(specFlags(doc, 'patients', patients, ['--count', '1000', '--scenario', 'article5', '--scenario-version', '2', '--seed', '9']), {
+    count: 1000,
+    scenario: 'article5',
+    scenarioVersion: 2,
+    seed: 9,
+  });
+  assert.throws(() => specFlags(doc, 'patients', patients, ['--count', 'many']), /--count must be/);
   const rel = specs.get('relational')!;
   assert.deepEqual(specFlags(doc, 'relational', rel, ['--tables', '[{"name":"t","rows":3,"columns":[{"name":"id","type":"id"}]}]']), {
     tables: [{ name: 't', rows: 3, columns: [{ name: 'id', type: 'id' }] }],

@@ -209,6 +209,42 @@ describe('flags, YAML, dry runs and errors', { skip: stackMissing }, () => {
     assert.equal((await sf(['jobs', 'delete', job.id])).code, 0);
   });
 
+  test('run patients with spec flags from the OpenAPI document (--count, --scenario, --seed) and --watch', async () => {
+    const r = await sf(['run', 'patients', '--count', '1000', '--scenario', 'article5', '--seed', '3', '--format', 'csv', '--watch', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const end = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'end');
+    assert.equal(end.job.status, 'completed');
+    assert.deepEqual([end.job.spec.count, end.job.spec.scenario, end.job.spec.seed, end.job.output.format, end.job.progress.unit], [1000, 'article5', 3, 'csv', 'patients']);
+    const help = await sf(['run', 'patients', '--help-spec']);
+    assert.match(help.stdout + help.stderr, /--scenario-version/);
+    assert.equal((await sf(['jobs', 'delete', end.job.id])).code, 0);
+  });
+
+  test('scenarios create (YAML), update, show --version, list, validate, delete; a job from the stored scenario', async () => {
+    const file = path.join(work, 'exercise.yaml');
+    await fs.writeFile(file, 'name: CLI exercise\npreset: arctic\ntotalCasualties: 120\n');
+    const created = await sf(['scenarios', 'create', file, '--json']);
+    assert.equal(created.code, 0, created.stderr);
+    const s = JSON.parse(created.stdout);
+    assert.deepEqual([s.version, s.name, s.resolved.environment.terrain], [1, 'CLI exercise', 'arctic']);
+    await fs.writeFile(file, JSON.stringify({ name: 'CLI exercise', preset: 'arctic', totalCasualties: 240 }));
+    assert.equal((await sf(['scenarios', 'update', s.id, file])).code, 0);
+    const v1 = JSON.parse((await sf(['scenarios', 'show', s.id, '--version', '1', '--json'])).stdout);
+    assert.deepEqual([v1.version, v1.latestVersion, v1.resolved.baseCasualties], [1, 2, 120]);
+    const list = await sf(['scenarios', 'list']);
+    assert.match(list.stdout, new RegExp(`${s.id}\\s+CLI exercise\\s+2`));
+    assert.match(list.stdout, /article5\s+.*preset/);
+    await fs.writeFile(file, JSON.stringify({ durationDays: -2 }));
+    const bad = await sf(['scenarios', 'validate', file, '--json']);
+    assert.notEqual(bad.code, 0);
+    assert.equal(JSON.parse(bad.stderr).errors[0].path, 'durationDays');
+    const run = await sf(['run', 'patients', '--scenario', s.id, '--scenario-version', '1', '--seed', '1', '--dry-run', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual([JSON.parse(run.stdout).spec.count, JSON.parse(run.stdout).spec.scenarioVersion], [120, 1]);
+    assert.equal((await sf(['scenarios', 'delete', s.id])).code, 0);
+    assert.notEqual((await sf(['scenarios', 'show', s.id])).code, 0);
+  });
+
   test('--dry-run prints the normalised spec, rows and estimate, and starts nothing', async () => {
     const before = JSON.parse((await sf(['jobs', 'list', '--all', '--json'])).stdout).length;
     const yaml = path.join(work, 'shop.yaml');

@@ -237,6 +237,33 @@ describe('encrypted jobs', { skip: stackMissing }, () => {
     await gather(enc.body.id);
   });
 
+  for (const output of [{ format: 'ndjson', compression: 'gzip' }, { format: 'parquet', compression: 'zstd' }]) {
+    test(`patients ${output.format}: every table's parts and summary.json decrypt to the plain job's files`, async () => {
+      const body = (o: Record<string, unknown>) => ({ kind: 'patients', spec: { count: 600, seed: 31, scenario: 'default' }, output: o, partitioning: { shardRows: 300 } });
+      const plain = await postJob(api, body(output));
+      assert.equal(plain.status, 202, JSON.stringify(plain.body));
+      const enc = await postJob(api, body({ ...output, encryption: { passphrase: PASSPHRASE } }));
+      assert.equal(enc.status, 202, JSON.stringify(enc.body));
+      await captureKey(enc.body.id);
+      await completed(plain.body.id);
+      const job = await completed(enc.body.id);
+      assert.equal(job.result.summary.summary, 'summary.json.enc');
+      const pm = await readManifest(dataDir, plain.body.id);
+      const plainFiles = new Map<string, string>([...pm.tables.flatMap((t: any) => t.files), ...pm.files].map((f: any) => [f.name, f.sha256]));
+      const dir = path.join(work, enc.body.id);
+      const files = await download(enc.body.id, dir);
+      assert.equal(files.length, plainFiles.size);
+      assert.ok(files.every((f) => f.name.endsWith('.enc')), 'every listed file is encrypted');
+      const r = await sf(['decrypt', ...files.map((f) => path.join(dir, f.name)), '--passphrase-env', 'JOB_PASS'], { JOB_PASS: PASSPHRASE });
+      assert.equal(r.code, 0, r.stderr);
+      for (const f of files) {
+        const name = f.name.slice(0, -'.enc'.length);
+        assert.equal(sha(await fs.readFile(path.join(dir, name))), plainFiles.get(name), `${name} decrypts to the plain job's file`);
+      }
+      await gather(enc.body.id);
+    });
+  }
+
   test('a wrong passphrase, a changed byte, a truncated file: the CLI exits 1 with a clear message and writes nothing', async () => {
     const enc = await postJob(api, trial({ format: 'csv', encryption: { passphrase: PASSPHRASE } }));
     await captureKey(enc.body.id);

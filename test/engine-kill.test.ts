@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { startTestApi, type TestApi } from './support/api.js';
-import { digestsOf, engineCases, expectedParts } from './support/engine-cases.js';
+import { digestsOf, engineCases, engineCasesForMillions, expectedParts } from './support/engine-cases.js';
 import { committedUnits, getJob, isDone, postJob, readManifest, tempDataDir, tempFilesUnder, waitForJob } from './support/jobs.js';
 import { uniqueTaskQueue } from './support/stack.js';
 import { spawnWorkerProcess, type WorkerProcess } from './support/worker.js';
@@ -40,7 +40,7 @@ const workerEnv = () => ({
 const UNITS = 8_000_000;
 const partitioning = { shardRows: 4_000_000, maxParallelShards: 2 };
 
-for (const c of engineCases) {
+for (const c of engineCasesForMillions) {
   describe(`kind ${c.kind}`, () => {
     test('SIGKILL mid-shard, new worker: exact rows, same digests, resumed from the checkpoint', async () => {
       const { body: spec, tables } = await c.job(api, UNITS, { seed: 4242, multipleOf: PART_ROWS });

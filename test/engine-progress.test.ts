@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApi, type TestApi } from './support/api.js';
-import { engineCases, type EngineCase } from './support/engine-cases.js';
+import { engineCases, engineCasesForMillions, type EngineCase } from './support/engine-cases.js';
 import { getJob, isDone, postJob, tempDataDir, waitForJob } from './support/jobs.js';
 import { uniqueTaskQueue } from './support/stack.js';
 import { startTestWorker, type TestWorker } from './support/worker.js';
@@ -33,7 +33,7 @@ const jobOf = async (c: EngineCase) => ({
   partitioning: { shardRows: UNITS, maxParallelShards: 1 },
 });
 
-for (const c of engineCases) describe(`kind ${c.kind}`, () => suite(c));
+for (const c of engineCasesForMillions) describe(`kind ${c.kind}`, () => suite(c));
 
 function suite(c: EngineCase) {
 

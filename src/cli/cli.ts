@@ -17,6 +17,7 @@ import { registerJobs } from './commands/jobs.js';
 import { KEYS_USAGE, runKeys } from './commands/keys.js';
 import { registerEmissions } from './commands/emissions.js';
 import { registerModels } from './commands/models.js';
+import { registerScenarios } from './commands/scenarios.js';
 import { registerRun } from './commands/run.js';
 import { registerSeed } from './commands/seed.js';
 import { CommandFailed, EXIT, stdio, UsageError, type CliIo } from './io.js';
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, handleSigint: bo
   registerRun(program, ctx);
   registerJobs(program, ctx);
   registerModels(program, ctx);
+  registerScenarios(program, ctx);
   registerEmissions(program, ctx);
   registerSeed(program, ctx);
   registerDecrypt(program, ctx);
@@ -77,11 +79,7 @@ export function buildProgram(io: CliIo, env: NodeJS.ProcessEnv, handleSigint: bo
 
 export const USAGE = `usage: shardflow <command> (shardflow --help for all)
 
-<<<<<<< HEAD
-commands: run, jobs, models, emissions, seed, keys, dev
-=======
-commands: run, jobs, models, emissions, decrypt, keys, dev
->>>>>>> encrypted-destination
+commands: run, jobs, models, scenarios, emissions, seed, decrypt, keys, dev
 ${KEYS_USAGE}`;
 
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = stdio): Promise<number> {

@@ -19,6 +19,8 @@ export type CreateJob = Schemas['CreateJob'];
 export type ValidatedJob = Schemas['ValidatedJob'];
 export type JobFile = Schemas['JobFile'];
 export type Model = paths['/v1/models/{id}']['get']['responses'][200]['content']['application/json'];
+export type Scenario = paths['/v1/scenarios/{id}']['get']['responses'][200]['content']['application/json'];
+export type ScenarioBody = paths['/v1/scenarios']['post']['requestBody']['content']['application/json'];
 export type ActivityIngest = paths['/v1/activities']['post']['responses'][201]['content']['application/json'];
 export type EmissionsSummary = paths['/v1/emissions/summary']['get']['responses'][200]['content']['application/json'];
 export type NewFactorSet = paths['/v1/emission-factors']['post']['requestBody']['content']['application/json'];
@@ -166,6 +168,15 @@ export function createShardflowClient(opts: ClientOptions) {
     listModels: (q: { limit?: number; cursor?: string } = {}) =>
       ok(api.GET('/v1/models', { params: { query: q as never } })) as Promise<{ items: Model[]; nextCursor: string | null }>,
     getModel: (modelId: string) => ok(api.GET('/v1/models/{id}', id(modelId))) as Promise<Model>,
+    listScenarios: (q: { limit?: number; cursor?: string } = {}) =>
+      ok(api.GET('/v1/scenarios', { params: { query: q as never } })) as Promise<{ items: Scenario[]; nextCursor: string | null }>,
+    getScenario: (scenarioId: string, q: { version?: number } = {}) =>
+      ok(api.GET('/v1/scenarios/{id}', { params: { path: { id: scenarioId }, query: q as never } } as never)) as Promise<Scenario>,
+    createScenario: (body: ScenarioBody, o: { idempotencyKey?: string } = {}) =>
+      ok(api.POST('/v1/scenarios', { body, params: { header: o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {} } } as never)) as Promise<Scenario>,
+    updateScenario: (scenarioId: string, body: ScenarioBody) => ok(api.PUT('/v1/scenarios/{id}', { params: { path: { id: scenarioId } }, body } as never)) as Promise<Scenario>,
+    deleteScenario: (scenarioId: string) => ok(api.DELETE('/v1/scenarios/{id}', id(scenarioId))).then(() => undefined),
+    validateScenario: (body: ScenarioBody) => ok(api.POST('/v1/scenarios/validate', { body })) as Promise<{ valid: true; resolved: Record<string, unknown> }>,
     /** Loads a new emission factor set (docs/EMISSIONS.md). */
     loadFactorSet: (set: NewFactorSet) => ok(api.POST('/v1/emission-factors', { body: set })) as Promise<{ version: string; factors: number }>,
     /**

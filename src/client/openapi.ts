@@ -277,7 +277,7 @@ export interface paths {
                     limit?: number;
                     /** @description the `nextCursor` of the previous page (opaque) */
                     cursor?: string;
-                    kind?: "trial" | "relational" | "emissions";
+                    kind?: "trial" | "relational" | "emissions" | "patients";
                     status?: "running" | "paused" | "cancelling" | "completed" | "failed" | "cancelled";
                 };
                 header?: never;
@@ -1225,6 +1225,404 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/scenarios": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The built-in presets, then your scenarios, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size, 1–500, default 50 */
+                    limit?: number;
+                    /** @description the `nextCursor` of the previous page (opaque) */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description a page of scenarios */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Scenario"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Store a scenario (version 1) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScenarioBody"];
+                };
+            };
+            responses: {
+                /** @description the scenario this Idempotency-Key already created */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Scenario"];
+                    };
+                };
+                /** @description stored */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Scenario"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scenarios/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a scenario and answer it resolved (defaults filled); stores nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScenarioBody"];
+                };
+            };
+            responses: {
+                /** @description valid */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidatedScenario"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scenarios/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One scenario (its latest version, or `?version=`), as sent and resolved */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description an older version (default: the latest) */
+                    version?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description a scenario id, or a preset name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the scenario */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Scenario"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** A new version of a scenario (older versions stay as they are) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a scenario id, or a preset name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ScenarioBody"];
+                };
+            };
+            responses: {
+                /** @description the new version */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Scenario"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Entity */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete a scenario and its versions (jobs keep the copy they resolved) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a scenario id, or a preset name */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/activities": {
         parameters: {
             query?: never;
@@ -1730,7 +2128,7 @@ export interface components {
         };
         ValidatedJob: {
             /** @enum {string} */
-            kind: "trial" | "relational" | "emissions";
+            kind: "trial" | "relational" | "emissions" | "patients";
             /** @description the normalised spec: every default filled in, as the job would record it */
             spec: {
                 [key: string]: unknown;
@@ -1795,6 +2193,12 @@ export interface components {
             /** @enum {string} */
             kind: "emissions";
             spec: components["schemas"]["EmissionsSpec"];
+            output?: components["schemas"]["JobOutput"];
+            partitioning?: components["schemas"]["JobPartitioning"];
+        } | {
+            /** @enum {string} */
+            kind: "patients";
+            spec: components["schemas"]["PatientsSpec"];
             output?: components["schemas"]["JobOutput"];
             partitioning?: components["schemas"]["JobPartitioning"];
         };
@@ -2030,11 +2434,20 @@ export interface components {
             factorSet?: string;
             batchSize?: number;
         };
+        PatientsSpec: {
+            /** @description patients to generate (default: the scenario's casualties, background plus events) */
+            count?: number;
+            seed?: number;
+            /** @description a built-in preset name (default "default"; GET /v1/scenarios/presets) or the id of a stored scenario (POST /v1/scenarios) */
+            scenario?: string;
+            /** @description a stored scenario’s version (default: its latest); not for a preset */
+            scenarioVersion?: number;
+        };
         Job: {
             /** @example job-m3x0k2ab4q7r */
             id: string;
             /** @enum {string} */
-            kind: "trial" | "relational" | "emissions";
+            kind: "trial" | "relational" | "emissions" | "patients";
             /**
              * @description `cancelling`: cancel was asked for; running shards are stopping
              * @enum {string}
@@ -2146,6 +2559,294 @@ export interface components {
                 n: number;
                 mean: number[];
             }[];
+        };
+        Scenario: {
+            /** @example scn-mi3x0k2a1b2c3d4 */
+            id: string;
+            name: string;
+            builtIn: boolean;
+            /** @description this version (null for a preset) */
+            version: number | null;
+            latestVersion: number | null;
+            createdAt: string | null;
+            updatedAt: string | null;
+            /** @description the body as sent (a preset: `{ "preset": name }`) */
+            scenario?: {
+                [key: string]: unknown;
+            };
+            /** @description the scenario with every default filled: what a job uses */
+            resolved?: {
+                [key: string]: unknown;
+            };
+        };
+        ScenarioBody: {
+            /** @description start from a built-in preset (GET presets); the other fields override it */
+            preset?: string;
+            name?: string;
+            /** @description exercise start (UTC) */
+            start?: string;
+            durationDays?: number;
+            totalCasualties?: number;
+            /** @description casualties per day at moderate intensity (instead of totalCasualties) */
+            ratePerDay?: number;
+            /** @enum {string} */
+            warfare?: "conventional" | "artillery" | "urban" | "guerrilla" | "drone" | "naval" | "cbrn" | "peacekeeping";
+            /** @enum {string} */
+            intensity?: "low" | "moderate" | "high" | "very_high" | "extreme";
+            /** @enum {string} */
+            tempo?: "sustained" | "escalating" | "surge" | "declining" | "intermittent";
+            /** @description shares of disease / non-battle injury / battle injury; sum 1 */
+            injuryMix?: {
+                disease: number;
+                nonBattle: number;
+                battle: number;
+            };
+            femaleShare?: number;
+            fronts?: {
+                name: string;
+                share: number;
+                nationalities: {
+                    code: string;
+                    share: number;
+                }[];
+            }[];
+            events?: {
+                /** @enum {string} */
+                type: "major_offensive" | "ambush" | "mass_casualty";
+                name?: string;
+                start: string;
+                durationHours: number;
+                casualties: number;
+                /** @description the front it happens on (default: the first) */
+                front?: string;
+                injuryMix?: {
+                    disease: number;
+                    nonBattle: number;
+                    battle: number;
+                };
+            }[];
+            environment?: {
+                /** @description 0–1: raises heat illness among non-battle injuries */
+                heat?: number;
+                /** @description 0–1: raises cold injury among non-battle injuries */
+                cold?: number;
+                /** @description casualties at night as often as by day */
+                nightOperations?: boolean;
+                /**
+                 * @description scales tactical evacuation times
+                 * @enum {string}
+                 */
+                terrain?: "open" | "forest" | "urban" | "mountain" | "desert" | "arctic" | "maritime";
+            };
+            facilities?: {
+                POI?: {
+                    /** @description false skips the role: evacuation goes on to the next enabled one (POI and R4 cannot be skipped) */
+                    enabled?: boolean;
+                    byTriage?: {
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T1?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T2?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T3?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T4?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                    };
+                    /** @description time spent at the role */
+                    stay?: {
+                        medianHours: number;
+                        sigma: number;
+                    };
+                    /** @description time from leaving this role to arriving at the next enabled one */
+                    transit?: {
+                        medianHours: number;
+                        sigma: number;
+                    };
+                };
+                R1?: {
+                    /** @description false skips the role: evacuation goes on to the next enabled one (POI and R4 cannot be skipped) */
+                    enabled?: boolean;
+                    byTriage?: {
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T1?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T2?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T3?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T4?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                    };
+                    /** @description time spent at the role */
+                    stay?: {
+                        medianHours: number;
+                        sigma: number;
+                    };
+                    /** @description time from leaving this role to arriving at the next enabled one */
+                    transit?: {
+                        medianHours: number;
+                        sigma: number;
+                    };
+                };
+                R2?: {
+                    /** @description false skips the role: evacuation goes on to the next enabled one (POI and R4 cannot be skipped) */
+                    enabled?: boolean;
+                    byTriage?: {
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T1?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T2?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T3?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T4?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                    };
+                    /** @description time spent at the role */
+                    stay?: {
+                        medianHours: number;
+                        sigma: number;
+                    };
+                    /** @description time from leaving this role to arriving at the next enabled one */
+                    transit?: {
+                        medianHours: number;
+                        sigma: number;
+                    };
+                };
+                R3?: {
+                    /** @description false skips the role: evacuation goes on to the next enabled one (POI and R4 cannot be skipped) */
+                    enabled?: boolean;
+                    byTriage?: {
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T1?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T2?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T3?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T4?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                    };
+                    /** @description time spent at the role */
+                    stay?: {
+                        medianHours: number;
+                        sigma: number;
+                    };
+                    /** @description time from leaving this role to arriving at the next enabled one */
+                    transit?: {
+                        medianHours: number;
+                        sigma: number;
+                    };
+                };
+                R4?: {
+                    /** @description false skips the role: evacuation goes on to the next enabled one (POI and R4 cannot be skipped) */
+                    enabled?: boolean;
+                    byTriage?: {
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T1?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T2?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T3?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                        /** @description chances for a casualty of this triage category arriving here; they sum to 1 */
+                        T4?: {
+                            evacuate: number;
+                            returnToDuty: number;
+                            die: number;
+                        };
+                    };
+                    /** @description time spent at the role */
+                    stay?: {
+                        medianHours: number;
+                        sigma: number;
+                    };
+                    /** @description time from leaving this role to arriving at the next enabled one */
+                    transit?: {
+                        medianHours: number;
+                        sigma: number;
+                    };
+                };
+            };
+        };
+        ValidatedScenario: {
+            /** @enum {boolean} */
+            valid: true;
+            resolved: {
+                [key: string]: unknown;
+            };
         };
         ActivityIngest: {
             inserted: number;

@@ -6,7 +6,7 @@
  * and (created_at, id) cursors compare correctly.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
@@ -253,8 +253,44 @@ export const emissionResults = pgTable(
   ],
 );
 
+/**
+ * Stored `patients` scenarios of a tenant (POST /v1/scenarios). A scenario has versions 1, 2, …:
+ * PUT adds one and never changes an older one. DELETE removes the scenario and its versions; jobs
+ * that used one keep their resolved copy in their spec.
+ */
+export const scenarios = pgTable(
+  'scenarios',
+  {
+    id: text('id').primaryKey(), // scn-…
+    tenantId: text('tenant_id').notNull(),
+    name: text('name').notNull(),
+    latestVersion: integer('latest_version').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('scenarios_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()), uniqueIndex('scenarios_tenant_idempotency_key_uq').on(t.tenantId, t.idempotencyKey)],
+);
+
+/** One version of a scenario: the body as sent and the resolved scenario (defaults filled) the generator takes. */
+export const scenarioVersions = pgTable(
+  'scenario_versions',
+  {
+    scenarioId: text('scenario_id')
+      .notNull()
+      .references(() => scenarios.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    body: jsonb('body').notNull(),
+    resolved: jsonb('resolved').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.scenarioId, t.version] })],
+);
+
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
 export type NewJobRow = typeof jobs.$inferInsert;
 export type ModelRow = typeof models.$inferSelect;
 export type NewModelRow = typeof models.$inferInsert;
+export type ScenarioRow = typeof scenarios.$inferSelect;

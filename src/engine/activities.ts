@@ -215,7 +215,7 @@ export function createActivities(deps: ActivityDeps) {
     // A table of no rows gets one empty part (its schema, no row groups), so readers globbing the table folder find it.
     for (const t of plan.tables) {
       const e = byTable.get(t.name)!;
-      if (t.rows !== 0 || e.files.length > 0) continue;
+      if ((t.rows !== 0 && !t.rowsFromFiles) || e.files.length > 0) continue;
       const name = partName(t.name, 0, partExtension(input.output.format, input.output.compression) + (key ? ENCRYPTED_EXTENSION : ''));
       const sink = await openPart({
         path: path.join(dir, name),
@@ -230,7 +230,7 @@ export function createActivities(deps: ActivityDeps) {
     const tables: ManifestTable[] = plan.tables.map((t) => {
       const e = byTable.get(t.name)!;
       const rows = e.files.reduce((n, f) => n + f.rows, 0);
-      if (e.files.length > 0 && rows !== t.rows) throw new Error(`finalize: table ${t.name} has ${rows} rows on disk, ${t.rows} planned`);
+      if (e.files.length > 0 && !t.rowsFromFiles && rows !== t.rows) throw new Error(`finalize: table ${t.name} has ${rows} rows on disk, ${t.rows} planned`);
       return { name: t.name, columns: t.columns, rows, digest: e.digested ? e.digest.toString() : null, files: e.files.map(fileEntry) };
     });
     const load = input.output.postgres ? await finishLoad(loadSql(input), input, plan.tables, heartbeat) : undefined;

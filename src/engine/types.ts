@@ -101,7 +101,14 @@ export interface ForeignKeyPlan {
  */
 export interface TablePlan {
   name: string;
+  /** Rows the plan knows the table will have (0 when `rowsFromFiles`). */
   rows: number;
+  /**
+   * The table's rows are not known at plan time (a child table whose rows per parent are only
+   * known once the parents are generated, e.g. the timeline of patients): the manifest counts them
+   * from the files, and finalize does not compare them with `rows`. Not for Postgres loads.
+   */
+  rowsFromFiles?: boolean;
   columns: ColumnSchema[];
   primaryKey?: string[];
   /** Column sets with a UNIQUE constraint. */

@@ -10,6 +10,10 @@ import { resolveTrialSpec, type TrialSpec } from '../../src/kinds/trial/spec.js'
 import type { TestApi } from './api.js';
 import { createRelationalTables, type RelationalSpec } from '../../src/kinds/relational/lib.js';
 import { ledgerTables } from './kinds/ledger/tables.js';
+import { patient, patientModel } from '../../src/kinds/patients/generate.js';
+import type { PatientsSpec } from '../../src/kinds/patients/spec.js';
+import { patientParts } from '../../src/kinds/patients/tables.js';
+import { TableDigest } from '../../src/data/digest.js';
 
 export interface CaseJob {
   /** POST /v1/jobs body without `partitioning`. */
@@ -27,6 +31,12 @@ export interface EngineCase {
   job(api: TestApi, units: number, opts: { seed: number; multipleOf: number; output?: Record<string, unknown> }): Promise<CaseJob>;
   /** The manifest's digests are the generator's own (kinds with a pure generator in reach of the test). */
   expectedDigests?(manifest: any): Promise<Record<string, string>>;
+  /**
+   * A unit costs about 100× a generated row (a patient with its course): the suites that need
+   * millions of units to keep one shard busy for seconds (engine-kill, engine-progress) leave the
+   * case out (`engineCasesForMillions`).
+   */
+  slowUnits?: boolean;
   /** Drops what `job` created outside the job (source tables). */
   cleanup?(api: TestApi): Promise<void>;
 }
@@ -141,7 +151,34 @@ const relationalCase: EngineCase = {
   },
 };
 
-export const engineCases: EngineCase[] = [trialCase, ledgerCase, relationalCase];
+/**
+ * patients in ndjson (the kind's default): one table, a nested record per patient, whatever format
+ * the suite asks for (csv and parquet add child tables whose rows the plan cannot know); a gzip
+ * compression asked for is kept.
+ */
+const patientsCase: EngineCase = {
+  kind: 'patients',
+  slowUnits: true,
+  async job(_api, units, { seed, multipleOf, output }) {
+    const count = divide(units, 1, multipleOf, 'patients');
+    const compression = output?.compression === 'gzip' ? 'gzip' : 'none';
+    return { body: { kind: 'patients', spec: { count, seed, scenario: 'article5' }, output: { format: 'ndjson', compression } }, tables: [{ name: 'patients', rows: count }] };
+  },
+  async expectedDigests(manifest) {
+    const spec = manifest.spec as PatientsSpec;
+    const model = patientModel(spec.resolvedScenario);
+    const d = new TableDigest();
+    for (let a = 0; a < spec.count; a += 2000) {
+      const ps = Array.from({ length: Math.min(2000, spec.count - a) }, (_, i) => patient(model, spec.seed, a + i));
+      d.merge(patientParts('ndjson', ps)[0]!.digest);
+    }
+    return { patients: d.toString() };
+  },
+};
+
+export const engineCases: EngineCase[] = [trialCase, ledgerCase, relationalCase, patientsCase];
+/** The cases a suite of millions of units per job runs (not `slowUnits`). */
+export const engineCasesForMillions: EngineCase[] = engineCases.filter((c) => !c.slowUnits);
 
 /** Files a table of `rows` makes in shards of `shardRows` and parts of `partRows`. */
 export function expectedParts(rows: number, shardRows: number, partRows: number): number {

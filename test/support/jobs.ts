@@ -2,6 +2,7 @@
 import { promises as fs, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { readParquetRows } from './parquet.js';
 import type { TestApi } from './api.js';
 
@@ -63,13 +64,21 @@ export async function readManifest(dataDir: string, id: string): Promise<any> {
   return JSON.parse(await fs.readFile(path.join(dataDir, 'jobs', id, 'manifest.json'), 'utf8'));
 }
 
-/** Every row of every table of a finished Parquet job, per table in file (= row) order. */
+/** The rows of a Parquet part, or the records of an NDJSON part (`.ndjson`, `.ndjson.gz`). */
+export async function readPartRows(file: string): Promise<Record<string, unknown>[]> {
+  if (!/\.ndjson(\.gz)?$/.test(file)) return readParquetRows(file);
+  const raw = await fs.readFile(file);
+  const text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+/** Every row of every table of a finished Parquet (or NDJSON) job, per table in file (= row) order. */
 export async function readJobRows(dataDir: string, id: string): Promise<Record<string, Record<string, unknown>[]>> {
   const manifest = await readManifest(dataDir, id);
   const out: Record<string, Record<string, unknown>[]> = {};
   for (const t of manifest.tables) {
     const rows: Record<string, unknown>[] = (out[t.name] = []);
-    for (const f of t.files) rows.push(...(await readParquetRows(path.join(dataDir, 'jobs', id, f.name))));
+    for (const f of t.files) rows.push(...(await readPartRows(path.join(dataDir, 'jobs', id, f.name))));
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { registerHealthRoutes } from './health.js';
 import { registerJobRoutes } from './jobs.js';
 import { registerMetricsRoutes } from './metrics.js';
 import { registerModelRoutes } from './models.js';
+import { registerScenarioRoutes } from './scenarios.js';
 
 export type RouteModule = (app: OpenAPIHono<AppEnv>, deps: ApiDeps) => void;
 
@@ -18,6 +19,7 @@ export const routeModules: RouteModule[] = [
   registerJobRoutes,
   registerFileRoutes,
   registerModelRoutes,
+  registerScenarioRoutes,
   registerEmissionRoutes,
 ];
 

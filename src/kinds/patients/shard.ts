@@ -1,0 +1,126 @@
+/**
+ * Patients shards, on a shard thread: patients [start, end) of the job, part by part. A part is
+ * the same patient range in every table of the format (patients, timeline, … with the same part
+ * number); its patients are generated in chunks, each chunk turned into every table's rows
+ * (tables.ts) and written, then all of the part's files are closed and committed together with the
+ * summary counts. A retry resumes after the last committed part. ndjson writes the nested record,
+ * one patient per line, through the same destination (and gzip) as the other text formats.
+ */
+import path from 'node:path';
+import { TableDigest } from '../../data/digest.js';
+import { ENCRYPTED_EXTENSION, openDestination, openPart, type Destination, type PartEncryption, type PartSink } from '../../destinations/index.js';
+import { DEFAULT_TEXT_GZIP_LEVEL, GzipOut, partExtension } from '../../encoders/index.js';
+import type { ShardRunner } from '../../engine/kind.js';
+import { partName } from '../../engine/job-files.js';
+import type { FileRecord } from '../../engine/types.js';
+import { patient, patientModel, type Patient, type PatientModel } from './generate.js';
+import type { PatientsSpec } from './spec.js';
+import { PatientStats } from './summary.js';
+import { patientParts, patientTables } from './tables.js';
+
+/** Patients generated and written at a time (bounded memory whatever the part size). */
+const CHUNK = 2000;
+const PROGRESS_EVERY_MS = 200;
+
+interface Writer {
+  write(part: ReturnType<typeof patientParts>[number]): Promise<void>;
+  finish(): Promise<{ rows: number; bytes: number; sha256: string }>;
+  abort(): Promise<void>;
+}
+
+/** The nested record, one JSON line per patient. */
+async function ndjsonWriter(file: string, gzip: boolean, encryption?: PartEncryption): Promise<Writer> {
+  // An encrypted part's nonce is a function of its name (as every part's: docs/ENCRYPTION.md), so a rewrite is the same bytes.
+  const dest: Destination = encryption
+    ? await openDestination({ kind: 'encrypted-file', path: file, name: encryption.name, jobKey: encryption.jobKey, fileNonce: 'name' })
+    : await openDestination({ kind: 'file', path: file });
+  const gz = gzip ? new GzipOut(dest, DEFAULT_TEXT_GZIP_LEVEL) : undefined;
+  const out = gz ?? dest;
+  let rows = 0;
+  return {
+    async write(part) {
+      const col = part.batch.columns[0] as { values: string[] };
+      if (col.values.length) await out.write(Buffer.from(col.values.join('\n') + '\n', 'utf8'));
+      rows += part.batch.length;
+    },
+    async finish() {
+      await gz?.end();
+      return { rows, ...(await dest.commit()) };
+    },
+    async abort() {
+      gz?.destroy();
+      await dest.abort();
+    },
+  };
+}
+
+function sinkWriter(sink: PartSink): Writer {
+  return { write: (part) => sink.write(part.batch), finish: () => sink.finish(), abort: () => sink.abort() };
+}
+
+const models = new Map<string, PatientModel>();
+
+export const runShard: ShardRunner<unknown> = async ({ input, shard, resume, io }) => {
+  const spec = input.spec as unknown as PatientsSpec;
+  let model = models.get(input.jobId);
+  if (!model) {
+    model = patientModel(spec.resolvedScenario);
+    models.set(input.jobId, model);
+    if (models.size > 8) models.delete(models.keys().next().value!);
+  }
+  const { format, compression } = input.output;
+  if (input.output.encryption && !io.encryption) throw new Error(`job ${input.jobId} is encrypted, and the shard has no key`);
+  const ext = partExtension(format, compression) + (io.encryption ? ENCRYPTED_EXTENSION : '');
+  const tables = patientTables(format);
+  const done: FileRecord[] = resume?.files ?? [];
+  const stats = PatientStats.fromTotals(Date.parse(spec.resolvedScenario.start), resume?.totals);
+  const partsDone = done.filter((f) => f.table === 'patients').length;
+  let units = resume?.unitsCommitted ?? 0;
+  let lastReport = 0;
+  for (let k = partsDone; shard.start + k * shard.partSize < shard.end; k++) {
+    if (io.shouldStop()) return { stopped: true };
+    const partStart = shard.start + k * shard.partSize;
+    const partEnd = Math.min(shard.end, partStart + shard.partSize);
+    const names = tables.map((t) => partName(t.name, shard.firstPart + k, ext));
+    const writers: Writer[] = [];
+    const digests = tables.map(() => new TableDigest());
+    try {
+      for (const [i, t] of tables.entries()) {
+        const file = path.join(io.jobDir, names[i]!);
+        const encryption = io.encryption ? { jobKey: io.encryption, name: names[i]! } : undefined;
+        writers.push(
+          format === 'ndjson'
+            ? await ndjsonWriter(file, compression === 'gzip', encryption)
+            : sinkWriter(await openPart({ path: file, format, compression, schema: t.schema, ...(encryption ? { encryption } : {}) })),
+        );
+      }
+      for (let a = partStart; a < partEnd; a += CHUNK) {
+        const b = Math.min(partEnd, a + CHUNK);
+        const patients: Patient[] = [];
+        for (let i = a; i < b; i++) {
+          const p = patient(model, spec.seed, i);
+          patients.push(p);
+          stats.add(p);
+        }
+        const parts = patientParts(format, patients);
+        for (const [i, part] of parts.entries()) {
+          digests[i]!.merge(part.digest);
+          await writers[i]!.write(part);
+        }
+        const now = Date.now();
+        if (now - lastReport > PROGRESS_EVERY_MS) {
+          lastReport = now;
+          io.progress(units + (b - partStart));
+        }
+      }
+      const files: FileRecord[] = [];
+      for (const [i, w] of writers.entries()) files.push({ name: names[i]!, table: tables[i]!.name, ...(await w.finish()), digest: digests[i]!.toString() });
+      units += partEnd - partStart;
+      await io.commit({ checkpoint: null, files, units, totals: stats.toTotals() });
+    } catch (err) {
+      for (const w of writers) await w.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+  return { stopped: false };
+};
