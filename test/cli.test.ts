@@ -175,7 +175,9 @@ describe('every kind from a spec file, watched, downloaded and verified', { skip
       assert.doesNotMatch(r.stdout, /[\r\x1b]/, 'no bar, no escape codes without a terminal');
       const id = idOf(r);
       assert.match(r.stdout, new RegExp(`${id}\\s+${c.kind}\\s+completed`));
-      assert.match(r.stdout, new RegExp(`result: ${UNITS.toLocaleString('en-US')} rows`));
+      // `rows in N files` for row kinds; a kind of another unit says its unit (patients: `20,000 patients; N files`).
+      assert.match(r.stdout, new RegExp(`result: ${UNITS.toLocaleString('en-US')} ${c.kind === 'patients' ? 'patients; ' : 'rows in '}`));
+      if (c.kind === 'patients') assert.doesNotMatch(r.stdout, / rows · /, 'the unit from the first line on, planning included');
 
       const out = path.join(work, `dl-${c.kind}`);
       const d = await sf(['jobs', 'download', id, '--out', out, '--json']);

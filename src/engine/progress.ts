@@ -43,7 +43,8 @@ export function liveProgress(r: ProgressReading): ApiProgress {
   const moving = (running && phase !== 'finalizing') || r.status === 'completed';
   const rate = moving && done > 0 ? done / seconds : null;
   return {
-    unit: r.query?.unit ?? r.unit,
+    // The kind's unit, which the API knows from the registry: before its plan the workflow cannot tell it.
+    unit: r.unit,
     done,
     total: r.total,
     fraction: r.total > 0 ? done / r.total : 0,
