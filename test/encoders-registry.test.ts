@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { checkOutput, encoderFor, outputFormats, partExtension } from '../src/encoders/index.js';
 import { destinationKinds, encodeTo, openDestination, openPart, type Destination } from '../src/destinations/index.js';
@@ -35,6 +36,8 @@ describe('encoder registry', () => {
       { format: 'parquet', compressions: ['zstd', 'snappy', 'gzip', 'none'], defaultCompression: 'zstd' },
       { format: 'csv', compressions: ['none', 'gzip'], defaultCompression: 'none' },
       { format: 'ndjson', compressions: ['none', 'gzip'], defaultCompression: 'none' },
+      { format: 'fhir', compressions: ['none', 'gzip'], defaultCompression: 'none' },
+      { format: 'fhir-bulk', compressions: ['none', 'gzip'], defaultCompression: 'none' },
     ]);
   });
 
@@ -43,15 +46,35 @@ describe('encoder registry', () => {
     for (const { format, compressions } of outputFormats()) {
       for (const c of compressions) seen.push(partExtension(format, c));
     }
-    assert.deepEqual(seen, ['.parquet', '.parquet', '.parquet', '.parquet', '.csv', '.csv.gz', '.ndjson', '.ndjson.gz']);
+    assert.deepEqual(seen, ['.parquet', '.parquet', '.parquet', '.parquet', '.csv', '.csv.gz', '.ndjson', '.ndjson.gz', '.ndjson', '.ndjson.gz', '.ndjson', '.ndjson.gz']);
     assert.throws(() => partExtension('csv', 'zstd'), /output\.compression "zstd" is not supported for csv/);
   });
 
   it('names output.format / output.compression in its errors', () => {
-    assert.throws(() => encoderFor('fhir'), /unsupported output\.format "fhir"/);
+    assert.throws(() => encoderFor('xml'), /unsupported output\.format "xml"/);
     assert.throws(() => checkOutput('parquet', 'lz4'), /output\.compression "lz4"/);
     assert.equal(checkOutput('ndjson', 'gzip').format, 'ndjson');
   });
+});
+
+describe('JSON documents (fhir, fhir-bulk)', () => {
+  const docs = (start: number, values: string[]) => ({ start, length: values.length, columns: [{ kind: 'plain' as const, values }] });
+  for (const compression of ['none', 'gzip'] as Compression[]) {
+    it(`writes each document as one line (${compression}), counts rows, and takes only one string column`, async () => {
+      const mem = new MemoryDestination();
+      const schema = [{ name: 'record', type: 'string' as const }];
+      const sink = await encodeTo(mem, { format: 'fhir-bulk', compression, schema });
+      await sink.write(docs(0, ['{"resourceType":"Patient","id":"a"}', '{"resourceType":"Patient","id":"é"}']));
+      await sink.write(docs(2, []));
+      await sink.write(docs(2, ['{}']));
+      const r = await sink.finish();
+      assert.equal(r.rows, 3);
+      const bytes = Buffer.concat(mem.chunks);
+      const text = (compression === 'gzip' ? gunzipSync(bytes) : bytes).toString('utf8');
+      assert.equal(text, '{"resourceType":"Patient","id":"a"}\n{"resourceType":"Patient","id":"é"}\n{}\n');
+      await assert.rejects(encodeTo(new MemoryDestination(), { format: 'fhir', compression, schema: VITALS_SCHEMA }), /fhir parts take one string column of JSON documents/);
+    });
+  }
 });
 
 describe('destinations', () => {

@@ -4,6 +4,7 @@
  */
 import './parquet.js';
 import './text.js';
+import './json-documents.js';
 
 export { checkOutput, encoderFor, outputFormats, partExtension, registerEncoder, type FormatInfo } from './registry.js';
 export { DEFAULT_ROW_GROUP_ROWS } from './parquet.js';

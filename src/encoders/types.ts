@@ -1,6 +1,6 @@
 import type { Batch, ColumnSchema } from '../data/batch.js';
 
-export type OutputFormat = 'parquet' | 'csv' | 'ndjson';
+export type OutputFormat = 'parquet' | 'csv' | 'ndjson' | 'fhir' | 'fhir-bulk';
 export type Compression = 'zstd' | 'snappy' | 'gzip' | 'none';
 
 export interface PartOptions {

@@ -21,7 +21,7 @@ export const patients: Kind = {
   name: 'patients',
   unit: 'patients',
   spec: PatientsSpecSchema,
-  formats: ['ndjson', 'csv', 'parquet'],
+  formats: ['ndjson', 'csv', 'parquet', 'fhir', 'fhir-bulk'],
   sizePath: 'spec.count',
   example: { count: 10000, seed: 42, scenario: 'article5' },
   async normalize(body, ctx) {

@@ -16,7 +16,8 @@ import type { FileRecord } from '../../engine/types.js';
 import { patient, patientModel, type Patient, type PatientModel } from './generate.js';
 import type { PatientsSpec } from './spec.js';
 import { PatientStats } from './summary.js';
-import { patientParts, patientTables } from './tables.js';
+import { ROLES } from './scenario.js';
+import { LOCATION_TABLE, locationPart, patientParts, patientTables, type FhirContext } from './tables.js';
 
 /** Patients generated and written at a time (bounded memory whatever the part size). */
 const CHUNK = 2000;
@@ -72,20 +73,23 @@ export const runShard: ShardRunner<unknown> = async ({ input, shard, resume, io 
   if (input.output.encryption && !io.encryption) throw new Error(`job ${input.jobId} is encrypted, and the shard has no key`);
   const ext = partExtension(format, compression) + (io.encryption ? ENCRYPTED_EXTENSION : '');
   const tables = patientTables(format);
+  const fhir: FhirContext = { seed: spec.seed, roles: ROLES.filter((r) => spec.resolvedScenario.facilities[r].enabled) };
   const done: FileRecord[] = resume?.files ?? [];
   const stats = PatientStats.fromTotals(Date.parse(spec.resolvedScenario.start), resume?.totals);
-  const partsDone = done.filter((f) => f.table === 'patients').length;
+  const partsDone = done.filter((f) => f.table === tables[0]!.name).length;
   let units = resume?.unitsCommitted ?? 0;
   let lastReport = 0;
   for (let k = partsDone; shard.start + k * shard.partSize < shard.end; k++) {
     if (io.shouldStop()) return { stopped: true };
     const partStart = shard.start + k * shard.partSize;
     const partEnd = Math.min(shard.end, partStart + shard.partSize);
-    const names = tables.map((t) => partName(t.name, shard.firstPart + k, ext));
+    // fhir-bulk's Location resources (the roles) go once, with the job's first part.
+    const partTables = tables.filter((t) => t.name !== LOCATION_TABLE || partStart === 0);
+    const names = partTables.map((t) => partName(t.name, shard.firstPart + k, ext));
     const writers: Writer[] = [];
-    const digests = tables.map(() => new TableDigest());
+    const digests = partTables.map(() => new TableDigest());
     try {
-      for (const [i, t] of tables.entries()) {
+      for (const [i, t] of partTables.entries()) {
         const file = path.join(io.jobDir, names[i]!);
         const encryption = io.encryption ? { jobKey: io.encryption, name: names[i]! } : undefined;
         writers.push(
@@ -102,8 +106,10 @@ export const runShard: ShardRunner<unknown> = async ({ input, shard, resume, io 
           patients.push(p);
           stats.add(p);
         }
-        const parts = patientParts(format, patients);
-        for (const [i, part] of parts.entries()) {
+        const parts = patientParts(format, patients, fhir);
+        if (a === 0 && partTables.some((t) => t.name === LOCATION_TABLE)) parts.push(locationPart(fhir));
+        for (const part of parts) {
+          const i = partTables.findIndex((t) => t.name === part.table);
           digests[i]!.merge(part.digest);
           await writers[i]!.write(part);
         }
@@ -114,7 +120,7 @@ export const runShard: ShardRunner<unknown> = async ({ input, shard, resume, io 
         }
       }
       const files: FileRecord[] = [];
-      for (const [i, w] of writers.entries()) files.push({ name: names[i]!, table: tables[i]!.name, ...(await w.finish()), digest: digests[i]!.toString() });
+      for (const [i, w] of writers.entries()) files.push({ name: names[i]!, table: partTables[i]!.name, ...(await w.finish()), digest: digests[i]!.toString() });
       units += partEnd - partStart;
       await io.commit({ checkpoint: null, files, units, totals: stats.toTotals() });
     } catch (err) {

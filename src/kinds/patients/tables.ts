@@ -7,6 +7,9 @@
  *   conditions  one row per coded condition (parquet)
  *   vitals      one row per measurement: at POI and at each arrival (parquet)
  *   treatments  one row per procedure (parquet)
+ *   Bundle      one FHIR R4 transaction Bundle per patient, as JSON (fhir)
+ *   Patient, Encounter, …  one FHIR resource per line, a table per resource type (fhir-bulk, fhir.ts);
+ *               Location holds the job's roles and is written once, with the job's first part
  *
  * Child rows carry the patient's id and index and their position (`seq`) in the patient's list, so
  * a child table's digest is over (patient index × 1024 + seq, values): the same whatever the parts.
@@ -14,7 +17,9 @@
 import type { Batch, ColumnData, ColumnSchema } from '../../data/batch.js';
 import { TableDigest } from '../../data/digest.js';
 import type { OutputFormat } from '../../encoders/types.js';
+import { FHIR_TYPES, locations, patientBundle, patientResources } from './fhir.js';
 import type { Patient } from './generate.js';
+import type { Role } from './scenario.js';
 
 type Value = string | number | null;
 interface Col<R> {
@@ -139,15 +144,22 @@ export const RECORD_SCHEMA: ColumnSchema[] = [{ name: 'record', type: 'string' }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyTable = TableDef<any>;
-const BY_FORMAT: Record<OutputFormat, AnyTable[]> = {
-  ndjson: [PATIENTS_TABLE],
+const BY_FORMAT: Record<'csv' | 'parquet', AnyTable[]> = {
   csv: [PATIENTS_TABLE, TIMELINE_TABLE],
   parquet: [PATIENTS_TABLE, CONDITIONS_TABLE, TIMELINE_TABLE, VITALS_TABLE, TREATMENTS_TABLE],
 };
 
-/** The tables a job writes in `format`, with their schemas (ndjson: `patients` with the record). */
+/** The Location table of fhir-bulk: written once per job, with its first part. */
+export const LOCATION_TABLE = 'Location';
+
+/**
+ * The tables a job writes in `format`, with their schemas; the first is the one with a row per
+ * patient (ndjson: `patients` with the record; fhir: `Bundle`; fhir-bulk: `Patient`, then a table per resource type).
+ */
 export function patientTables(format: OutputFormat): Array<{ name: string; schema: ColumnSchema[]; child: boolean }> {
   if (format === 'ndjson') return [{ name: 'patients', schema: RECORD_SCHEMA, child: false }];
+  if (format === 'fhir') return [{ name: 'Bundle', schema: RECORD_SCHEMA, child: false }];
+  if (format === 'fhir-bulk') return FHIR_TYPES.map((t) => ({ name: t, schema: RECORD_SCHEMA, child: t !== 'Patient' }));
   return BY_FORMAT[format].map((t) => ({ name: t.name, schema: t.columns.map((c) => ({ ...c.schema })), child: t !== PATIENTS_TABLE }));
 }
 
@@ -209,28 +221,76 @@ export interface TablePart {
   digest: string;
 }
 
-/** The batches of every table of `format` for these patients (contiguous indices), each with its digest. */
-export function patientParts(format: OutputFormat, patients: Patient[]): TablePart[] {
-  if (format === 'ndjson') {
-    const values = patients.map((p) => JSON.stringify(p));
-    const batch: Batch = { start: patients[0]?.index ?? 0, length: values.length, columns: [{ kind: 'plain', values }] };
-    const d = new TableDigest();
-    d.add(batch, RECORD_SCHEMA);
-    return [{ table: 'patients', schema: RECORD_SCHEMA, batch, digest: d.toString() }];
+/** A child table's digest: each patient's rows as a batch starting at index × CHILD_STRIDE, so it does not depend on the parts. */
+function childDigest(name: string, batch: Batch, schema: readonly ColumnSchema[], owners: number[]): string {
+  const d = new TableDigest();
+  for (let i = 0; i < owners.length; ) {
+    let j = i;
+    while (j < owners.length && owners[j] === owners[i]) j++;
+    if (j - i > CHILD_STRIDE) throw new Error(`patient ${owners[i]} has ${j - i} ${name} rows, more than ${CHILD_STRIDE}`);
+    d.add(slice(batch, schema, i, j, owners[i]! * CHILD_STRIDE), schema);
+    i = j;
+  }
+  return d.toString();
+}
+
+/** One line per patient (ndjson, fhir). */
+function recordPart(table: string, patients: Patient[], line: (p: Patient) => string): TablePart {
+  const values = patients.map(line);
+  const batch: Batch = { start: patients[0]?.index ?? 0, length: values.length, columns: [{ kind: 'plain', values }] };
+  const d = new TableDigest();
+  d.add(batch, RECORD_SCHEMA);
+  return { table, schema: RECORD_SCHEMA, batch, digest: d.toString() };
+}
+
+/** What the FHIR formats need besides the patients: the seed of the ids and the roles the scenario has. */
+export interface FhirContext {
+  seed: number;
+  roles: readonly Role[];
+}
+
+/**
+ * The batches of every table of `format` for these patients (contiguous indices), each with its
+ * digest, in patientTables' order (fhir-bulk: without Location, see locationPart).
+ */
+export function patientParts(format: OutputFormat, patients: Patient[], fhir?: FhirContext): TablePart[] {
+  if (format === 'ndjson') return [recordPart('patients', patients, (p) => JSON.stringify(p))];
+  if (format === 'fhir' || format === 'fhir-bulk') {
+    if (!fhir) throw new Error(`${format} needs the job's seed and roles`);
+    if (format === 'fhir') return [recordPart('Bundle', patients, (p) => JSON.stringify(patientBundle(p, fhir.seed, fhir.roles)))];
+    const byType = new Map<string, { values: string[]; owners: number[] }>(FHIR_TYPES.map((t) => [t, { values: [], owners: [] }]));
+    for (const p of patients)
+      for (const r of patientResources(p, fhir.seed, 'bulk')) {
+        const t = byType.get(r.resourceType)!;
+        t.values.push(JSON.stringify(r));
+        t.owners.push(p.index);
+      }
+    return FHIR_TYPES.filter((t) => t !== LOCATION_TABLE).map((table) => {
+      const { values, owners } = byType.get(table)!;
+      const batch: Batch = { start: patients[0]?.index ?? 0, length: values.length, columns: [{ kind: 'plain', values }] };
+      if (table === 'Patient') {
+        const d = new TableDigest();
+        d.add(batch, RECORD_SCHEMA);
+        return { table, schema: RECORD_SCHEMA, batch, digest: d.toString() };
+      }
+      return { table, schema: RECORD_SCHEMA, batch, digest: childDigest(table, batch, RECORD_SCHEMA, owners) };
+    });
   }
   return BY_FORMAT[format].map((def) => {
     const schema = def.columns.map((c) => c.schema);
     const { batch, owners } = toBatch(def, patients);
+    if (def !== PATIENTS_TABLE) return { table: def.name, schema, batch, digest: childDigest(def.name, batch, schema, owners) };
     const d = new TableDigest();
-    if (def === PATIENTS_TABLE) d.add(batch, schema);
-    else
-      for (let i = 0; i < owners.length; ) {
-        let j = i;
-        while (j < owners.length && owners[j] === owners[i]) j++;
-        if (j - i > CHILD_STRIDE) throw new Error(`patient ${owners[i]} has ${j - i} ${def.name} rows, more than ${CHILD_STRIDE}`);
-        d.add(slice(batch, schema, i, j, owners[i]! * CHILD_STRIDE), schema);
-        i = j;
-      }
+    d.add(batch, schema);
     return { table: def.name, schema, batch, digest: d.toString() };
   });
+}
+
+/** fhir-bulk's Location table: the job's roles, one resource each. */
+export function locationPart(fhir: FhirContext): TablePart {
+  const values = locations(fhir.seed, fhir.roles).map((r) => JSON.stringify(r));
+  const batch: Batch = { start: 0, length: values.length, columns: [{ kind: 'plain', values }] };
+  const d = new TableDigest();
+  d.add(batch, RECORD_SCHEMA);
+  return { table: LOCATION_TABLE, schema: RECORD_SCHEMA, batch, digest: d.toString() };
 }
