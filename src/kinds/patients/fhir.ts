@@ -45,16 +45,25 @@ export type Resource = { resourceType: FhirType | 'Bundle'; id: string } & Recor
 /** Stream numbers of the FHIR ids (distinct from the generator's). */
 const STREAM_FHIR = 0x70660000;
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const hex32 = (w: number) => HEX[w >>> 24]! + HEX[(w >>> 16) & 255]! + HEX[(w >>> 8) & 255]! + HEX[w & 255]!;
+
+/** A UUID of four lanes of a counter state: RFC 9562 version 8 (custom), variant 10. */
 function uuidOf(cs: number, lane0: number): string {
-  let h = '';
-  for (let i = 0; i < 4; i++) h += (laneU32(cs, lane0 + i) >>> 0).toString(16).padStart(8, '0');
-  // RFC 9562 version 8 (custom) and the variant bits.
-  const w = ((parseInt(h[16]!, 16) & 3) | 8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${w}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  const w1 = hex32(((laneU32(cs, lane0 + 1) & 0xffff0fff) | 0x8000) >>> 0);
+  const w2 = hex32(((laneU32(cs, lane0 + 2) & 0x3fffffff) | 0x80000000) >>> 0);
+  return `${hex32(laneU32(cs, lane0) >>> 0)}-${w1.slice(0, 4)}-${w1.slice(4)}-${w2.slice(0, 4)}-${w2.slice(4)}${hex32(laneU32(cs, lane0 + 3) >>> 0)}`;
 }
 
 /** The job's Location ids: one per role, from the seed only. */
+let lastLocations: { seed: number; ids: Record<Role, string> } | undefined;
 export function locationIds(seed: number): Record<Role, string> {
+  if (lastLocations?.seed === seed) return lastLocations.ids;
+  const ids = makeLocationIds(seed);
+  lastLocations = { seed, ids };
+  return ids;
+}
+function makeLocationIds(seed: number): Record<Role, string> {
   const cs = counterState(keyState(seed, STREAM_FHIR), 0x10c);
   return Object.fromEntries(ROLES.map((r, i) => [r, uuidOf(cs, 4 * i)])) as Record<Role, string>;
 }
@@ -108,7 +117,14 @@ const allergyActive = clinical('http://terminology.hl7.org/CodeSystem/allergyint
 const allergyConfirmed = clinical('http://terminology.hl7.org/CodeSystem/allergyintolerance-verification', 'confirmed');
 const UCUM = 'http://unitsofmeasure.org';
 const qty = (value: number, unit: string, code: string) => ({ value, unit, system: UCUM, code });
-const concept = (c: Coding) => ({ coding: [{ system: c.system, code: c.code, display: c.display }], text: c.display });
+const concepts = new Map<string, { coding: Coding[]; text: string }>();
+/** A CodeableConcept of one coding (shared between resources: they are only serialised). */
+function concept(c: Coding) {
+  const key = `${c.system}|${c.code}`;
+  let x = concepts.get(key);
+  if (!x) concepts.set(key, (x = { coding: [{ system: c.system, code: c.code, display: c.display }], text: c.display }));
+  return x;
+}
 
 /** SNOMED CT severities where the code table has one (docs/PATIENTS.md § Codes); the text is always ours. */
 function severityConcept(s: Patient['severity']) {
