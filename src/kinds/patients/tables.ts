@@ -6,7 +6,7 @@
  *   timeline    one row per event: injury, arrival, departure, death, return_to_duty, … (csv, parquet)
  *   conditions  one row per coded condition (parquet)
  *   vitals      one row per measurement: at POI and at each arrival (parquet)
- *   treatments  one row per procedure (parquet)
+ *   treatments  one row per treatment: a procedure (SNOMED CT) or a drug given (RxNorm), told apart by `system` (parquet)
  *
  * Child rows carry the patient's id and index and their position (`seq`) in the patient's list, so
  * a child table's digest is over (patient index × 1024 + seq, values): the same whatever the parts.
@@ -67,6 +67,7 @@ export const PATIENTS_TABLE: TableDef<Patient> = {
     col('triage', 'string', (p) => p.triage),
     col('allergies', 'string', (p) => p.allergies.map((a) => a.code).join(' ')),
     col('history', 'string', (p) => p.history.map((a) => a.code).join(' ')),
+    col('medications', 'string', (p) => p.medications.map((a) => a.code).join(' ')),
     col('blood_loss_ml', 'int32', (p) => Math.round(p.bloodLossMl)),
     col('blood_volume_ml', 'int32', (p) => Math.round(p.bloodVolumeMl)),
     col('roles', 'string', (p) => p.stays.map((s) => s.role).join(' ')),
