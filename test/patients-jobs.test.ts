@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { codeTable, RXNORM } from '../src/kinds/patients/codes.js';
 import { stackMissing, startTestApi, type TestApi } from './support/api.js';
 import { digestsOf } from './support/engine-cases.js';
 import { isDone, postJob, readManifest, readPartRows, tempDataDir, waitForJob } from './support/jobs.js';
@@ -73,6 +74,10 @@ test('ndjson (the default): one nested record per line, count lines, summary.jso
   assert.deepEqual(rows.map((r) => r.index), Array.from({ length: COUNT }, (_, i) => i));
   assert.equal(new Set(rows.map((r) => r.id)).size, COUNT);
   assert.ok(rows.every((r) => Array.isArray(r.timeline) && r.timeline.length >= 2 && r.stays.length >= 1 && r.outcome.type));
+  // current medications (RxNorm) only with a history item; drugs given are treatments in RxNorm
+  assert.ok(rows.every((r) => Array.isArray(r.medications) && (r.medications.length === 0 || r.history.length > 0)));
+  assert.ok(rows.some((r) => r.medications.length > 0) && rows.every((r) => r.medications.every((m: any) => m.system === RXNORM)));
+  assert.ok(rows.some((r) => r.stays.some((x: any) => x.treatments.some((t: any) => t.system === RXNORM))));
   const s = await summaryOf(dir, manifest);
   assert.deepEqual(s.byFront, tally(rows.map((r) => r.front)));
   assert.deepEqual(s.byNationality, tally(rows.map((r) => r.nationality)));
@@ -91,6 +96,8 @@ test('csv: patients and timeline tables; parquet: patients, conditions, timeline
   assert.equal(csv.manifest.tables[0].rows, COUNT);
   const lines = async (t: any) => (await Promise.all(t.files.map((f: any) => fs.readFile(path.join(csv.dir, f.name), 'utf8')))).flatMap((x: string) => x.split('\n').slice(1).filter(Boolean));
   assert.equal((await lines(csv.manifest.tables[0])).length, COUNT);
+  const header = (await fs.readFile(path.join(csv.dir, csv.manifest.tables[0].files[0].name), 'utf8')).split('\n')[0]!.split(',');
+  assert.deepEqual(header.slice(header.indexOf('allergies'), header.indexOf('allergies') + 3), ['allergies', 'history', 'medications']);
   const timeline = await lines(csv.manifest.tables[1]);
   assert.equal(timeline.length, csv.manifest.tables[1].rows);
   assert.ok(timeline.length > 2 * COUNT);
@@ -122,4 +129,17 @@ test('csv: patients and timeline tables; parquet: patients, conditions, timeline
   }
   const conditions = await read('conditions');
   assert.equal(conditions.length, patients.reduce((n, p) => n + (p.conditions as number), 0));
+  // medications: space-separated RxNorm codes of the table, only beside a history item
+  const rxCodes = new Set(Object.values(codeTable().rxnorm).map((e) => e.code));
+  assert.ok(patients.some((p) => p.medications !== ''));
+  for (const p of patients) {
+    if (p.medications === '') continue;
+    assert.notEqual(p.history, '', `${p.id}: medications without a history item`);
+    for (const c of String(p.medications).split(' ')) assert.ok(rxCodes.has(c), `medication ${c} is in the table`);
+  }
+  // treatments: procedures in SNOMED CT and drugs in RxNorm, each code from its table with its display
+  const treatments = await read('treatments');
+  const bySystem = { [RXNORM]: codeTable().rxnorm, 'http://snomed.info/sct': codeTable().snomed } as Record<string, Record<string, { code: string; display: string }>>;
+  assert.ok(treatments.some((t) => t.system === RXNORM) && treatments.some((t) => t.system === 'http://snomed.info/sct'));
+  for (const t of treatments) assert.ok(Object.values(bySystem[t.system as string]!).some((e) => e.code === t.code && e.display === t.display), `${t.system} ${t.code} ${t.display}`);
 });

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SpecError } from '../src/engine/kind.js';
-import { CAPABILITIES } from '../src/kinds/patients/clinical.js';
-import { codeTable } from '../src/kinds/patients/codes.js';
+import { CAPABILITIES, SURGERY } from '../src/kinds/patients/clinical.js';
+import { codeTable, RXNORM, SNOMED } from '../src/kinds/patients/codes.js';
 import { patient, PatientDigest, patientModel, patientUuid, type Patient, VITALS_LOINC } from '../src/kinds/patients/generate.js';
 import { NATO_NATIONS, nationNames } from '../src/kinds/patients/names.js';
 import { normalizeScenario, patientCount, PRESETS, ROLES, TRIAGE, type ResolvedScenario } from '../src/kinds/patients/scenario.js';
@@ -105,24 +105,38 @@ test('every timeline is ordered and ends in exactly one outcome; no event after 
       if (p.outcome.type === 'DOW') assert.ok(firstArrival && Date.parse(firstArrival.time) <= end, `${p.id}: DOW without a facility`);
       if (p.outcome.type === 'EVACUATED_OUT_OF_THEATRE') assert.equal(p.stays[p.stays.length - 1]!.role, 'R4');
       for (let i = 1; i < p.stays.length; i++) assert.ok(ROLES.indexOf(p.stays[i]!.role) > ROLES.indexOf(p.stays[i - 1]!.role), `${p.id}: roles not in chain order`);
-      for (const s of p.stays) for (const t of s.treatments) assert.ok(CAPABILITIES[s.role].some((k) => codeTable().snomed[k]!.code === t.code), `${p.id}: ${s.role} gave ${t.display}`);
+      for (const s of p.stays)
+        for (const t of s.treatments) {
+          const tab = t.system === RXNORM ? codeTable().rxnorm : codeTable().snomed;
+          assert.ok(CAPABILITIES[s.role].some((k) => tab[k]?.code === t.code), `${p.id}: ${s.role} gave ${t.display}`);
+          assert.ok(Date.parse(t.time) >= Date.parse(s.arrival) && Date.parse(t.time) <= Date.parse(s.departure), `${p.id}: ${t.display} outside the ${s.role} stay`);
+        }
       assert.equal(Date.parse(p.injury.time), times[0]);
     }
   }
 });
 
-test('every SNOMED CT and LOINC code used is in the bundled table with its display', () => {
+test('every SNOMED CT, LOINC and RxNorm code used is in the bundled table with its display', () => {
   const tab = codeTable();
   const bySct = new Map(Object.values(tab.snomed).map((e) => [e.code, e.display]));
-  for (const e of [...Object.values(tab.snomed), ...Object.values(tab.loinc)]) assert.ok(tab.sources[e.source], `source ${e.source} of ${e.code} is described`);
+  const byRx = new Map(Object.values(tab.rxnorm).map((e) => [e.code, e.display]));
+  for (const e of [...Object.values(tab.snomed), ...Object.values(tab.loinc), ...Object.values(tab.rxnorm)]) assert.ok(tab.sources[e.source], `source ${e.source} of ${e.code} is described`);
+  // A capability names a key of one table only, so a treatment's system follows from its key.
+  for (const k of Object.keys(tab.rxnorm)) assert.ok(!(k in tab.snomed), `${k} is a key of both tables`);
+  for (const keys of Object.values(CAPABILITIES)) for (const k of keys) assert.ok(k in tab.snomed || k in tab.rxnorm, `capability ${k} is in no table`);
   const ps = cache.get('default')!;
+  let drugs = 0;
   for (const p of ps.slice(0, 20_000)) {
-    const codings = [...p.conditions, ...p.allergies, ...p.history, ...p.stays.flatMap((s) => s.treatments), ...(p.injury.mechanismCode ? [p.injury.mechanismCode] : [])];
+    const codings = [...p.conditions, ...p.allergies, ...p.history, ...p.medications, ...p.stays.flatMap((s) => s.treatments), ...(p.injury.mechanismCode ? [p.injury.mechanismCode] : [])];
     for (const c of codings) {
-      assert.equal(c.system, 'http://snomed.info/sct');
-      assert.equal(bySct.get(c.code), c.display, `${c.code} ${c.display}`);
+      if (c.system === RXNORM) drugs++;
+      else assert.equal(c.system, SNOMED);
+      assert.equal((c.system === RXNORM ? byRx : bySct).get(c.code), c.display, `${c.code} ${c.display}`);
     }
+    for (const c of [...p.conditions, ...p.allergies, ...p.history]) assert.equal(c.system, SNOMED);
+    for (const c of p.medications) assert.equal(c.system, RXNORM);
   }
+  assert.ok(drugs > 1000, `${drugs} RxNorm codings in 20,000 patients`);
   for (const f of Object.values(VITALS_LOINC)) {
     const c = f();
     assert.equal(Object.values(tab.loinc).find((e) => e.code === c.code)?.display, c.display);
@@ -131,6 +145,62 @@ test('every SNOMED CT and LOINC code used is in the bundled table with its displ
     Object.fromEntries(Object.entries(VITALS_LOINC).map(([k, f]) => [k, f().code])),
     { hr: '8867-4', sbp: '8480-6', dbp: '8462-4', rr: '9279-1', spo2: '59408-5', temp: '8310-5', gcs: '9269-2' },
   );
+});
+
+const keyOf = (system: string, code: string) => {
+  const tab = system === RXNORM ? codeTable().rxnorm : codeTable().snomed;
+  return Object.entries(tab).find(([, e]) => e.code === code)![0];
+};
+
+test('current medications only for a matching history item, as often as modelled', () => {
+  const ps = cache.get('default')!;
+  const by: Record<string, Patient[]> = {};
+  for (const p of ps) (by[p.history[0] ? keyOf(SNOMED, p.history[0].code) : 'none'] ??= []).push(p);
+  const meds = (p: Patient) => p.medications.map((m) => keyOf(RXNORM, m.code));
+  assert.ok(by.none!.every((p) => p.medications.length === 0), 'medications without a history item');
+  assert.ok(by.asthma!.every((p) => meds(p)[0] === 'albuterol_inhaler' && meds(p).slice(1).every((k) => k === 'fluticasone_inhaler')), 'asthma: albuterol, maybe fluticasone');
+  within(by.asthma!.filter((p) => p.medications.length === 2).length, by.asthma!.length, 0.4, 'asthma with a maintenance inhaler');
+  const antihistamines = ['loratadine_10', 'cetirizine_10', 'fexofenadine_60'];
+  assert.ok(by.seasonal_allergic_rhinitis!.every((p) => p.medications.length <= 1 && meds(p).every((k) => antihistamines.includes(k))), 'rhinitis: one antihistamine at most');
+  within(by.seasonal_allergic_rhinitis!.filter((p) => p.medications.length === 1).length, by.seasonal_allergic_rhinitis!.length, 0.7, 'rhinitis on an antihistamine');
+  const analgesics = ['acetaminophen_325', 'ibuprofen_200', 'naproxen_220'];
+  assert.ok(by.migraine!.every((p) => p.medications.length <= 1 && meds(p).every((k) => analgesics.includes(k))), 'migraine: one analgesic at most');
+  within(by.migraine!.filter((p) => p.medications.length === 1).length, by.migraine!.length, 0.6, 'migraine on an analgesic');
+  within(ps.filter((p) => p.medications.length > 0).length, ps.length, 0.08 * 0.7 + 0.04 + 0.03 * 0.6, 'patients on a medication');
+});
+
+test('drugs given: antibiotics for open battle wounds by R1, prophylaxis with surgery, none a penicillin-allergic patient should not have', () => {
+  const ps = cache.get('default')!;
+  const open = (p: Patient) => p.injury.category === 'battle' && p.conditions.some((c) => { const k = keyOf(SNOMED, c.code); return k === 'gunshot_wound' || k.startsWith('open_') || k === 'foreign_body' || k === 'traumatic_amputation' || k === 'brain_injury_open'; });
+  const antibiotics = ['moxifloxacin_oral', 'moxifloxacin_iv', 'ceftriaxone_1g', 'cefazolin_2g'];
+  const opioids = ['fentanyl_injection', 'morphine_injection'];
+  const surgery = new Set(SURGERY.map((k) => codeTable().snomed[k]!.code));
+  let checkedR1 = 0;
+  let operated = 0;
+  for (const p of ps) {
+    const drugs = p.stays.flatMap((s) => s.treatments.filter((t) => t.system === RXNORM).map((t) => ({ role: s.role, key: keyOf(RXNORM, t.code) })));
+    const penicillin = p.allergies.some((a) => keyOf(SNOMED, a.code) === 'allergy_penicillin');
+    if (penicillin) assert.ok(!drugs.some((x) => x.key === 'ceftriaxone_1g' || x.key === 'cefazolin_2g'), `${p.id}: a cephalosporin despite a penicillin allergy`);
+    if (!open(p)) assert.ok(!drugs.some((x) => antibiotics.includes(x.key) && (x.role === 'POI' || x.role === 'R1')), `${p.id}: an antibiotic at POI/R1 without an open wound`);
+    if (p.injury.category !== 'battle' || p.severity === 'minor') assert.ok(!drugs.some((x) => opioids.includes(x.key)), `${p.id}: an opioid for ${p.injury.category} ${p.severity}`);
+    // Off the battlefield: paracetamol at R1 for an injury, and prophylaxis when operated (a femur fracture's ORIF).
+    if (p.injury.category !== 'battle')
+      assert.ok(drugs.every((x) => (x.key === 'acetaminophen_325' && x.role === 'R1' && p.injury.category === 'nonBattle') || ((x.key === 'cefazolin_2g' || x.key === 'moxifloxacin_iv') && (x.role === 'R2' || x.role === 'R3'))), `${p.id}: a drug for ${p.injury.category}`);
+    // An R1 stay decided by the table had its care: an open wound has its antibiotic by then.
+    const r1 = p.stays.find((s) => s.role === 'R1');
+    if (open(p) && r1 && r1.decidedBy === 'table') {
+      checkedR1++;
+      assert.ok(drugs.some((x) => (x.role === 'POI' || x.role === 'R1') && antibiotics.includes(x.key)), `${p.id}: open wound without an antibiotic by R1`);
+    }
+    for (const s of p.stays) {
+      const given = s.treatments.filter((t) => t.system === RXNORM).map((t) => keyOf(RXNORM, t.code));
+      if (s.treatments.some((t) => t.system === SNOMED && surgery.has(t.code))) {
+        operated++;
+        assert.ok(given.includes(penicillin ? 'moxifloxacin_iv' : 'cefazolin_2g'), `${p.id}: surgery at ${s.role} without prophylaxis`);
+      } else if (s.role !== 'POI' && s.role !== 'R1') assert.ok(!given.some((k) => antibiotics.includes(k)), `${p.id}: an antibiotic at ${s.role} without surgery`);
+    }
+  }
+  assert.ok(checkedR1 > 1000 && operated > 1000, `checked ${checkedR1} R1 stays, ${operated} operations`);
 });
 
 test('names come from the nationality’s lists; all 32 NATO nations have lists', () => {

@@ -136,14 +136,29 @@ export const DISEASE: Template[] = [
   t(['acute_stress_disorder'], 'systemic', 3),
 ];
 
-/** What each role can do (the procedures it may record). POI is self and buddy aid and the combat medic. */
+/**
+ * What each role can do: the procedures (SNOMED CT keys) and drugs (RxNorm keys, data/patients/codes.json)
+ * it may record. POI is self and buddy aid and the combat medic. The drugs follow TCCC (the combat wound
+ * medication pack's moxifloxacin, IV fentanyl for moderate to severe pain) and, from R1 on, parenteral
+ * antibiotics and opioids; surgical prophylaxis (cefazolin) at the surgical roles. Tranexamic acid and
+ * ketamine are not in the table (no citable RxNorm source found): see docs/PATIENTS.md § Codes.
+ */
 export const CAPABILITIES: Record<Role, readonly string[]> = {
-  POI: ['first_aid', 'tourniquet', 'pressure_dressing', 'direct_pressure', 'nasopharyngeal_airway'],
-  R1: ['control_of_hemorrhage', 'pressure_dressing', 'iv_therapy', 'intubation', 'nasopharyngeal_airway', 'bone_immobilization', 'suture_open_wound', 'tetanus_antitoxin', 'change_of_dressing'],
-  R2: ['transfusion', 'iv_therapy', 'intubation', 'laparotomy', 'vascular_surgery', 'amputation_lower_limb', 'wound_procedure', 'bone_immobilization', 'change_of_dressing'],
-  R3: ['transfusion', 'iv_therapy', 'intubation', 'laparotomy', 'vascular_surgery', 'amputation_lower_limb', 'craniotomy', 'orif', 'wound_procedure', 'change_of_dressing', 'artificial_airway'],
+  POI: ['first_aid', 'tourniquet', 'pressure_dressing', 'direct_pressure', 'nasopharyngeal_airway', 'moxifloxacin_oral', 'fentanyl_injection'],
+  R1: [
+    'control_of_hemorrhage', 'pressure_dressing', 'iv_therapy', 'intubation', 'nasopharyngeal_airway', 'bone_immobilization', 'suture_open_wound', 'tetanus_antitoxin', 'change_of_dressing',
+    'fentanyl_injection', 'morphine_injection', 'acetaminophen_325', 'moxifloxacin_oral', 'moxifloxacin_iv', 'ceftriaxone_1g',
+  ],
+  R2: ['transfusion', 'iv_therapy', 'intubation', 'laparotomy', 'vascular_surgery', 'amputation_lower_limb', 'wound_procedure', 'bone_immobilization', 'change_of_dressing', 'morphine_injection', 'cefazolin_2g', 'moxifloxacin_iv'],
+  R3: [
+    'transfusion', 'iv_therapy', 'intubation', 'laparotomy', 'vascular_surgery', 'amputation_lower_limb', 'craniotomy', 'orif', 'wound_procedure', 'change_of_dressing', 'artificial_airway',
+    'morphine_injection', 'cefazolin_2g', 'moxifloxacin_iv',
+  ],
   R4: ['orif', 'wound_procedure', 'change_of_dressing', 'transfusion'],
 };
+
+/** Procedures after which a surgical role gives antibiotic prophylaxis. */
+export const SURGERY = ['laparotomy', 'vascular_surgery', 'amputation_lower_limb', 'craniotomy', 'orif', 'wound_procedure'];
 
 /** Blood volume: 70 ml/kg of body weight (ATLS 10th ed., ch. 3: about 7 % of body weight). */
 export const ML_PER_KG = 70;

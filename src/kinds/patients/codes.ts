@@ -1,13 +1,15 @@
 /**
- * The bundled SNOMED CT and LOINC table (data/patients/codes.json): every code the generator
- * writes is looked up here by key, so a code and its display always come from the table, which
- * records where each one was found (docs/PATIENTS.md § Codes).
+ * The bundled SNOMED CT, LOINC and RxNorm table (data/patients/codes.json): every code the
+ * generator writes is looked up here by key, so a code and its display always come from the table,
+ * which records where each one was found (docs/PATIENTS.md § Codes). A treatment coded in RxNorm is
+ * a drug given; one coded in SNOMED CT is a procedure.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const SNOMED = 'http://snomed.info/sct';
 export const LOINC = 'http://loinc.org';
+export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 
 export interface Coding {
   system: string;
@@ -19,6 +21,7 @@ interface Table {
   sources: Record<string, { repo: string; commit: string; path: string; note?: string }>;
   snomed: Record<string, { code: string; display: string; source: string }>;
   loinc: Record<string, { code: string; display: string; source: string }>;
+  rxnorm: Record<string, { code: string; display: string; source: string }>;
 }
 
 let table: Table | undefined;
@@ -48,6 +51,18 @@ export function loinc(key: string): Coding {
     if (!e) throw new Error(`no LOINC code "${key}" in data/patients/codes.json`);
     c = { system: LOINC, code: e.code, display: e.display };
     cache.set(`l:${key}`, c);
+  }
+  return c;
+}
+
+/** The RxNorm coding (a drug) for a key of the table. */
+export function rxnorm(key: string): Coding {
+  let c = cache.get(`r:${key}`);
+  if (!c) {
+    const e = codeTable().rxnorm[key];
+    if (!e) throw new Error(`no RxNorm code "${key}" in data/patients/codes.json`);
+    c = { system: RXNORM, code: e.code, display: e.display };
+    cache.set(`r:${key}`, c);
   }
   return c;
 }

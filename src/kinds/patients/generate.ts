@@ -17,6 +17,7 @@ import {
   ML_PER_KG,
   NON_BATTLE,
   severityOf,
+  SURGERY,
   triageOf,
   vitalsFor,
   type Bleed,
@@ -27,13 +28,15 @@ import {
   type Template,
   type Vitals,
 } from './clinical.js';
-import { loinc, sct, type Coding } from './codes.js';
+import { loinc, rxnorm, sct, SNOMED, type Coding } from './codes.js';
 import { nationNames } from './names.js';
 import { ROLES, type Duration, type ResolvedScenario, type Role, type Terrain, type Triage } from './scenario.js';
 
 /** Stream numbers of this kind (any fixed numbers distinct from each other). */
 const STREAM_PATIENT = 0x70610001;
 const STREAM_UUID = 0x70610002;
+/** Current medications and the drugs given: a stream of their own, so the other draws stay as they were. */
+const STREAM_DRUGS = 0x70610003;
 
 export interface Condition extends Coding {
   bodyRegion: Region;
@@ -86,6 +89,8 @@ export interface Patient {
   triage: Triage;
   allergies: Coding[];
   history: Coding[];
+  /** Current medications (RxNorm) for the history: empty for most patients. */
+  medications: Coding[];
   /** Blood lost at the last point of the course (ml) and the blood volume (ml). */
   bloodLossMl: number;
   bloodVolumeMl: number;
@@ -234,9 +239,13 @@ export function patient(model: PatientModel, seed: number, index: number): Patie
   const triage = triageOf(severity, expectant);
   const conditions: Condition[] = codes.map((k) => ({ ...sct(k), bodyRegion: template.region, severity }));
   if (untreated < 240) conditions.push({ ...sct('hypovolemic_shock'), bodyRegion: 'systemic', severity });
-  const allergies = [sct(r.chance(0.9) ? 'no_known_allergy' : r.chance(0.8) ? 'allergy_penicillin' : 'allergy_peanut')];
+  const allergyKey = r.chance(0.9) ? 'no_known_allergy' : r.chance(0.8) ? 'allergy_penicillin' : 'allergy_peanut';
+  const allergies = [sct(allergyKey)];
   const hu = r.u();
-  const history = hu < 0.08 ? [sct('seasonal_allergic_rhinitis')] : hu < 0.12 ? [sct('asthma')] : hu < 0.15 ? [sct('migraine')] : [];
+  const historyKey = hu < 0.08 ? 'seasonal_allergic_rhinitis' : hu < 0.12 ? 'asthma' : hu < 0.15 ? 'migraine' : null;
+  const history = historyKey ? [sct(historyKey)] : [];
+  const d = new Draws(counterState(keyState(seed, STREAM_DRUGS), index));
+  const medications = currentMedications(historyKey, d);
   const mechanismCode = mechanism === 'gunshot' ? sct('struck_by_firearm_discharge') : mechanism === 'fall' ? sct('fall') : mechanism === 'vehicle' ? sct('motor_vehicle_traffic_accident') : null;
   const z = Array.from({ length: 6 }, () => r.normal());
   const physBase = { gcsLoss, spo2Loss, tempDelta, z };
@@ -269,12 +278,25 @@ export function patient(model: PatientModel, seed: number, index: number): Patie
     if (!CAPABILITIES[stay.role].includes(key)) throw new Error(`${stay.role} cannot do ${key}`);
     stay.treatments.push({ ...sct(key), time: iso(t0 + t * MIN), role: stay.role });
   };
+  /** A drug given (RxNorm): a treatment like a procedure, told apart by its system. */
+  const give = (stay: Stay, key: string) => {
+    if (!CAPABILITIES[stay.role].includes(key)) throw new Error(`${stay.role} cannot give ${key}`);
+    stay.treatments.push({ ...rxnorm(key), time: iso(t0 + t * MIN), role: stay.role });
+  };
   const stopBleeds = (kinds: Bleed[], factor: number) => {
     for (const b of bleeds) if (kinds.includes(b.kind)) b.rate *= factor;
   };
   const hasBleed = (k: Bleed) => bleeds.some((b) => b.kind === k && b.rate > BLEED_RATE.minor);
   const hasCode = (k: string) => codes.includes(k);
   const fractures = codes.some((k) => k.includes('fracture'));
+  // Drugs: open or penetrating battle wounds get an antibiotic, battle injuries beyond minor an opioid.
+  const openWound = category === 'battle' && codes.some((k) => k === 'gunshot_wound' || k.startsWith('open_') || k === 'foreign_body' || k === 'traumatic_amputation' || k === 'brain_injury_open');
+  const painful = category === 'battle' && severity !== 'minor';
+  const penicillinAllergy = allergyKey === 'allergy_penicillin';
+  let antibiotic = false;
+  let opioid = false;
+  /** Able to take a tablet: awake, not in shock, no abdominal or open head wound (TCCC). */
+  const canSwallow = (g: number, f: number) => g >= 14 && f < 0.15 && template.region !== 'abdomen' && !hasCode('brain_injury_open');
 
   let outcome: Outcome | undefined;
   let reachedFacility = false;
@@ -366,6 +388,17 @@ export function patient(model: PatientModel, seed: number, index: number): Patie
         stopBleeds(['venous'], 0.2);
       }
       if (g <= 8) treat(stay, 'nasopharyngeal_airway');
+      if (category === 'battle') {
+        // The combat wound medication pack (moxifloxacin) and IV fentanyl from the medic, when at hand.
+        if (openWound && canSwallow(g, f) && d.chance(0.7)) {
+          give(stay, 'moxifloxacin_oral');
+          antibiotic = true;
+        }
+        if (painful && g >= 13 && f < 0.3 && d.chance(0.5)) {
+          give(stay, 'fentanyl_injection');
+          opioid = true;
+        }
+      }
       return;
     }
     if (at === 'R1') {
@@ -378,6 +411,18 @@ export function patient(model: PatientModel, seed: number, index: number): Patie
       if (fractures) treat(stay, 'bone_immobilization');
       if (hasCode('laceration') || hasCode('laceration_hand')) treat(stay, 'suture_open_wound');
       if (category === 'battle' && r.chance(0.3)) treat(stay, 'tetanus_antitoxin');
+      if (painful) {
+        // No opioid in shock (TCCC would give ketamine, which the table has not) or with GCS ≤ 8.
+        if (!opioid && g > 8 && f < 0.3) {
+          give(stay, d.chance(0.6) ? 'fentanyl_injection' : 'morphine_injection');
+          opioid = true;
+        }
+      } else if (category !== 'disease' && mechanism !== 'environmental' && d.chance(0.5)) give(stay, 'acetaminophen_325');
+      if (openWound && !antibiotic) {
+        const oral = canSwallow(g, f);
+        give(stay, penicillinAllergy ? (oral ? 'moxifloxacin_oral' : 'moxifloxacin_iv') : oral && d.chance(0.3) ? 'moxifloxacin_oral' : 'ceftriaxone_1g');
+        antibiotic = true;
+      }
       return;
     }
     if (at === 'R2' || at === 'R3') {
@@ -397,6 +442,13 @@ export function patient(model: PatientModel, seed: number, index: number): Patie
       if (at === 'R3' && gcsLoss >= 5) treat(stay, 'craniotomy');
       if (at === 'R3' && fractures) treat(stay, 'orif');
       if (category === 'battle' && codes.some((k) => k.startsWith('open_wound') || k === 'gunshot_wound' || k === 'foreign_body')) treat(stay, 'wound_procedure');
+      // Antibiotic prophylaxis for the surgery just done (a cephalosporin, moxifloxacin if allergic to penicillin), then analgesia.
+      const operated = stay.treatments.some((x) => x.system === SNOMED && SURGERY.some((k) => sct(k).code === x.code));
+      if (operated) give(stay, penicillinAllergy ? 'moxifloxacin_iv' : 'cefazolin_2g');
+      if (painful && g > 8 && (operated || !opioid) && d.chance(0.8)) {
+        give(stay, 'morphine_injection');
+        opioid = true;
+      }
       return;
     }
     // R4
@@ -421,6 +473,7 @@ export function patient(model: PatientModel, seed: number, index: number): Patie
     triage,
     allergies,
     history,
+    medications,
     bloodLossMl: Math.round(lost),
     bloodVolumeMl,
     vitals,
@@ -428,6 +481,18 @@ export function patient(model: PatientModel, seed: number, index: number): Patie
     timeline,
     outcome: outcome!,
   };
+}
+
+/**
+ * Current medications for a history item, as synthea prescribes them (data/patients/codes.json,
+ * sources SYN-ASTHMA, SYN-AH, SYN-PAIN); the shares taking them are assumptions.
+ */
+function currentMedications(history: string | null, d: Draws): Coding[] {
+  const one = (keys: string[]) => rxnorm(keys[d.below(keys.length)]!);
+  if (history === 'asthma') return d.chance(0.4) ? [rxnorm('albuterol_inhaler'), rxnorm('fluticasone_inhaler')] : [rxnorm('albuterol_inhaler')];
+  if (history === 'seasonal_allergic_rhinitis') return d.chance(0.7) ? [one(['loratadine_10', 'cetirizine_10', 'fexofenadine_60'])] : [];
+  if (history === 'migraine') return d.chance(0.6) ? [one(['acetaminophen_325', 'ibuprofen_200', 'naproxen_220'])] : [];
+  return [];
 }
 
 /** The LOINC codings of the vitals fields (for the FHIR writer to come). */

@@ -6,7 +6,7 @@
  *   timeline    one row per event: injury, arrival, departure, death, return_to_duty, … (csv, parquet)
  *   conditions  one row per coded condition (parquet)
  *   vitals      one row per measurement: at POI and at each arrival (parquet)
- *   treatments  one row per procedure (parquet)
+ *   treatments  one row per treatment: a procedure (SNOMED CT) or a drug given (RxNorm), told apart by `system` (parquet)
  *   Bundle      one FHIR R4 transaction Bundle per patient, as JSON (fhir)
  *   Patient, Encounter, …  one FHIR resource per line, a table per resource type (fhir-bulk, fhir.ts);
  *               Location holds the job's roles and is written once, with the job's first part
@@ -72,6 +72,7 @@ export const PATIENTS_TABLE: TableDef<Patient> = {
     col('triage', 'string', (p) => p.triage),
     col('allergies', 'string', (p) => p.allergies.map((a) => a.code).join(' ')),
     col('history', 'string', (p) => p.history.map((a) => a.code).join(' ')),
+    col('medications', 'string', (p) => p.medications.map((a) => a.code).join(' ')),
     col('blood_loss_ml', 'int32', (p) => Math.round(p.bloodLossMl)),
     col('blood_volume_ml', 'int32', (p) => Math.round(p.bloodVolumeMl)),
     col('roles', 'string', (p) => p.stays.map((s) => s.role).join(' ')),
