@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { SpecError } from '../src/engine/kind.js';
 import { CAPABILITIES, SURGERY } from '../src/kinds/patients/clinical.js';
 import { codeTable, RXNORM, SNOMED } from '../src/kinds/patients/codes.js';
-import { patient, PatientDigest, patientModel, patientUuid, type Patient, VITALS_LOINC } from '../src/kinds/patients/generate.js';
+import { iso, patient, PatientDigest, patientModel, patientUuid, type Patient, VITALS_LOINC } from '../src/kinds/patients/generate.js';
 import { NATO_NATIONS, nationNames } from '../src/kinds/patients/names.js';
 import { normalizeScenario, patientCount, PRESETS, ROLES, TRIAGE, type ResolvedScenario } from '../src/kinds/patients/scenario.js';
 
@@ -334,4 +334,14 @@ test('invalid scenarios are refused naming the path', () => {
   const ps = generate(s, 5000);
   assert.ok(ps.every((p) => p.stays.every((x) => x.role !== 'R2')));
   assert.ok(ps.some((p) => p.stays.some((x) => x.role === 'R3')));
+});
+
+test('times are written as Date#toISOString writes them (the generator formats them without a Date)', () => {
+  const samples = [0, -1, -0.5, 0.5, 1.5, 86_399_999.6, -86_400_000, 951_782_400_000, 1_756_684_800_123.4, -62_135_596_800_000, 253_402_300_799_999];
+  let x = 0x9e3779b9;
+  for (let i = 0; i < 20_000; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    samples.push((x / 2 ** 32) * 4e12 - 1e12 + (i % 7) / 3);
+  }
+  for (const ms of samples) assert.equal(iso(ms), new Date(Math.round(ms)).toISOString(), String(ms));
 });

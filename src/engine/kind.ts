@@ -75,6 +75,11 @@ export interface Kind<Payload = unknown> {
   usesDatabase?: boolean;
   /** The request field that sets the job's size (named when a quota refuses it), e.g. `spec.nPerArm`. */
   sizePath: string;
+  /**
+   * About how many table rows of work one unit is (default 1), for the default shard size: a
+   * patient with its whole course is ~100 rows' worth, so its jobs get shards of fewer units.
+   */
+  unitCost?: number;
   /** An example spec for the API documentation. */
   example: Record<string, unknown>;
   normalize(spec: unknown, ctx: KindContext, output: JobOutput): Promise<Normalized>;

@@ -54,10 +54,12 @@ function encryptionFor(o: NonNullable<CreateJobBody['output']>['encryption'], op
 
 /**
  * Shards sized to take a few seconds each, and enough of them to keep every thread busy; never so
- * small that Temporal round trips dominate (docs/BENCHMARKS.md).
+ * small that Temporal round trips dominate (docs/BENCHMARKS.md). Sized in rows' worth of work: a
+ * kind whose unit costs `unitCost` rows gets shards of that many times fewer units.
  */
-export function defaultShardRows(units: number): number {
-  return Math.min(4_000_000, Math.max(500_000, Math.ceil(units / 16)));
+export function defaultShardRows(units: number, unitCost = 1): number {
+  const rows = Math.min(4_000_000, Math.max(500_000, Math.ceil((units * unitCost) / 16)));
+  return Math.max(1, Math.ceil(rows / unitCost));
 }
 
 function outputFor(kind: Kind, o: CreateJobBody['output'], encryption?: EncryptionMarker): JobOutput {
@@ -138,7 +140,7 @@ export async function normalizeJob(
   }
   const { spec, units } = normalized;
   if (!Number.isSafeInteger(units)) throw bad('spec', 'the job is too large');
-  const shardRows = body.partitioning?.shardRows ?? defaultShardRows(units);
+  const shardRows = body.partitioning?.shardRows ?? defaultShardRows(units, kind.unitCost);
   if (shardRows < SHARD_ROWS_MIN || shardRows > SHARD_ROWS_MAX) throw bad('partitioning.shardRows', 'out of range');
   if (Math.ceil(units / shardRows) > MAX_SHARDS) {
     throw bad('partitioning.shardRows', `${units} ${kind.unit} in shards of ${shardRows} makes more than ${MAX_SHARDS} shards`);

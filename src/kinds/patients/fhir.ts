@@ -23,8 +23,6 @@ import { loinc, sct, SNOMED, type Coding } from './codes.js';
 import type { Patient, Stay, VitalsRecord } from './generate.js';
 import { ROLES, type Role, type Triage } from './scenario.js';
 
-export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-
 /** Resource types in the order a bundle lists them and bulk files are named. */
 export const FHIR_TYPES = [
   'Patient',
@@ -245,7 +243,7 @@ export function patientResources(p: Patient, seed: number, style: RefStyle): Res
       }
     }
   }
-  for (const m of (p as Patient & { medications?: Coding[] }).medications ?? []) {
+  for (const m of p.medications) {
     out.push({ resourceType: 'MedicationStatement', id: nextId(), status: 'active', medicationCodeableConcept: concept(m), subject, dateAsserted: p.injury.time });
   }
   return out;

@@ -19,8 +19,9 @@ import { PatientStats } from './summary.js';
 import { ROLES } from './scenario.js';
 import { LOCATION_TABLE, locationPart, patientParts, patientTables, type FhirContext } from './tables.js';
 
-/** Patients generated and written at a time (bounded memory whatever the part size). */
+/** Patients generated and written at a time (bounded memory whatever the part size): a FHIR patient is ~20 KB of JSON, a record ~2.5 KB. */
 const CHUNK = 2000;
+const FHIR_CHUNK = 500;
 const PROGRESS_EVERY_MS = 200;
 
 interface Writer {
@@ -98,8 +99,9 @@ export const runShard: ShardRunner<unknown> = async ({ input, shard, resume, io 
             : sinkWriter(await openPart({ path: file, format, compression, schema: t.schema, ...(encryption ? { encryption } : {}) })),
         );
       }
-      for (let a = partStart; a < partEnd; a += CHUNK) {
-        const b = Math.min(partEnd, a + CHUNK);
+      const chunk = format === 'fhir' || format === 'fhir-bulk' ? FHIR_CHUNK : CHUNK;
+      for (let a = partStart; a < partEnd; a += chunk) {
+        const b = Math.min(partEnd, a + chunk);
         const patients: Patient[] = [];
         for (let i = a; i < b; i++) {
           const p = patient(model, spec.seed, i);
