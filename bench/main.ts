@@ -10,6 +10,7 @@
  *                  and Parquet only vs DuckDB (bench/relational.ts)
  *   emissions    N pending activities: an emissions job vs the kind's SQL in one set-based pass; event-driven
  *                  latency ingest → result (bench/emissions.ts)
+ *   patients     N patients to gzipped NDJSON and FHIR Bulk NDJSON vs JSON.stringify + gzip of the same records (bench/patients.ts)
  *
  * Each suite runs in its own process (so its peak RSS and its flags are its own); the exit code
  * is the suite's.
@@ -24,6 +25,7 @@ const SUITES: Record<string, string> = {
   'worker-rss': 'worker-rss.ts',
   relational: 'relational.ts',
   emissions: 'emissions.ts',
+  patients: 'patients.ts',
 };
 
 const [suite, ...rest] = process.argv.slice(2);
@@ -35,7 +37,8 @@ if (!suite || suite === '--help' || suite === '-h' || !SUITES[suite]) {
       '  sinks [--rows N] [--cases parquet:zstd,…]             part writer rows/s and RSS\n' +
       '  worker-rss [--rounds N] [--no-build]                  worker RSS: tsx sources vs compiled dist/\n' +
       '  relational [--rows N] [--quick] [--only load,parquet] FK-linked tables: load vs Postgres COPY floor, Parquet vs DuckDB\n' +
-      '  emissions [--activities N] [--only job,latency] [--json out.json]  emissions job vs set-based SQL floor; ingest → result latency\n',
+      '  emissions [--activities N] [--only job,latency] [--json out.json]  emissions job vs set-based SQL floor; ingest → result latency\n' +
+      '  patients [--patients N] [--only ndjson,fhir-bulk,fhir]  patients to gzipped NDJSON / FHIR vs JSON.stringify + gzip floor\n',
   );
   process.exit(suite && !SUITES[suite] && suite !== '--help' && suite !== '-h' ? 2 : 0);
 }
