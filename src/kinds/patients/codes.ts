@@ -30,39 +30,40 @@ export function codeTable(): Table {
   return table;
 }
 
-const cache = new Map<string, Coding>();
+/** Per system, key → coding (one Map each: no key strings built per lookup). */
+const caches = { s: new Map<string, Coding>(), l: new Map<string, Coding>(), r: new Map<string, Coding>() };
 /** The SNOMED CT coding for a key of the table; throws on a key that is not there. */
 export function sct(key: string): Coding {
-  let c = cache.get(`s:${key}`);
+  let c = caches.s.get(key);
   if (!c) {
     const e = codeTable().snomed[key];
     if (!e) throw new Error(`no SNOMED CT code "${key}" in data/patients/codes.json`);
     c = { system: SNOMED, code: e.code, display: e.display };
-    cache.set(`s:${key}`, c);
+    caches.s.set(key, c);
   }
   return c;
 }
 
 /** The LOINC coding for a key of the table. */
 export function loinc(key: string): Coding {
-  let c = cache.get(`l:${key}`);
+  let c = caches.l.get(key);
   if (!c) {
     const e = codeTable().loinc[key];
     if (!e) throw new Error(`no LOINC code "${key}" in data/patients/codes.json`);
     c = { system: LOINC, code: e.code, display: e.display };
-    cache.set(`l:${key}`, c);
+    caches.l.set(key, c);
   }
   return c;
 }
 
 /** The RxNorm coding (a drug) for a key of the table. */
 export function rxnorm(key: string): Coding {
-  let c = cache.get(`r:${key}`);
+  let c = caches.r.get(key);
   if (!c) {
     const e = codeTable().rxnorm[key];
     if (!e) throw new Error(`no RxNorm code "${key}" in data/patients/codes.json`);
     c = { system: RXNORM, code: e.code, display: e.display };
-    cache.set(`r:${key}`, c);
+    caches.r.set(key, c);
   }
   return c;
 }

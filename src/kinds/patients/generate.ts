@@ -197,6 +197,20 @@ interface Bleeding {
   rate: number;
 }
 
+function normals(r: Draws, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = r.normal();
+  return out;
+}
+
+const capabilitySets = new Map<Role, Set<string>>();
+/** Whether `role` can give `key` (CAPABILITIES, as sets). */
+function capable(role: Role, key: string): boolean {
+  let s = capabilitySets.get(role);
+  if (!s) capabilitySets.set(role, (s = new Set(CAPABILITIES[role])));
+  return s.has(key);
+}
+
 export function patient(model: PatientModel, seed: number, index: number): Patient {
   const s = model.scenario;
   const r = new Draws(counterState(keyState(seed, STREAM_PATIENT), index));
@@ -271,7 +285,7 @@ export function patient(model: PatientModel, seed: number, index: number): Patie
   const d = new Draws(counterState(keyState(seed, STREAM_DRUGS), index));
   const medications = currentMedications(historyKey, d);
   const mechanismCode = mechanism === 'gunshot' ? sct('struck_by_firearm_discharge') : mechanism === 'fall' ? sct('fall') : mechanism === 'vehicle' ? sct('motor_vehicle_traffic_accident') : null;
-  const z = Array.from({ length: 6 }, () => r.normal());
+  const z = normals(r, 6);
   const physBase = { gcsLoss, spo2Loss, tempDelta, z };
 
   // The course: a clock in minutes since injury, the blood lost so far, and the bleeds still open.
@@ -282,7 +296,7 @@ export function patient(model: PatientModel, seed: number, index: number): Patie
   const timeline: TimelineEvent[] = [{ time: iso(t0), type: 'injury', role: 'POI' }];
   const rate = () => bleeds.reduce((a, b) => a + b.rate, 0);
   const measure = (role: Role) => {
-    const noise = Array.from({ length: 6 }, () => r.normal());
+    const noise = normals(r, 6);
     vitals.push({ time: iso(t0 + t * MIN), role, ...vitalsFor(lost / bloodVolumeMl, physBase, noise) });
   };
   /** Runs the clock to `until`; returns the minute of death by bleeding if it comes first. */
@@ -299,13 +313,15 @@ export function patient(model: PatientModel, seed: number, index: number): Patie
     return undefined;
   };
   const treat = (stay: Stay, key: string) => {
-    if (!CAPABILITIES[stay.role].includes(key)) throw new Error(`${stay.role} cannot do ${key}`);
-    stay.treatments.push({ ...sct(key), time: iso(t0 + t * MIN), role: stay.role });
+    if (!capable(stay.role, key)) throw new Error(`${stay.role} cannot do ${key}`);
+    const c = sct(key);
+    stay.treatments.push({ system: c.system, code: c.code, display: c.display, time: iso(t0 + t * MIN), role: stay.role });
   };
   /** A drug given (RxNorm): a treatment like a procedure, told apart by its system. */
   const give = (stay: Stay, key: string) => {
-    if (!CAPABILITIES[stay.role].includes(key)) throw new Error(`${stay.role} cannot give ${key}`);
-    stay.treatments.push({ ...rxnorm(key), time: iso(t0 + t * MIN), role: stay.role });
+    if (!capable(stay.role, key)) throw new Error(`${stay.role} cannot give ${key}`);
+    const c = rxnorm(key);
+    stay.treatments.push({ system: c.system, code: c.code, display: c.display, time: iso(t0 + t * MIN), role: stay.role });
   };
   const stopBleeds = (kinds: Bleed[], factor: number) => {
     for (const b of bleeds) if (kinds.includes(b.kind)) b.rate *= factor;

@@ -100,6 +100,9 @@ export const runShard: ShardRunner<unknown> = async ({ input, shard, resume, io 
         );
       }
       const chunk = format === 'fhir' || format === 'fhir-bulk' ? FHIR_CHUNK : CHUNK;
+      // A chunk's writes (gzip and file, off this thread) overlap the next chunk's generation;
+      // the writes themselves stay in order, one chunk after the other.
+      let writing: Promise<void> = Promise.resolve();
       for (let a = partStart; a < partEnd; a += chunk) {
         const b = Math.min(partEnd, a + chunk);
         const patients: Patient[] = [];
@@ -110,17 +113,23 @@ export const runShard: ShardRunner<unknown> = async ({ input, shard, resume, io 
         }
         const parts = patientParts(format, patients, fhir);
         if (a === 0 && partTables.some((t) => t.name === LOCATION_TABLE)) parts.push(locationPart(fhir));
-        for (const part of parts) {
-          const i = partTables.findIndex((t) => t.name === part.table);
-          digests[i]!.merge(part.digest);
-          await writers[i]!.write(part);
-        }
+        await writing;
+        writing = (async () => {
+          for (const part of parts) {
+            const i = partTables.findIndex((t) => t.name === part.table);
+            digests[i]!.merge(part.digest);
+            await writers[i]!.write(part);
+          }
+        })();
+        // Not awaited until the next chunk (or the part's end); a failure then throws there.
+        writing.catch(() => undefined);
         const now = Date.now();
         if (now - lastReport > PROGRESS_EVERY_MS) {
           lastReport = now;
-          io.progress(units + (b - partStart));
+          io.progress(units + (a - partStart));
         }
       }
+      await writing;
       const files: FileRecord[] = [];
       for (const [i, w] of writers.entries()) files.push({ name: names[i]!, table: partTables[i]!.name, ...(await w.finish()), digest: digests[i]!.toString() });
       units += partEnd - partStart;

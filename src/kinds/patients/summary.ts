@@ -24,11 +24,19 @@ type Group = (typeof GROUPS)[number];
 
 export class PatientStats {
   readonly counts = new Map<string, number>();
+  /** Occupancy seconds per role, indexed by window (kept apart from `counts`: a long stay spans many windows). */
+  private readonly census = new Map<string, number[]>();
   constructor(private readonly start: number) {}
 
   private inc(group: Group, key: string, by = 1): void {
     const k = `${group}|${key}`;
     this.counts.set(k, (this.counts.get(k) ?? 0) + by);
+  }
+
+  private windows(role: string): number[] {
+    let w = this.census.get(role);
+    if (!w) this.census.set(role, (w = []));
+    return w;
   }
 
   add(p: Patient): void {
@@ -42,9 +50,10 @@ export class PatientStats {
     for (const s of p.stays) {
       const a = Date.parse(s.arrival) - this.start;
       const d = Date.parse(s.departure) - this.start;
+      const census = this.windows(s.role);
       for (let w = Math.max(0, Math.floor(a / WINDOW)); w * WINDOW < d; w++) {
         const seconds = Math.round((Math.min(d, (w + 1) * WINDOW) - Math.max(a, w * WINDOW)) / 1000);
-        if (seconds > 0) this.inc('census', `${s.role}|${w}`, seconds);
+        if (seconds > 0) census[w] = (census[w] ?? 0) + seconds;
       }
     }
   }
@@ -52,17 +61,29 @@ export class PatientStats {
   toTotals(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [k, v] of this.counts) out[TOTALS_PREFIX + k] = v;
+    for (const [role, census] of this.census) census.forEach((v, w) => (out[`${TOTALS_PREFIX}census|${role}|${w}`] = v));
     return out;
   }
 
   static fromTotals(start: number, totals: Record<string, number> | undefined): PatientStats {
     const s = new PatientStats(start);
-    for (const [k, v] of Object.entries(totals ?? {})) if (k.startsWith(TOTALS_PREFIX)) s.counts.set(k.slice(TOTALS_PREFIX.length), v);
+    for (const [k, v] of Object.entries(totals ?? {})) {
+      if (!k.startsWith(TOTALS_PREFIX)) continue;
+      const key = k.slice(TOTALS_PREFIX.length);
+      if (key.startsWith('census|')) {
+        const [, role, w] = key.split('|');
+        s.windows(role!)[Number(w)] = v;
+      } else s.counts.set(key, v);
+    }
     return s;
   }
 
   group(g: Group): Record<string, number> {
     const out: Record<string, number> = {};
+    if (g === 'census') {
+      for (const [role, census] of this.census) census.forEach((v, w) => (out[`${role}|${w}`] = v));
+      return out;
+    }
     for (const [k, v] of this.counts) if (k.startsWith(`${g}|`)) out[k.slice(g.length + 1)] = v;
     return out;
   }
