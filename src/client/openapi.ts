@@ -2225,9 +2225,9 @@ export interface components {
              * @description default: the kind’s first format
              * @enum {string}
              */
-            format?: "parquet" | "csv" | "ndjson";
+            format?: "parquet" | "csv" | "ndjson" | "fhir" | "fhir-bulk";
             /**
-             * @description parquet: zstd, snappy, gzip, none (default zstd); csv: none, gzip (default none); ndjson: none, gzip (default none)
+             * @description parquet: zstd, snappy, gzip, none (default zstd); csv: none, gzip (default none); ndjson: none, gzip (default none); fhir: none, gzip (default none); fhir-bulk: none, gzip (default none)
              * @enum {string}
              */
             compression?: "zstd" | "snappy" | "gzip" | "none";

@@ -40,7 +40,7 @@ export function registerRun(program: Command, ctx: Ctx): void {
     .command('run <kind>')
     .description('start a job; spec fields are flags (--n-per-arm 1000 is spec.nPerArm), or come from --spec file.json|.yaml')
     .option('--spec <file>', 'a JSON or YAML file: the spec, or a whole job body {kind, spec, output, partitioning}; flags override it')
-    .option('--format <format>', 'output.format (parquet, csv, ndjson, …)')
+    .option('--format <format>', 'output.format (parquet, csv, ndjson; patients also fhir, fhir-bulk)')
     .option('--compression <codec>', 'output.compression (zstd, snappy, gzip, none)')
     .option('--postgres-schema <schema>', 'output.postgres.schema: also load the tables into this Postgres schema')
     .option('--postgres-target <name>', 'output.postgres.target: an operator-configured target')
