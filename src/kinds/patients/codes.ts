@@ -30,40 +30,29 @@ export function codeTable(): Table {
   return table;
 }
 
-/** Per system, key → coding (one Map each: no key strings built per lookup). */
-const caches = { s: new Map<string, Coding>(), l: new Map<string, Coding>(), r: new Map<string, Coding>() };
+type Section = 'snomed' | 'loinc' | 'rxnorm';
+const SYSTEMS: Record<Section, { uri: string; name: string }> = {
+  snomed: { uri: SNOMED, name: 'SNOMED CT' },
+  loinc: { uri: LOINC, name: 'LOINC' },
+  rxnorm: { uri: RXNORM, name: 'RxNorm' },
+};
+/** Per section, key → coding (one Map each: no key strings built per lookup). */
+const caches: Record<Section, Map<string, Coding>> = { snomed: new Map(), loinc: new Map(), rxnorm: new Map() };
+
+function lookup(section: Section, key: string): Coding {
+  let c = caches[section].get(key);
+  if (!c) {
+    const e = codeTable()[section][key];
+    if (!e) throw new Error(`no ${SYSTEMS[section].name} code "${key}" in data/patients/codes.json`);
+    c = { system: SYSTEMS[section].uri, code: e.code, display: e.display };
+    caches[section].set(key, c);
+  }
+  return c;
+}
+
 /** The SNOMED CT coding for a key of the table; throws on a key that is not there. */
-export function sct(key: string): Coding {
-  let c = caches.s.get(key);
-  if (!c) {
-    const e = codeTable().snomed[key];
-    if (!e) throw new Error(`no SNOMED CT code "${key}" in data/patients/codes.json`);
-    c = { system: SNOMED, code: e.code, display: e.display };
-    caches.s.set(key, c);
-  }
-  return c;
-}
-
+export const sct = (key: string): Coding => lookup('snomed', key);
 /** The LOINC coding for a key of the table. */
-export function loinc(key: string): Coding {
-  let c = caches.l.get(key);
-  if (!c) {
-    const e = codeTable().loinc[key];
-    if (!e) throw new Error(`no LOINC code "${key}" in data/patients/codes.json`);
-    c = { system: LOINC, code: e.code, display: e.display };
-    caches.l.set(key, c);
-  }
-  return c;
-}
-
+export const loinc = (key: string): Coding => lookup('loinc', key);
 /** The RxNorm coding (a drug) for a key of the table. */
-export function rxnorm(key: string): Coding {
-  let c = caches.r.get(key);
-  if (!c) {
-    const e = codeTable().rxnorm[key];
-    if (!e) throw new Error(`no RxNorm code "${key}" in data/patients/codes.json`);
-    c = { system: RXNORM, code: e.code, display: e.display };
-    caches.r.set(key, c);
-  }
-  return c;
-}
+export const rxnorm = (key: string): Coding => lookup('rxnorm', key);
