@@ -50,7 +50,6 @@ import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/client.js';
 import { createLogger } from '../src/log.js';
 import { startApiServer } from '../src/api/server.js';
-import { connectTemporal } from '../src/api/temporal.js';
 import { delay } from '../src/dev/process.js';
 import { builtInKinds } from '../src/kinds/index.js';
 import { COPY_COLUMNS, copyLine, validateActivity } from '../src/kinds/emissions/activities.js';
@@ -59,7 +58,7 @@ import { seedCounts, seedGenerator } from '../src/kinds/emissions/seed.js';
 import { ensureDefaultFactorSet } from '../src/kinds/emissions/factors.js';
 import { DEFAULT_BATCH_SIZE } from '../src/kinds/emissions/spec.js';
 import { airportIndex, DEFAULT_FACTOR_SET, greatCircleKm } from '../src/kinds/emissions/reference.js';
-import { startTestStack, uniqueTaskQueue } from '../test/support/stack.js';
+import { startBenchStack } from './bench-stack.js';
 import { printMarkdownTable, runJob, startWorker, type WorkerProc } from './trial.js';
 
 const argv = process.argv.slice(2);
@@ -237,16 +236,9 @@ async function writeCopyFile(file: string, n: number, seed: number): Promise<voi
 }
 
 async function main(): Promise<void> {
-  const testStack = await startTestStack({ log });
-  const common = { ...testStack.env, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('bench-em') };
-  const config = loadConfig({ ...process.env, ...common, HOST: '127.0.0.1', PORT: '0', SHARDFLOW_AUTH: 'off', LOG_LEVEL: 'silent' });
-  const logger = createLogger(config, 'bench-api');
-  const db = createDb(config.database.url!, { max: 4, applicationName: 'shardflow-bench-api' });
-  const temporal = await connectTemporal(config, logger, 30_000);
-  const server = await startApiServer(config, { config, db, kinds: builtInKinds, temporal, logger }, { handleSignals: false, gracePeriodMs: 1000 });
+  const stack = await startBenchStack('bench-em', log);
+  const { common, config, logger, temporal, server, workerEnv, workerConfig } = stack;
   const sql = postgres(config.database.url!, { max: 1, onnotice: () => {} });
-  const workerEnv: NodeJS.ProcessEnv = { ...process.env, ...common, WORKER_METRICS_PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL || 'info' };
-  const workerConfig = loadConfig(workerEnv);
 
   let worker: WorkerProc | undefined;
   let cleaned = false;
@@ -256,9 +248,7 @@ async function main(): Promise<void> {
     await worker?.stop().catch(() => undefined);
     await sql.unsafe(`drop schema if exists ${FLOOR_SCHEMA} cascade; drop schema if exists ${INGEST_SCHEMA} cascade`).catch(() => undefined);
     await sql.end({ timeout: 5 }).catch(() => undefined);
-    await db.close().catch(() => undefined);
-    await server.close().catch(() => undefined);
-    await testStack.stop().catch(() => undefined);
+    await stack.stop();
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().then(() => process.exit(130)));
 
@@ -378,7 +368,7 @@ async function main(): Promise<void> {
         log(`endpoint: ${f2(r.seconds)} s (wall with CLI start ${f2(r.wallSeconds)} s); ${r.summary}`);
 
         // The reference: the same rows as COPY text, COPYed by Postgres itself into a scratch activities.
-        const file = path.join(testStack.tmpRoot, 'ingest-reference.copy');
+        const file = path.join(stack.tmpRoot, 'ingest-reference.copy');
         await writeCopyFile(file, N, 1);
         await sql.unsafe(`drop schema if exists ${INGEST_SCHEMA} cascade; create schema ${INGEST_SCHEMA};
           create table ${INGEST_SCHEMA}.activities (like public.activities including all)`);

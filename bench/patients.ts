@@ -28,17 +28,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadConfig } from '../src/config.js';
-import { createDb } from '../src/db/client.js';
-import { createLogger } from '../src/log.js';
-import { startApiServer } from '../src/api/server.js';
-import { connectTemporal } from '../src/api/temporal.js';
 import { delay } from '../src/dev/process.js';
-import { builtInKinds } from '../src/kinds/index.js';
 import { patient, patientModel } from '../src/kinds/patients/generate.js';
 import { patientBundle, patientResources } from '../src/kinds/patients/fhir.js';
 import { normalizeScenario, ROLES, type Role } from '../src/kinds/patients/scenario.js';
-import { startTestStack, uniqueTaskQueue } from '../test/support/stack.js';
+import { startBenchStack } from './bench-stack.js';
 import { printMarkdownTable, procStatus, resetPeak, startWorker, type WorkerProc } from './trial.js';
 
 const argv = process.argv.slice(2);
@@ -137,24 +131,15 @@ function dirBytes(dir: string): number {
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-patients-'));
   const dataDir = path.join(tmp, 'data');
-  const testStack = await startTestStack({ log });
-  const common = { ...testStack.env, TEMPORAL_TASK_QUEUE: uniqueTaskQueue('bench-pt'), SHARDFLOW_DATA_DIR: dataDir };
-  const config = loadConfig({ ...process.env, ...common, HOST: '127.0.0.1', PORT: '0', SHARDFLOW_AUTH: 'off', LOG_LEVEL: 'silent' });
-  const logger = createLogger(config, 'bench-api');
-  const db = createDb(config.database.url!, { max: 4, applicationName: 'shardflow-bench-api' });
-  const temporal = await connectTemporal(config, logger, 30_000);
-  const server = await startApiServer(config, { config, db, kinds: builtInKinds, temporal, logger }, { handleSignals: false, gracePeriodMs: 1000 });
-  const workerEnv: NodeJS.ProcessEnv = { ...process.env, ...common, WORKER_METRICS_PORT: '0', LOG_LEVEL: process.env.LOG_LEVEL || 'info' };
-  const workerConfig = loadConfig(workerEnv);
+  const stack = await startBenchStack('bench-pt', log, { SHARDFLOW_DATA_DIR: dataDir });
+  const { server, workerEnv, workerConfig } = stack;
   let worker: WorkerProc | undefined;
   let cleaned = false;
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
     await worker?.stop().catch(() => undefined);
-    await db.close().catch(() => undefined);
-    await server.close().catch(() => undefined);
-    await testStack.stop().catch(() => undefined);
+    await stack.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().then(() => process.exit(130)));
