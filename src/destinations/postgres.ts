@@ -106,6 +106,22 @@ export interface PartLoadTarget {
  * COMMITs (the rows and the marker together), abort() ROLLBACKs. The connection is released
  * either way.
  */
+/**
+ * How long one step of a part's load may wait without an answer (a COPY chunk accepted, the COPY's
+ * end, COMMIT): a connection closed under it (Postgres restarted) can leave postgres.js waiting
+ * forever, the shard heartbeating with nothing committed. Past this the step fails, and so does
+ * the attempt, which is retried (the part's transaction never committed).
+ */
+export const LOAD_STEP_TIMEOUT_MS = 120_000;
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer from Postgres in ${ms / 1000} s (connection lost?)`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export async function openPartLoad(t: PartLoadTarget): Promise<Destination | null> {
   const c = await t.sql.reserve();
   let stream: Writable | undefined;
@@ -119,7 +135,7 @@ export async function openPartLoad(t: PartLoadTarget): Promise<Destination | nul
     state = 'done';
     // Destroying a COPY stream sends CopyFail: only while the COPY is still in progress.
     if (!ended) stream?.destroy();
-    if (rollback) await c.unsafe('rollback').catch(() => undefined);
+    if (rollback) await within(c.unsafe('rollback'), 10_000, 'rollback').catch(() => undefined);
     c.release();
   };
   try {
@@ -160,16 +176,20 @@ export async function openPartLoad(t: PartLoadTarget): Promise<Destination | nul
       if (failed) throw failed;
       hash.update(chunk);
       bytes += chunk.length;
-      await new Promise<void>((resolve, reject) => s.write(chunk, (e) => (e ? reject(e) : resolve())));
+      await within(
+        new Promise<void>((resolve, reject) => s.write(chunk, (e) => (e ? reject(e) : resolve()))),
+        LOAD_STEP_TIMEOUT_MS,
+        `part ${t.part} of ${t.table}: COPY`,
+      );
     },
     async commit(): Promise<Committed> {
       if (state !== 'open') throw new Error(`part ${t.part} of ${t.table}: the load is closed`);
       try {
         if (failed) throw failed;
         s.end();
-        await Promise.race([finished(s), copyFailed]);
+        await within(Promise.race([finished(s), copyFailed]), LOAD_STEP_TIMEOUT_MS, `part ${t.part} of ${t.table}: end of COPY`);
         ended = true;
-        await c.unsafe('commit');
+        await within(c.unsafe('commit'), LOAD_STEP_TIMEOUT_MS, `part ${t.part} of ${t.table}: COMMIT`);
       } catch (err) {
         await release(true);
         throw err;
