@@ -18,6 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { UUID_BYTES, type Batch, type ColumnSchema } from '../src/data/batch.js';
 import { openPart, type Compression } from '../src/destinations/index.js';
 import { MAX_STAT_BYTES } from '../src/encoders/parquet.js';
+import { deltaOptions } from '../src/encoders/delta.js';
 import { dictPays, numberDictOptions } from '../src/encoders/number-dict.js';
 import { resolveTrialSpec, trialGenerator } from '../src/kinds/trial/lib.js';
 import { PILOT_VITALS_CSV_PATH, pilotModelFromCsv } from '../src/kinds/trial/pilot.js';
@@ -412,5 +413,84 @@ describe('parquet file size against pyarrow', () => {
     for (let a = 0; a < 500_000; a += 65_536) batches.push(gen.batch(a, Math.min(500_000, a + 65_536)));
     const bytes = await write(join(dir, 'trial.parquet'), gen.schema, batches);
     assert.ok(bytes <= PYARROW_BYTES, `${bytes} bytes, pyarrow ${PYARROW_BYTES}`);
+  });
+});
+
+describe('parquet DELTA_BINARY_PACKED (int64, timestamp)', () => {
+  // Each column exercises one path of delta.ts: width 0 (ids), small widths with nulls, negative
+  // deltas, widths 25–32 (the double-carried packing), values at ±2^51, and columns it must refuse.
+  const n = 1000 + 161; // 9 blocks of 128 and a partial one, ending inside a miniblock
+  const schema: ColumnSchema[] = [
+    { name: 'id', type: 'int64' }, // 1..n: delta, width 0
+    { name: 'parent', type: 'int64', nullable: true }, // non-decreasing with nulls: delta, narrow
+    { name: 'down', type: 'int64' }, // descending by 1–7: negative deltas
+    { name: 'wide', type: 'int64' }, // multiplicative hash below 2^29: widths 29–30 (< half of PLAIN)
+    { name: 'edge', type: 'int64' }, // from -2^51 up (row group 1), up to 2^51 (row group 2): delta
+    { name: 'jump', type: 'int64' }, // alternating ±2^40: deltas beyond 2^32, so PLAIN
+    { name: 'huge', type: 'int64' }, // beyond 2^51: PLAIN
+    { name: 'noise', type: 'timestamp' }, // full-range µs noise: deltas as wide as PLAIN, so PLAIN
+    { name: 'at', type: 'timestamp', nullable: true }, // sorted µs with nulls: delta
+  ];
+  const val = (c: string, i: number): number | null => {
+    switch (c) {
+      case 'id': return i + 1;
+      case 'parent': return i % 11 === 3 ? null : 5000 + 3 * i - (i % 2);
+      case 'down': return 10_000_000 - i * 4 - (i % 7);
+      case 'wide': return (Math.imul(i + 1, 2654435761) >>> 0) % 2 ** 29;
+      case 'edge': return i < 600 ? -(2 ** 51) + 7 * i : 2 ** 51 - 5 * (n - i); // the jump between the row groups
+      case 'jump': return i % 2 === 0 ? 2 ** 40 - i : -(2 ** 40) + i;
+      case 'huge': return 2 ** 52 + i * 3;
+      case 'noise': return 1.7e15 + ((Math.imul(i + 7, 2246822519) >>> 0) * 65_537) % 2 ** 52;
+      default: return i % 17 === 0 ? null : 1.7e15 + i * 1_000_003;
+    }
+  };
+  const deltaExpected = [true, true, true, true, true, false, false, false, true];
+  const batch = (): Batch => ({
+    start: 0,
+    length: n,
+    columns: schema.map((s) => Float64Array.from({ length: n }, (_, i) => val(s.name, i) ?? 0)),
+    nulls: schema.map((s) => (s.nullable ? Uint8Array.from({ length: n }, (_, i) => (val(s.name, i) === null ? 1 : 0)) : undefined)),
+  });
+
+  it('delta exactly where it halves the chunk; hyparquet and DuckDB read back every value', async () => {
+    const db = await duck();
+    const sizes = new Map<boolean, number>();
+    try {
+      for (const on of [true, false]) {
+        deltaOptions.enabled = on;
+        const p = join(dir, `delta-${on}.parquet`);
+        let bytes: number;
+        try {
+          bytes = await write(p, schema, [batch()], 600, 'none'); // two row groups: 600, 561
+        } finally {
+          deltaOptions.enabled = true;
+        }
+        const meta = await readParquetMetadata(p);
+        assert.equal(meta.row_groups.length, 2);
+        for (const rg of meta.row_groups) {
+          const delta = rg.columns.map((c: any) => c.meta_data.encodings.includes('DELTA_BINARY_PACKED'));
+          assert.deepEqual(delta, on ? deltaExpected : deltaExpected.map(() => false), `delta per column (${on})`);
+        }
+        const stats = await db.all(`SELECT path_in_schema AS c, encodings AS e FROM parquet_metadata('${p}') WHERE row_group_id = 0 ORDER BY column_id`);
+        assert.deepEqual(stats.map((r) => String(r.e).includes('DELTA_BINARY_PACKED')), on ? deltaExpected : deltaExpected.map(() => false), 'DuckDB sees the same encodings');
+        const rows = await readParquetRows(p);
+        const cols = schema.map((s) => (s.type === 'timestamp' ? `CAST(epoch_us("${s.name}") AS VARCHAR) AS "${s.name}"` : `CAST("${s.name}" AS VARCHAR) AS "${s.name}"`));
+        const got = await db.all(`SELECT ${cols.join(', ')} FROM read_parquet('${p}', file_row_number = true) ORDER BY file_row_number`);
+        assert.equal(got.length, n);
+        for (let i = 0; i < n; i++) {
+          for (const s of schema) {
+            const want = val(s.name, i);
+            const h = rows[i]![s.name];
+            assert.equal(h === null ? null : String(h), want === null ? null : String(BigInt(want)), `hyparquet row ${i} ${s.name}`);
+            assert.equal(got[i]![s.name], want === null ? null : String(BigInt(want)), `DuckDB row ${i} ${s.name}`);
+          }
+        }
+        sizes.set(on, bytes!);
+      }
+      // Uncompressed, so the encoding alone decides: the four delta columns shrink from 8 bytes a value.
+      assert.ok(sizes.get(true)! < 0.75 * sizes.get(false)!, `delta ${sizes.get(true)} bytes, PLAIN ${sizes.get(false)}`);
+    } finally {
+      db.close();
+    }
   });
 });

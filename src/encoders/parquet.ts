@@ -7,7 +7,8 @@
  *     when the row group has more than DICT_MAX_ENTRIES distinct values, gets a `utf8` batch, or
  *     (with a codec) has more than one distinct value per DENSE_RATIO values;
  *   - int32, int64, float64, date, timestamp: RLE_DICTIONARY when number-dict.ts's rule says it
- *     halves the chunk, else PLAIN; bool, uuid: PLAIN (types: see parquetType below);
+ *     halves the chunk; else, for int64 and timestamp, DELTA_BINARY_PACKED when that halves it
+ *     (delta.ts: ids, parent refs); else PLAIN; bool, uuid: PLAIN (types: see parquetType below);
  *   - nullable columns: definition levels (RLE hybrid, bit width 1), nulls not stored.
  * Statistics: null_count, and exact min_value/max_value in the type's order (strings: UTF-8
  * bytes) for every column chunk with a non-null value; column_orders in the footer.
@@ -18,6 +19,7 @@ import { UUID_BYTES, checkColumn, type Batch, type ColumnSchema, type ColumnType
 import { ByteBuf } from './bytes.js';
 import { compressPage } from './compress.js';
 import { registerEncoder } from './registry.js';
+import { appendDeltaI64, deltaOptions } from './delta.js';
 import { numberDictPages } from './number-dict.js';
 import { bitWidth, encodeHybrid } from './rle.js';
 import { encodeStruct, type TField } from './thrift.js';
@@ -45,6 +47,7 @@ const CONVERTED_DATE = 6;
 const CONVERTED_TIMESTAMP_MICROS = 10;
 const ENC_PLAIN = 0;
 const ENC_RLE = 3;
+const ENC_DELTA_BINARY_PACKED = 5;
 const ENC_RLE_DICTIONARY = 8;
 const PAGE_DATA = 0;
 const PAGE_DICTIONARY = 2;
@@ -88,6 +91,13 @@ export function parquetType(t: ColumnType): ParquetType {
     default:
       throw new Error(`unsupported column type ${JSON.stringify(t)}`);
   }
+}
+
+interface Pages {
+  dict?: { body: Buffer; count: number };
+  data: Buffer;
+  /** The data page's value encoding when it is not implied (PLAIN, or RLE_DICTIONARY with a dict). */
+  encoding?: number;
 }
 
 interface ChunkMeta {
@@ -158,8 +168,8 @@ abstract class ColumnAcc {
 
   protected abstract appendValues(data: Batch['columns'][number], nulls: Uint8Array | undefined, from: number, to: number): void;
 
-  /** Page bodies (uncompressed): optional dictionary page, data page. */
-  abstract pages(): { dict?: { body: Buffer; count: number }; data: Buffer };
+  /** Page bodies (uncompressed): optional dictionary page, data page (and its values' encoding when not PLAIN or RLE_DICTIONARY). */
+  abstract pages(): Pages;
 
   abstract statistics(): TField[];
 
@@ -301,7 +311,7 @@ class NumberAcc extends ColumnAcc {
     return Buffer.from(w.buffer, w.byteOffset, n * 8);
   }
 
-  pages(): { dict?: { body: Buffer; count: number }; data: Buffer } {
+  pages(): Pages {
     const v = this.values;
     const kind = v instanceof Int32Array ? 'i32' : this.wide ? 'i64' : 'f64';
     // float64: numberDictPages finds min/max while scaling the values (one pass less) when it encodes.
@@ -315,6 +325,12 @@ class NumberAcc extends ColumnAcc {
       return d;
     }
     [this.min, this.max] = kind === 'f64' ? minMaxF64(v as Float64Array, this.count) : [min, max];
+    if (kind === 'i64' && deltaOptions.enabled) {
+      // Values close to the previous one (ids, parent refs, sorted times): DELTA_BINARY_PACKED when that halves the chunk.
+      out.reset();
+      this.writeDefs(out);
+      if (appendDeltaI64(out, v as Float64Array, this.count, min, max, (this.count * 8) / 2)) return { data: out.view(), encoding: ENC_DELTA_BINARY_PACKED };
+    }
     return { data: this.plainPage(this.plain(), this.body) };
   }
 
@@ -943,7 +959,7 @@ export class ParquetWriter implements Encoder {
         { id: 3, t: 'i32', v: data.length },
         { id: 5, t: 'struct', v: [
           { id: 1, t: 'i32', v: n },
-          { id: 2, t: 'i32', v: p.dict ? ENC_RLE_DICTIONARY : ENC_PLAIN },
+          { id: 2, t: 'i32', v: p.encoding ?? (p.dict ? ENC_RLE_DICTIONARY : ENC_PLAIN) },
           { id: 3, t: 'i32', v: ENC_RLE },
           { id: 4, t: 'i32', v: ENC_RLE },
         ] },
@@ -952,7 +968,7 @@ export class ParquetWriter implements Encoder {
       await this.emit(data);
       uncompressed += header.length + p.data.length;
       compressed += header.length + data.length;
-      const encodings = p.dict ? [ENC_PLAIN, ENC_RLE, ENC_RLE_DICTIONARY] : [ENC_PLAIN, ENC_RLE];
+      const encodings = p.dict ? [ENC_PLAIN, ENC_RLE, ENC_RLE_DICTIONARY] : p.encoding !== undefined ? [ENC_RLE, p.encoding] : [ENC_PLAIN, ENC_RLE];
       chunks.push({
         start,
         uncompressed,
