@@ -1,17 +1,26 @@
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { createGzip, gzip as gzipCb, type Gzip } from 'node:zlib';
-import { compress as zstdCompress } from '@mongodb-js/zstd';
 import SnappyJS from 'snappyjs';
 import type { ByteOut, Compression } from './types.js';
 
 const gzipAsync = promisify(gzipCb);
 
 /**
- * Default page levels: zstd 3 (zstd's own default); gzip 4, zlib's first level with lazy matching:
+ * zstd through `@mongodb-js/zstd`'s native binding itself: the package's `compress(data, level)`
+ * wrapper (1.2.2) drops the level, so every page got zstd's default (3) whatever was asked. The
+ * binding (napi-rs, `compress(data: Buffer, level?: number): Promise<Buffer>`) takes it.
+ */
+const zstd = createRequire(import.meta.url)('@mongodb-js/zstd/bindings.js') as { compress(data: Buffer, level?: number): Promise<Buffer> };
+
+/**
+ * Default page levels: zstd 1, as pyarrow (Arrow's default; DuckDB's and zstd's own is 3): on the
+ * relational bench's rows 28–43 % less zstd CPU than level 3 for pages 1–7 % larger, and files
+ * still smaller than DuckDB's at level 3 (docs/BENCHMARKS.md); gzip 4, zlib's first level with lazy matching:
  * on 1M trial rows 16 % smaller pages than level 1 (files 0.90 × pyarrow's instead of 1.07) for
  * 6–20 % more writer CPU; level 6 is 5 % smaller again for ~1.6× level 1's CPU (docs/PARQUET.md).
  */
-export const DEFAULT_LEVEL: Record<'zstd' | 'gzip', number> = { zstd: 3, gzip: 4 };
+export const DEFAULT_LEVEL: Record<'zstd' | 'gzip', number> = { zstd: 1, gzip: 4 };
 
 /** Compresses one Parquet page body with the given codec. zstd and gzip run off the JS thread. */
 export async function compressPage(codec: Compression, data: Buffer, level?: number): Promise<Buffer> {
@@ -19,7 +28,11 @@ export async function compressPage(codec: Compression, data: Buffer, level?: num
     case 'none':
       return data;
     case 'zstd':
-      return zstdCompress(data, level ?? DEFAULT_LEVEL.zstd);
+      try {
+        return await zstd.compress(data, level ?? DEFAULT_LEVEL.zstd);
+      } catch (e) {
+        throw new Error(`zstd: ${(e as Error).message}`);
+      }
     case 'gzip':
       return gzipAsync(data, { level: level ?? DEFAULT_LEVEL.gzip });
     case 'snappy': {
