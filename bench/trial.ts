@@ -234,7 +234,9 @@ export interface WorkerProc {
 
 export async function startWorker(env: NodeJS.ProcessEnv, args = ['--import', 'tsx', path.join(ROOT, 'src/worker/main.ts')]): Promise<WorkerProc> {
   const prof = workerCpuProf ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(workerCpuProf)] : [];
-  const child = spawn(process.execPath, [...prof, ...args], {
+  // BENCH_WORKER_NODE_ARGS: node options for the worker child only (V8 flags NODE_OPTIONS refuses, e.g. --single-threaded-gc).
+  const extra = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, ...prof, ...args], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
