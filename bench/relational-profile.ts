@@ -13,6 +13,11 @@
  * its perParent ref (when it has one) and that column, minus that baseline.
  *
  *     npx tsx bench/relational-profile.ts [--rows 1000000] [--repeat 3] [--columns] [--tables orders,…]
+ *     npx tsx bench/relational-profile.ts --ab delta|level [--rows 500000] [--repeat 6]
+ *
+ * --ab: encode + zstd only (batches generated first, not timed), A and B alternating, best of
+ * --repeat each, ns/row and bytes: `delta` = DELTA_BINARY_PACKED on / off (src/encoders/delta.ts),
+ * `level` = zstd level 1 / 3.
  *
  * The generator is the one shard threads run; the rows are the bench spec's first --rows rows of
  * each table (all of a table when it has fewer).
@@ -22,6 +27,7 @@ import os from 'node:os';
 import { TableDigest } from '../src/data/digest.js';
 import type { TableGenerator } from '../src/data/batch.js';
 import { ParquetWriter } from '../src/encoders/parquet.js';
+import { deltaOptions } from '../src/encoders/delta.js';
 import { CsvWriter } from '../src/encoders/text.js';
 import { createRelationalTables, DEFAULT_LIMITS, normalizeRelational, type RelationalSpecBody } from '../src/kinds/relational/lib.js';
 import { RelationalSpecSchema } from '../src/kinds/relational/schema.js';
@@ -35,6 +41,7 @@ const opt = (name: string, dflt: string) => {
 const ROWS = Number(opt('rows', '1000000'));
 const REPEAT = Number(opt('repeat', '3'));
 const COLUMNS = argv.includes('--columns');
+const AB = opt('ab', '');
 const BATCH_ROWS = 65_536; // as in src/engine/table-shard.ts
 
 function cpu(): number {
@@ -82,6 +89,39 @@ async function best(fn: () => Promise<void>): Promise<{ cpu: number; main: numbe
 }
 
 const ns = (s: number, n: number) => ((s / n) * 1e9).toFixed(0);
+
+if (AB) {
+  if (AB !== 'delta' && AB !== 'level') throw new Error('--ab delta|level');
+  const n0 = argv.includes('--rows') ? ROWS : 500_000;
+  const reps = argv.includes('--repeat') ? REPEAT : 6;
+  const [a, b] = AB === 'delta' ? ['delta on', 'delta off'] : ['zstd 1', 'zstd 3'];
+  console.log(`# --ab ${AB}: encode + zstd of the first ${n0} rows per table, alternating, best of ${reps}; ns/row of CPU (all threads)`);
+  console.log(`| table | ${a} ns/row | ${b} ns/row | ${a} bytes | ${b} bytes |`);
+  console.log('|---|---:|---:|---:|---:|');
+  for (const g of gens.filter((x) => only.includes(x.table))) {
+    const n = Math.min(n0, g.rows);
+    const batches = [];
+    for (let s = 0; s < n; s += BATCH_ROWS) batches.push(g.batch(s, Math.min(n, s + BATCH_ROWS)));
+    const best = [Infinity, Infinity];
+    const bytes = [0, 0];
+    for (let r = 0; r < reps; r++) {
+      for (const side of [0, 1]) {
+        deltaOptions.enabled = AB !== 'delta' || side === 0;
+        let size = 0;
+        const w = new ParquetWriter({ write: async (x: Uint8Array) => void (size += x.length) }, g.schema, { compression: 'zstd', compressionLevel: AB === 'level' ? (side === 0 ? 1 : 3) : undefined });
+        const c0 = cpu();
+        await w.start();
+        for (const x of batches) await w.write(x);
+        await w.finish();
+        best[side] = Math.min(best[side]!, cpu() - c0);
+        bytes[side] = size;
+      }
+    }
+    deltaOptions.enabled = true;
+    console.log(`| ${g.table} | ${ns(best[0]!, n)} | ${ns(best[1]!, n)} | ${bytes[0]} | ${bytes[1]} |`);
+  }
+  process.exit(0);
+}
 console.log(`# relational bench spec, first ${ROWS} rows per table, batches of ${BATCH_ROWS}, best of ${REPEAT}; Node ${process.version}, ${os.cpus().length} CPUs; ns/row of CPU (all threads)`);
 console.log('| table | rows | gen | digest | parquet encode | zstd | gen+digest+parquet zstd | csv encode |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');

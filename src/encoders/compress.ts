@@ -15,7 +15,7 @@ const zstd = createRequire(import.meta.url)('@mongodb-js/zstd/bindings.js') as {
 
 /**
  * Default page levels: zstd 1, as pyarrow (Arrow's default; DuckDB's and zstd's own is 3): on the
- * relational bench's rows 28–43 % less zstd CPU than level 3 for pages 1–7 % larger, and files
+ * relational bench's rows 28–37 % less encode + zstd CPU than level 3 for pages 1–7 % larger, and files
  * still smaller than DuckDB's at level 3 (docs/BENCHMARKS.md); gzip 4, zlib's first level with lazy matching:
  * on 1M trial rows 16 % smaller pages than level 1 (files 0.90 × pyarrow's instead of 1.07) for
  * 6–20 % more writer CPU; level 6 is 5 % smaller again for ~1.6× level 1's CPU (docs/PARQUET.md).
