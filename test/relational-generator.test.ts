@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stringAt, UUID_BYTES, type Batch, type StringColumn, type TableGenerator } from '../src/data/batch.js';
-import { digestRange } from '../src/data/digest.js';
+import { digestRange, TableDigest } from '../src/data/digest.js';
+import { benchSpec } from '../bench/relational-spec.js';
 import { SpecError } from '../src/engine/kind.js';
 import { RelationalSpecSchema } from '../src/kinds/relational/schema.js';
 import { childCounter } from '../src/kinds/relational/layout.js';
@@ -139,6 +140,27 @@ test('values depend on (seed, table, column, row) only: any batch size, any othe
   const b = createRelationalTables(normalize(wider).resolved).tables;
   for (const col of ['email', 'code', 'signed_up']) assert.deepEqual(columnValues(b[1]!, col), columnValues(a[0]!, col), col);
   assert.deepEqual(columnValues(b[2]!, 'referrer_id'), columnValues(a[1]!, 'referrer_id'));
+});
+
+test('recycled batches (the engine passes the batch before last) hold the same values as fresh ones', () => {
+  const tables = [...createRelationalTables(normalize(relationalCaseSpec(9_000, 4)).resolved).tables, ...createRelationalTables(normalize(benchSpec(30_000)).resolved).tables];
+  let reused = 0;
+  for (const t of tables) {
+    let spare: Batch | undefined;
+    let last: Batch | undefined;
+    for (let s = 0; s < t.rows; s += 1000) {
+      const e = Math.min(t.rows, s + 1000);
+      const before = spare?.columns.slice();
+      const b = t.batch(s, e, spare);
+      if (before) reused += b.columns.filter((c, j) => c === before[j] || (!ArrayBuffer.isView(c) && !ArrayBuffer.isView(before[j]) && (c as any).offsets === (before[j] as any).offsets)).length;
+      const fresh = t.batch(s, e);
+      const d = (x: Batch) => { const g = new TableDigest(); g.add(x, t.schema); return g.toString(); };
+      assert.equal(d(b), d(fresh), `${t.table} rows ${s}–${e}`);
+      spare = last;
+      last = b;
+    }
+  }
+  assert.ok(reused > 100, `columns refilled in place: ${reused}`);
 });
 
 test('the seed is recorded; the same seed gives the same data', () => {

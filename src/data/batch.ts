@@ -74,7 +74,12 @@ export interface TableGenerator {
   table: string;
   schema: ColumnSchema[];
   rows: number;
-  batch(start: number, end: number): Batch;
+  /**
+   * Rows [start, end). `recycle`: a batch this generator returned before that the caller is done
+   * with; the generator may overwrite its arrays and return them again (fewer ArrayBuffers made
+   * and collected; the values are the same either way). Generators may ignore it.
+   */
+  batch(start: number, end: number, recycle?: Batch): Batch;
 }
 
 /** The array class each column type is held in (StringColumn for string). */

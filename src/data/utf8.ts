@@ -10,9 +10,12 @@ export class Utf8Builder {
   private readonly offsets: Uint32Array;
   private n = 0;
 
-  constructor(rows: number, bytesPerRow = 16) {
-    this.bytes = new Uint8Array(Math.max(64, rows * bytesPerRow));
-    this.offsets = new Uint32Array(rows + 1);
+  /** `reuse`: a column this builder's kind made before, whose buffers may be written over (kept when large enough). */
+  constructor(rows: number, bytesPerRow = 16, reuse?: unknown) {
+    const old = reuse as Partial<StringColumn & { kind: 'utf8' }> | undefined;
+    const want = Math.max(64, rows * bytesPerRow);
+    this.bytes = old?.kind === 'utf8' && old.bytes!.byteOffset === 0 && old.bytes!.buffer.byteLength >= want ? new Uint8Array(old.bytes!.buffer) : new Uint8Array(want);
+    this.offsets = old?.kind === 'utf8' && old.offsets!.length === rows + 1 ? old.offsets! : new Uint32Array(rows + 1);
   }
 
   /** Room for `k` more bytes. */

@@ -47,6 +47,9 @@ export async function writeTableShard(
   const done: FileRecord[] = run.resume?.files ?? [];
   let rows = done.reduce((n, f) => n + f.rows, 0);
   let lastReport = 0;
+  // The batch before last, whose write has settled: the generator may refill its arrays (TableGenerator.batch).
+  let spare: Batch | undefined;
+  let last: Batch | undefined;
   for (let k = done.length; shard.start + k * shard.partSize < shard.end; k++) {
     if (io.shouldStop()) return { stopped: true };
     const partStart = shard.start + k * shard.partSize;
@@ -72,12 +75,14 @@ export async function writeTableShard(
     try {
       for (let a = partStart; a < partEnd; a += BATCH_ROWS) {
         const b = Math.min(partEnd, a + BATCH_ROWS);
-        const batch = table.batch(a, b);
+        const batch = table.batch(a, b, spare);
         digest.add(batch, table.schema);
         observe?.add(batch);
         await writing;
         writing = load ? both(sink.write(batch), load.encoder.write(batch)) : sink.write(batch);
         writing.catch(() => undefined);
+        spare = last;
+        last = batch;
         const now = Date.now();
         if (now - lastReport > PROGRESS_EVERY_MS) {
           lastReport = now;

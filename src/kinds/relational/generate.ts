@@ -63,11 +63,28 @@ interface RowContext {
   parents: Float64Array | undefined;
 }
 
-type Fill = (ctx: RowContext) => ColumnData;
+type Fill = (ctx: RowContext, old?: ColumnData) => ColumnData;
 
-/** u32 of lane 0 of (key, row) for each row of the batch (the common one-draw-per-row case). */
+// A column's array for this batch: the recycled batch's (`old`, the same column of an earlier batch
+// of this table) when it has the length, else a new one. Every fill writes all n values.
+function f64(old: ColumnData | undefined, n: number): Float64Array {
+  return old instanceof Float64Array && old.length === n ? old : new Float64Array(n);
+}
+function i32(old: ColumnData | undefined, n: number): Int32Array {
+  return old instanceof Int32Array && old.length === n ? old : new Int32Array(n);
+}
+function u8(old: ColumnData | undefined, n: number): Uint8Array {
+  return old instanceof Uint8Array && old.length === n ? old : new Uint8Array(n);
+}
+
+/** Scratch arrays for values used only while one fill runs (one batch at a time per thread). */
+let scratchU32 = new Uint32Array(0);
+let scratchF64 = new Float64Array(0);
+
+/** u32 of lane 0 of (key, row) for each row of the batch (the common one-draw-per-row case), in a scratch array valid until the next call. */
 function u32s(key: number, ctx: RowContext, lane = 0): Uint32Array {
-  const out = new Uint32Array(ctx.n);
+  if (scratchU32.length < ctx.n) scratchU32 = new Uint32Array(ctx.n);
+  const out = scratchU32;
   for (let i = 0; i < ctx.n; i++) out[i] = laneU32(counterState(key, ctx.start + i), lane);
   return out;
 }
@@ -82,18 +99,20 @@ function rounder(c: { decimals?: number }): (x: number) => number {
   return (x) => Math.round(x * p) / p;
 }
 
-/** Standard normals for rows [start, start + n): row r is lane r mod 4 of counter ⌊r / 4⌋. */
+/** Standard normals for rows [start, start + n): row r is lane r mod 4 of counter ⌊r / 4⌋ (a scratch array, valid until the next call). */
 function normalsFor(key: number, ctx: RowContext): Float64Array {
   const c0 = Math.floor(ctx.start / 4);
   const c1 = Math.floor((ctx.start + ctx.n - 1) / 4);
-  const all = new Float64Array(4 * (c1 - c0 + 1));
+  const size = 4 * (c1 - c0 + 1);
+  if (scratchF64.length < size) scratchF64 = new Float64Array(size);
+  const all = scratchF64;
   fillNormals4(key, c0, c1 - c0 + 1, all);
   return all.subarray(ctx.start - 4 * c0, ctx.start - 4 * c0 + ctx.n);
 }
 
 function dictFill(list: readonly string[], pick: (row: number) => number): Fill {
-  return (ctx) => {
-    const codes = new Uint32Array(ctx.n);
+  return (ctx, old) => {
+    const codes = old && !ArrayBuffer.isView(old) && old.kind === 'dict' && old.codes.length === ctx.n ? old.codes : new Uint32Array(ctx.n);
     for (let i = 0; i < ctx.n; i++) codes[i] = pick(ctx.start + i);
     return { kind: 'dict', dictionary: list, codes };
   };
@@ -136,8 +155,8 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
   const permKey = keyState(seed, nameStream(t, `${c.name}#unique`));
   switch (c.type) {
     case 'id':
-      return (ctx) => {
-        const out = new Float64Array(ctx.n);
+      return (ctx, old) => {
+        const out = f64(old, ctx.n);
         for (let i = 0; i < ctx.n; i++) out[i] = c.start + ctx.start + i;
         return out;
       };
@@ -146,14 +165,14 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
       const wide = columnSchema(c).type === 'int64';
       if (c.unique) {
         const perm = createPermutation(range, permKey);
-        return (ctx) => {
-          const out = wide ? new Float64Array(ctx.n) : new Int32Array(ctx.n);
+        return (ctx, old) => {
+          const out = wide ? f64(old, ctx.n) : i32(old, ctx.n);
           for (let i = 0; i < ctx.n; i++) out[i] = c.min + perm.apply(ctx.start + i);
           return out;
         };
       }
-      return (ctx) => {
-        const out = wide ? new Float64Array(ctx.n) : new Int32Array(ctx.n);
+      return (ctx, old) => {
+        const out = wide ? f64(old, ctx.n) : i32(old, ctx.n);
         if (range <= 4294967296) {
           for (let i = 0; i < ctx.n; i++) out[i] = c.min + Math.floor(laneU32(counterState(key, ctx.start + i), 0) * INV_TWO32 * range);
         } else {
@@ -165,26 +184,26 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
     case 'float': {
       const round = rounder(c);
       const w = c.max - c.min;
-      return (ctx) => {
-        const out = new Float64Array(ctx.n);
+      return (ctx, old) => {
+        const out = f64(old, ctx.n);
         for (let i = 0; i < ctx.n; i++) out[i] = round(c.min + w * u53(counterState(key, ctx.start + i), 0));
         return out;
       };
     }
     case 'normal': {
       const round = rounder(c);
-      return (ctx) => {
+      return (ctx, old) => {
         const z = normalsFor(key, ctx);
-        const out = new Float64Array(ctx.n);
+        const out = f64(old, ctx.n);
         for (let i = 0; i < ctx.n; i++) out[i] = round(c.mean + c.sd * z[i]!);
         return out;
       };
     }
     case 'lognormal': {
       const round = rounder(c);
-      return (ctx) => {
+      return (ctx, old) => {
         const z = normalsFor(key, ctx);
-        const out = new Float64Array(ctx.n);
+        const out = f64(old, ctx.n);
         for (let i = 0; i < ctx.n; i++) out[i] = round(Math.exp(c.mu + c.sigma * z[i]!));
         return out;
       };
@@ -195,9 +214,9 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
     }
     case 'bool': {
       const threshold = c.probability * 4294967296;
-      return (ctx) => {
+      return (ctx, old) => {
         const u = u32s(key, ctx);
-        const out = new Uint8Array(ctx.n);
+        const out = u8(old, ctx.n);
         for (let i = 0; i < ctx.n; i++) out[i] = u[i]! < threshold ? 1 : 0;
         return out;
       };
@@ -206,8 +225,8 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
       const lo = dayOf(c.min);
       const range = dayOf(c.max) - lo + 1;
       const perm = c.unique ? createPermutation(range, permKey) : undefined;
-      return (ctx) => {
-        const out = new Int32Array(ctx.n);
+      return (ctx, old) => {
+        const out = i32(old, ctx.n);
         for (let i = 0; i < ctx.n; i++) {
           const r = ctx.start + i;
           out[i] = lo + (perm ? perm.apply(r) : Math.floor(laneU32(counterState(key, r), 0) * INV_TWO32 * range));
@@ -219,8 +238,8 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
       const lo = secondOf(c.min);
       const range = secondOf(c.max) - lo + 1;
       const perm = c.unique ? createPermutation(range, permKey) : undefined;
-      return (ctx) => {
-        const out = new Float64Array(ctx.n);
+      return (ctx, old) => {
+        const out = f64(old, ctx.n);
         for (let i = 0; i < ctx.n; i++) {
           const r = ctx.start + i;
           out[i] = (lo + (perm ? perm.apply(r) : Math.floor(u53(counterState(key, r), 0) * range))) * 1e6;
@@ -231,8 +250,8 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
     case 'uuid': {
       // Version 4 layout (RFC 9562); a unique column puts a 53-bit bijection of the row in bytes 0–5 and 7.
       const perm = c.unique ? createPermutation(Number.MAX_SAFE_INTEGER, permKey) : undefined;
-      return (ctx) => {
-        const out = new Uint8Array(ctx.n * UUID_BYTES);
+      return (ctx, old) => {
+        const out = u8(old, ctx.n * UUID_BYTES);
         const view = new DataView(out.buffer);
         for (let i = 0; i < ctx.n; i++) {
           const r = ctx.start + i;
@@ -272,8 +291,8 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
       const perm = c.unique ? createPermutation(room, permKey) : undefined;
       const ALPHABET = Uint8Array.from('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', (ch) => ch.charCodeAt(0));
       const letter = radixes.map((r) => (r === 26 ? 10 : 0));
-      return (ctx) => {
-        const out = new Utf8Builder(ctx.n, template.length);
+      return (ctx, old) => {
+        const out = new Utf8Builder(ctx.n, template.length, old);
         for (let i = 0; i < ctx.n; i++) {
           const r = ctx.start + i;
           const at = out.pos;
@@ -316,8 +335,8 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
       const perm = c.unique ? createPermutation(room, permKey) : undefined;
       const longest = (xs: Uint8Array[]) => xs.reduce((n, x) => Math.max(n, x.length), 0);
       const widest = longest(lowerFirst) + longest(lowerLast) + 16 + longest(domains);
-      return (ctx) => {
-        const out = new Utf8Builder(ctx.n, 32);
+      return (ctx, old) => {
+        const out = new Utf8Builder(ctx.n, 32, old);
         for (let i = 0; i < ctx.n; i++) {
           const r = ctx.start + i;
           const h = laneU32(counterState(key, r), 0);
@@ -339,8 +358,8 @@ function columnFill(c: ResolvedColumn, setup: TableSetup, shared: () => ReturnTy
       const plain = encodeAll(words.map((w) => ` ${w}`));
       const capital = encodeAll(words.map((w) => w[0]!.toUpperCase() + w.slice(1)));
       const widest = plain.reduce((n, x) => Math.max(n, x.length), 0);
-      return (ctx) => {
-        const out = new Utf8Builder(ctx.n, 4 * (c.minWords + c.maxWords) + 2);
+      return (ctx, old) => {
+        const out = new Utf8Builder(ctx.n, 4 * (c.minWords + c.maxWords) + 2, old);
         for (let i = 0; i < ctx.n; i++) {
           const r = ctx.start + i;
           const cs = counterState(key, r);
@@ -369,8 +388,8 @@ function refFill(c: Extract<ResolvedColumn, { type: 'ref' }>, setup: TableSetup,
   const { idStart, rows } = parent;
   const follows = setup.table.columns.indexOf(c) === layoutColumn(setup.table);
   if (follows) {
-    return (ctx) => {
-      const out = new Float64Array(ctx.n);
+    return (ctx, old) => {
+      const out = f64(old, ctx.n);
       for (let i = 0; i < ctx.n; i++) out[i] = idStart + ctx.parents![i]!;
       return out;
     };
@@ -378,8 +397,8 @@ function refFill(c: Extract<ResolvedColumn, { type: 'ref' }>, setup: TableSetup,
   if (rows === 0) return (ctx) => new Float64Array(ctx.n); // every row is null (normalize requires nullRate 1)
   switch (c.distribution) {
     case 'sequential':
-      return (ctx) => {
-        const out = new Float64Array(ctx.n);
+      return (ctx, old) => {
+        const out = f64(old, ctx.n);
         for (let i = 0; i < ctx.n; i++) out[i] = idStart + ((ctx.start + i) % rows);
         return out;
       };
@@ -388,8 +407,8 @@ function refFill(c: Extract<ResolvedColumn, { type: 'ref' }>, setup: TableSetup,
       const zipf = createZipf(rows, c.s ?? 1);
       let cs = 0;
       const uniform: Uniforms = (j) => uniformFromU32(laneU32(cs, j));
-      return (ctx) => {
-        const out = new Float64Array(ctx.n);
+      return (ctx, old) => {
+        const out = f64(old, ctx.n);
         for (let i = 0; i < ctx.n; i++) {
           cs = counterState(key, ctx.start + i);
           out[i] = idStart + zipf.sample(uniform) - 1;
@@ -398,8 +417,8 @@ function refFill(c: Extract<ResolvedColumn, { type: 'ref' }>, setup: TableSetup,
       };
     }
     default:
-      return (ctx) => {
-        const out = new Float64Array(ctx.n);
+      return (ctx, old) => {
+        const out = f64(old, ctx.n);
         if (rows <= 4294967296) for (let i = 0; i < ctx.n; i++) out[i] = idStart + Math.floor(laneU32(counterState(key, ctx.start + i), 0) * INV_TWO32 * rows);
         else for (let i = 0; i < ctx.n; i++) out[i] = idStart + Math.floor(u53(counterState(key, ctx.start + i), 0) * rows);
         return out;
@@ -407,12 +426,12 @@ function refFill(c: Extract<ResolvedColumn, { type: 'ref' }>, setup: TableSetup,
   }
 }
 
-function nullFill(seed: number, table: string, c: ResolvedColumn): ((ctx: RowContext) => Uint8Array) | undefined {
+function nullFill(seed: number, table: string, c: ResolvedColumn): ((ctx: RowContext, old?: Uint8Array) => Uint8Array) | undefined {
   if (!(c.nullRate > 0)) return undefined;
   const key = keyState(seed, nameStream(table, `${c.name}#null`));
   const threshold = c.nullRate * 4294967296;
-  return (ctx) => {
-    const out = new Uint8Array(ctx.n);
+  return (ctx, old) => {
+    const out = u8(old, ctx.n);
     if (c.nullRate >= 1) return out.fill(1);
     for (let i = 0; i < ctx.n; i++) out[i] = laneU32(counterState(key, ctx.start + i), 0) < threshold ? 1 : 0;
     return out;
@@ -438,21 +457,26 @@ export function createRelationalTables(spec: RelationalSpec, layouts: Layouts = 
     const shared = () => (names ??= nameDraws(spec.seed, table.name));
     const schema = table.columns.map(columnSchema);
     let fills: Fill[] | undefined;
-    let nulls: Array<((ctx: RowContext) => Uint8Array) | undefined> | undefined;
+    let nulls: Array<((ctx: RowContext, old?: Uint8Array) => Uint8Array) | undefined> | undefined;
     const layout: ChildLayout | undefined = layouts.children.get(ti);
+    // The batch's parents, read by the fills while batch() runs only.
+    let parentsScratch = new Float64Array(0);
     return {
       table: table.name,
       schema,
       rows: layouts.rows[ti]!,
-      batch(start, end): Batch {
+      batch(start, end, recycle): Batch {
         fills ??= table.columns.map((c) => columnFill(c, setup, shared));
         nulls ??= table.columns.map((c) => nullFill(spec.seed, table.name, c));
         const n = end - start;
         let parents: Float64Array | undefined;
-        if (layout) parentsOf(layout, start, end, (parents = new Float64Array(n)));
+        if (layout) {
+          if (parentsScratch.length < n) parentsScratch = new Float64Array(n);
+          parentsOf(layout, start, end, (parents = parentsScratch));
+        }
         const ctx: RowContext = { start, n, parents };
-        const columns = fills.map((f) => f(ctx));
-        const batchNulls = nulls.map((f) => f?.(ctx));
+        const columns = fills.map((f, j) => f(ctx, recycle?.columns[j]));
+        const batchNulls = nulls.map((f, j) => f?.(ctx, recycle?.nulls?.[j]));
         return { start, length: n, columns, ...(batchNulls.some(Boolean) ? { nulls: batchNulls } : {}) };
       },
     };
