@@ -62,3 +62,13 @@ test('README.md and docs/ link only to files inside the repository', () => {
     }
   }
 });
+
+test('docs/PARQUET.md and docs/BENCHMARKS.md state the default zstd page level of src/encoders/compress.ts', async () => {
+  const { DEFAULT_LEVEL } = await import('../src/encoders/compress.js');
+  const parquet = /codecs: zstd \(level (\d+)/.exec(read('docs/PARQUET.md'));
+  assert.ok(parquet, 'PARQUET.md states the zstd level');
+  assert.equal(Number(parquet[1]), DEFAULT_LEVEL.zstd);
+  const bench = /131,072 rows, zstd level (\d+)/.exec(read('docs/BENCHMARKS.md'));
+  assert.ok(bench, 'BENCHMARKS.md states the zstd level of its runs');
+  assert.equal(Number(bench[1]), DEFAULT_LEVEL.zstd);
+});
