@@ -11,7 +11,7 @@ import { benchSpec } from '../bench/relational-spec.js';
 import { SpecError } from '../src/engine/kind.js';
 import { RelationalSpecSchema } from '../src/kinds/relational/schema.js';
 import { childCounter } from '../src/kinds/relational/layout.js';
-import { createZipf } from '../src/kinds/relational/dist.js';
+import { createPoisson, createZipf, poissonFromTable, poissonTable } from '../src/kinds/relational/dist.js';
 import { createPermutation, createRelationalTables, DEFAULT_LIMITS, normalizeRelational, type RelationalSpecBody } from '../src/kinds/relational/lib.js';
 import { normalizeRelationalAsync } from '../src/kinds/relational/normalize.js';
 import { RANDOM_PARENTS_MAX } from '../src/kinds/relational/layout.js';
@@ -70,6 +70,25 @@ test('zipf draws: P(k) ∝ k^−s, from the alias table (≤ 2^20 keys) and from
       const got = (seen.get(k) ?? 0) / draws;
       assert.ok(Math.abs(got - p) < 4 * Math.sqrt((p * (1 - p)) / draws) + 1e-4, `n=${n} k=${k}: ${got} vs ${p}`);
     }
+  }
+});
+
+test('poisson below λ 10: the table of running sums draws exactly what the inversion loop draws', () => {
+  for (const lambda of [0.001, 0.5, 1, 2, 3, 7.3, 9.999]) {
+    const F = poissonTable(lambda);
+    const loop = createPoisson(lambda);
+    const us: number[] = [0.5 / 4294967296, (4294967296 - 0.5) / 4294967296];
+    // Each running sum itself and the doubles either side of it: where the two could disagree.
+    const step = (x: number, d: bigint) => {
+      const b = new Float64Array([x]);
+      new BigInt64Array(b.buffer)[0]! += d;
+      return b[0]!;
+    };
+    for (const f of F) us.push(f, step(f, 1n), step(f, -1n));
+    for (let x = 0; x < 200_000; x++) us.push(((Math.imul(x + 1, 2654435761) >>> 0) + 0.5) / 4294967296);
+    // Every u a draw can take: uniformFromU32's range, (0.5 / 2^32, (2^32 − 0.5) / 2^32).
+    const max = (4294967296 - 0.5) / 4294967296;
+    for (const u of us) if (u > 0 && u <= max) assert.equal(poissonFromTable(F, u), loop.sample(() => u), `λ ${lambda}, u ${u}`);
   }
 });
 

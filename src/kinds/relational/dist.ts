@@ -104,6 +104,36 @@ export function logFactorial(k: number): number {
   return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + (1 / 12 - x2 * (1 / 360 - x2 * (1 / 1260 - x2 / 1680))) / x;
 }
 
+/** Largest uniformFromU32 value: (2^32 − 0.5) / 2^32. No u exceeds it. */
+const U_MAX = (4294967296 - 0.5) / 4294967296;
+
+/**
+ * For 0 < λ < 10: the inversion's running sums F(0), F(1), … as createPoisson's loop computes them
+ * (the same operations in the same order, so the same doubles), up to the first F(k) ≥ U_MAX or
+ * k = 1000. `poissonFromTable(F, u)` then equals `createPoisson(λ).sample(() => u)` for every u.
+ */
+export function poissonTable(lambda: number): Float64Array {
+  if (!(lambda > 0 && lambda < 10)) throw new RangeError('poissonTable needs 0 < λ < 10');
+  const out: number[] = [];
+  let p = Math.exp(-lambda);
+  let f = p;
+  out.push(f);
+  for (let k = 1; k <= 1000 && !(f >= U_MAX); k++) {
+    p *= lambda / k;
+    f += p;
+    out.push(f);
+  }
+  return Float64Array.from(out);
+}
+
+/** The smallest k with u ≤ F(k) (the last k of the table when there is none, as the loop's cap). */
+export function poissonFromTable(F: Float64Array, u: number): number {
+  const last = F.length - 1;
+  let k = 0;
+  while (k < last && u > F[k]!) k++;
+  return k;
+}
+
 /** Poisson(λ) for 0 ≤ λ ≤ 1e6. */
 export function createPoisson(lambda: number): { sample(u: Uniforms): number } {
   if (!(lambda >= 0 && lambda <= 1e6)) throw new RangeError('poisson needs 0 ≤ λ ≤ 1e6');

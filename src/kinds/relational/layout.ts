@@ -7,7 +7,7 @@
  * STRIDE parents), then walks the draws: memory is one number per STRIDE parents, not per row.
  */
 import { counterState, keyState, laneU32, uniformFromU32 } from '../../data/rng.js';
-import { createPoisson, createZipf, type Uniforms } from './dist.js';
+import { createPoisson, createZipf, poissonFromTable, poissonTable, type Uniforms } from './dist.js';
 import type { ChildCount } from './schema.js';
 import { dependencyOrder, type RelationalSpec, type ResolvedTable } from './spec.js';
 import { nameStream } from './streams.js';
@@ -26,6 +26,11 @@ export function childCounter(seed: number, table: string, d: ChildCount): ChildC
     const { min, max } = d.uniform;
     const n = max - min + 1;
     return (p) => min + Math.floor(uniformFromU32(laneU32(counterState(key, p), 0)) * n);
+  }
+  if ('poisson' in d && d.poisson > 0 && d.poisson < 10) {
+    // The common case, without closures: the inversion over a table of its running sums (dist.ts).
+    const F = poissonTable(d.poisson);
+    return (p) => poissonFromTable(F, uniformFromU32(laneU32(counterState(key, p), 0)));
   }
   const sampler = 'poisson' in d ? createPoisson(d.poisson) : createZipf(d.zipf.max, d.zipf.s);
   return (p) => {
